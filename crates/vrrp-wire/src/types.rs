@@ -1,0 +1,39 @@
+//! Small value types shared by the packet view, the representation and the checksum code.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// VRRP protocol version, the high nibble of byte 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// RFC 3768: IPv4 only, interval in whole seconds, optional authentication data.
+    V2,
+    /// RFC 5798 / RFC 9568: IPv4 and IPv6, interval in centiseconds.
+    V3,
+}
+
+/// The virtual addresses an advertisement carries: all of one family.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Addresses {
+    V4(Vec<Ipv4Addr>),
+    V6(Vec<Ipv6Addr>),
+}
+
+/// VRRPv2 authentication (RFC 3768 §5.3.6). VRRPv3 has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Auth {
+    /// Type 0: the eight authentication bytes are zero.
+    None,
+    /// Type 1: a plain-text password, zero padded to eight bytes.
+    SimplePassword([u8; 8]),
+}
+
+/// Which bytes a VRRPv3-over-IPv4 checksum covers. IPv6 always uses its pseudo-header; VRRPv2 always
+/// covers the message only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChecksumMode {
+    /// IPv4 pseudo-header (source, destination, zero, protocol 112, length) plus the message: what
+    /// keepalived and FRR send by default.
+    PseudoHeader,
+    /// The VRRP message alone, as RFC 9568 specifies for IPv4.
+    MessageOnly,
+}
