@@ -6,4 +6,4 @@ mod interval;
 mod types;
 
 pub use interval::Centisecs;
-pub use types::{Addresses, Auth, ChecksumMode, Version};
+pub use types::{Addresses, Auth, ChecksumMode, Repr, Version};

@@ -2,6 +2,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::Centisecs;
+
 /// VRRP protocol version, the high nibble of byte 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Version {
@@ -36,4 +38,19 @@ pub enum ChecksumMode {
     PseudoHeader,
     /// The VRRP message alone, as RFC 9568 specifies for IPv4.
     MessageOnly,
+}
+
+/// A VRRP advertisement as values, independent of its bytes. `parse` and `emit` convert; the field set is
+/// the contract between the wire layer, the protocol core and the daemon.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Repr {
+    pub version: Version,
+    pub vrid: u8,
+    /// 255: address owner; 1..=254: backup; 0: the master is resigning.
+    pub priority: u8,
+    /// Max Adver Int. VRRPv2 carries whole seconds: a multiple of 100 centiseconds.
+    pub max_adver_int: Centisecs,
+    pub addresses: Addresses,
+    /// Always `Auth::None` for VRRPv3.
+    pub auth: Auth,
 }
