@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The project's test command (README "Run the tests"; .ci/run calls it).
+#   scripts/test.sh          everything: format, lints, unit/integration tests, then the root-only
+#                            namespace tests one at a time (timing-sensitive).
+#   scripts/test.sh --quick  no root needed: skips the netns-tests crate explicitly.
+# Installs the Debian packages the namespace tests need when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+install_missing() {
+    local need=()
+    command -v ip >/dev/null 2>&1 || need+=(iproute2)
+    command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+    command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+    [ ${#need[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "scripts/test.sh: missing ${need[*]}; the namespace tests need root (or use --quick)" >&2
+        exit 1
+    fi
+    echo "scripts/test.sh: installing ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace --exclude netns-tests
+
+if [ "$quick" -eq 1 ]; then
+    echo "scripts/test.sh: --quick: netns-tests skipped"
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "scripts/test.sh: the namespace tests need root; run as root or pass --quick" >&2
+    exit 1
+fi
+install_missing
+cargo test -p netns-tests -- --test-threads=1
