@@ -1,2 +1,3 @@
 //! keepvip: the IO shell around vrrp-core. Config, sockets, netlink, trackers, notify and control live here;
 //! every protocol decision lives in vrrp-core.
+pub mod control;

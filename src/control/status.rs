@@ -1,0 +1,72 @@
+//! The snapshot `keepvip status` prints: plain data, serialised as one JSON document.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub pid: u32,
+    pub router_id: String,
+    pub instances: Vec<InstanceStatus>,
+    /// Packets dropped before they reached an instance (TTL, parse errors, unknown VRID), by reason.
+    pub discards: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceStatus {
+    pub name: String,
+    pub interface: String,
+    pub vrid: u8,
+    pub family: String,
+    pub version: u8,
+    /// INIT, BACKUP, MASTER or FAULT.
+    pub state: String,
+    pub base_priority: u8,
+    pub effective_priority: u8,
+    pub advert_interval_cs: u16,
+    /// The interval learned from the current master, when it differs from ours.
+    pub master_adver_interval_cs: u16,
+    /// Source address of the master we last accepted an advert from (this router's own when MASTER).
+    pub master: Option<String>,
+    pub vips: Vec<String>,
+    pub adverts_sent: u64,
+    pub adverts_received: u64,
+    pub transitions: u64,
+    /// Adverts addressed to this instance that the protocol discarded, by reason.
+    pub discards: BTreeMap<String, u64>,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "keepvip pid {} router {}", self.pid, self.router_id)?;
+        writeln!(
+            f,
+            "{:<16} {:<10} {:>4} {:<4} {:<6} {:>4} {:>6} {:<24} VIPS",
+            "INSTANCE", "INTERFACE", "VRID", "FAM", "STATE", "PRIO", "INT", "MASTER"
+        )?;
+        for i in &self.instances {
+            writeln!(
+                f,
+                "{:<16} {:<10} {:>4} {:<4} {:<6} {:>4} {:>5}0 {:<24} {}",
+                i.name,
+                i.interface,
+                i.vrid,
+                i.family,
+                i.state,
+                i.effective_priority,
+                i.advert_interval_cs,
+                i.master.as_deref().unwrap_or("-"),
+                i.vips.join(",")
+            )?;
+            for (reason, n) in &i.discards {
+                writeln!(f, "    discarded {reason}: {n}")?;
+            }
+        }
+        for (reason, n) in &self.discards {
+            writeln!(f, "discarded before dispatch {reason}: {n}")?;
+        }
+        Ok(())
+    }
+}
