@@ -1,0 +1,83 @@
+//! Effective priority and tracker-driven FAULT: the one home for the clamping rule.
+
+use crate::config::{OWNER_PRIORITY, TrackerConfig, TrackerId};
+
+/// The live status of a router's trackers and link, from which effective priority and FAULT follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    base: u8,
+    trackers: Vec<TrackerConfig>,
+    ok: Vec<bool>,
+    link_up: bool,
+}
+
+impl Health {
+    pub fn new(base: u8, trackers: &[TrackerConfig]) -> Health {
+        Health {
+            base,
+            trackers: trackers.to_vec(),
+            ok: trackers.iter().map(|t| t.initially_ok).collect(),
+            link_up: true,
+        }
+    }
+
+    /// Records a tracker update; false if the id is unknown or nothing changed.
+    pub fn set_tracker(&mut self, tracker: TrackerId, ok: bool) -> bool {
+        match self.ok.get_mut(tracker.0) {
+            Some(slot) if *slot != ok => {
+                *slot = ok;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records a new base priority (reload); false if refused (owner, 0, 255) or unchanged.
+    pub fn set_base(&mut self, base: u8) -> bool {
+        if self.base == OWNER_PRIORITY || base == 0 || base == OWNER_PRIORITY || base == self.base {
+            return false;
+        }
+        self.base = base;
+        true
+    }
+
+    /// Records the link state; false if unchanged.
+    pub fn set_link(&mut self, up: bool) -> bool {
+        let changed = self.link_up != up;
+        self.link_up = up;
+        changed
+    }
+
+    pub fn link_up(&self) -> bool {
+        self.link_up
+    }
+
+    /// keepalived semantics: base + weights of OK trackers with weight > 0 + weights of KO trackers with
+    /// weight < 0, clamped to 1..=254. An owner (255) never changes.
+    pub fn effective_priority(&self) -> u8 {
+        if self.base == OWNER_PRIORITY {
+            return OWNER_PRIORITY;
+        }
+        let delta: i32 = self
+            .trackers
+            .iter()
+            .zip(&self.ok)
+            .map(|(tracker, &ok)| match (tracker.weight, ok) {
+                (w, true) if w > 0 => i32::from(w),
+                (w, false) if w < 0 => i32::from(w),
+                _ => 0,
+            })
+            .sum();
+        let clamped = (i32::from(self.base) + delta).clamp(1, 254);
+        u8::try_from(clamped).unwrap_or(1)
+    }
+
+    /// The first weight-0 tracker that is KO: such a tracker means FAULT.
+    pub fn failed_fault_tracker(&self) -> Option<TrackerId> {
+        self.trackers
+            .iter()
+            .zip(&self.ok)
+            .position(|(tracker, &ok)| tracker.weight == 0 && !ok)
+            .map(TrackerId)
+    }
+}

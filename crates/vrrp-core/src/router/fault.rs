@@ -1,0 +1,55 @@
+//! FAULT (keepalived semantics, not in the RFC) and the reactions to tracker, priority and link changes.
+
+use crate::input::{Action, FaultCause, Reason};
+use crate::time::Instant;
+
+use super::{Router, State};
+
+impl Router {
+    /// Tracker, base priority, link or sync-group fault state changed; `before` is the effective priority
+    /// before the change.
+    pub(super) fn on_health_changed(&mut self, now: Instant, before: u8, out: &mut Vec<Action>) {
+        match (self.state, self.fault_cause()) {
+            // Recorded; applied at startup.
+            (State::Initialize, _) => {}
+            (State::Fault, Some(_)) => {}
+            (State::Fault, None) => {
+                // Leaving FAULT goes to Backup; the preempt-delay window starts again.
+                self.preempt_allowed_at = now + self.config.preempt_delay;
+                self.enter_backup(now, Reason::FaultCleared, out);
+            }
+            (_, Some(cause)) => self.enter_fault(cause, out),
+            (State::Master { .. }, None) => {
+                // The RFC does not say; keepvip advertises a changed priority at once (keepalived waits for
+                // the next interval) so backups react, with fast handover, within Skew_Time.
+                if self.config.advertise_on_priority_change && self.effective_priority() != before {
+                    self.advertise_now(now, out);
+                }
+            }
+            // A backup's new priority takes effect in the next Master_Down_Interval it computes.
+            (State::Backup { .. } | State::BackupAwaitingGroup, None) => {}
+        }
+    }
+
+    /// A master resigns with one priority-0 advert (unless the link is down: nothing can be sent) and
+    /// drops its VIPs; a backup just stops. In FAULT nothing is sent.
+    fn enter_fault(&mut self, cause: FaultCause, out: &mut Vec<Action>) {
+        if let State::Master { .. } = self.state {
+            if cause != FaultCause::LinkDown {
+                out.push(Action::SendAdvert(self.advert(0)));
+            }
+            out.push(Action::RemoveVips(self.config.addresses.clone()));
+        }
+        self.known_master = None;
+        self.transition(State::Fault, Reason::Fault(cause), out);
+    }
+
+    /// Sync group: a sibling is (or is no longer) in FAULT.
+    pub(crate) fn set_group_fault(&mut self, now: Instant, on: bool, out: &mut Vec<Action>) {
+        if self.group_fault != on {
+            let before = self.effective_priority();
+            self.group_fault = on;
+            self.on_health_changed(now, before, out);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! RFC 5798 §6.4.3 Master, and the way into it (§6.4.1 (110)-(145), §6.4.2 (365)-(410)).
+
+use std::net::IpAddr;
+
+use vrrp_wire::Repr;
+
+use crate::input::{Action, Discard, Reason};
+use crate::time::{Instant, Micros};
+
+use super::{KnownMaster, Router, State};
+
+impl Router {
+    /// The Master_Down_Timer fired (6.4.2 (365)), or an owner started (6.4.1 (105)). A sync-group member
+    /// waits for its siblings instead (see `State::BackupAwaitingGroup`).
+    pub(super) fn become_master(&mut self, now: Instant, reason: Reason, out: &mut Vec<Action>) {
+        if self.sync_gated {
+            self.pending_master_reason = reason;
+            self.transition(State::BackupAwaitingGroup, reason, out);
+        } else {
+            self.promote(now, reason, out);
+        }
+    }
+
+    /// 6.4.1 (110)-(145) and 6.4.2 (370)-(410): advertise, take and announce the VIPs, start the
+    /// Adver_Timer, become master.
+    pub(crate) fn promote(&mut self, now: Instant, reason: Reason, out: &mut Vec<Action>) {
+        // (110) / (370): send an ADVERTISEMENT.
+        out.push(Action::SendAdvert(self.advert(self.effective_priority())));
+        out.push(Action::AddVips(self.config.addresses.clone()));
+        // (115)-(135) / (375)-(400): gratuitous ARP or unsolicited NA for each VIP.
+        out.push(Action::AnnounceVips(self.config.addresses.clone()));
+        // A new master advertises at its own configured interval.
+        self.master_adver_interval = self.config.advert_interval;
+        self.known_master = Some(KnownMaster {
+            address: self.config.primary_address,
+            priority: self.effective_priority(),
+        });
+        // (140) / (405): Adver_Timer = Advertisement_Interval; (145) / (410): -> Master.
+        let advert_at = now + self.advert_interval();
+        self.transition(State::Master { advert_at }, reason, out);
+    }
+
+    /// 6.4.3 (680)-(690): the Adver_Timer fired.
+    pub(super) fn advert_timer(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.advertise_now(now, out);
+    }
+
+    /// Sends an advert and restarts the Adver_Timer (6.4.3 (685)-(690), (710)-(715)).
+    pub(super) fn advertise_now(&mut self, now: Instant, out: &mut Vec<Action>) {
+        out.push(Action::SendAdvert(self.advert(self.effective_priority())));
+        self.state = State::Master {
+            advert_at: now + self.advert_interval(),
+        };
+    }
+
+    /// 6.4.3 (700)-(775): an advert that passed the receive checks, while master.
+    pub(super) fn master_receives(
+        &mut self,
+        now: Instant,
+        source: IpAddr,
+        repr: &Repr,
+        out: &mut Vec<Action>,
+    ) {
+        // (705)-(715): a resigning master elsewhere: assert ourselves at once.
+        if repr.priority == 0 {
+            self.advertise_now(now, out);
+            return;
+        }
+        let ours = self.effective_priority();
+        // (725)-(735): higher priority, or equal priority and a higher primary address compared as
+        // unsigned integers in network byte order.
+        let wins = repr.priority > ours
+            || (repr.priority == ours && address_greater(source, self.config.primary_address));
+        if wins {
+            // (740) cancel the Adver_Timer (by leaving the state); (745) learn the interval;
+            // (750)-(760) recompute Skew_Time and Master_Down_Interval and start the timer.
+            self.master_adver_interval = repr.max_adver_int;
+            self.known_master = Some(KnownMaster {
+                address: source,
+                priority: repr.priority,
+            });
+            out.push(Action::RemoveVips(self.config.addresses.clone()));
+            let master_down_at = now + self.master_down_interval();
+            // (765): -> Backup.
+            let reason = Reason::Preempted {
+                by: source,
+                priority: repr.priority,
+            };
+            self.transition(State::Backup { master_down_at }, reason, out);
+        } else {
+            // (775): discard.
+            out.push(Action::Discard(Discard::LowerPriority));
+            // RFC 9568 §6.4.3: send an advert at once to assert ourselves to the sender and refresh
+            // learning bridges. The Adver_Timer keeps its cadence (9568 does not reset it).
+            if self.config.readvertise_on_lower_priority {
+                out.push(Action::SendAdvert(self.advert(ours)));
+            }
+        }
+    }
+
+    /// Leaves Master for Backup because a sync-group sibling did: resign with priority 0 so the peer's
+    /// members take over after Skew_Time, and drop the VIPs.
+    pub(crate) fn resign_to_backup(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if !matches!(self.state, State::Master { .. }) {
+            return;
+        }
+        out.push(Action::SendAdvert(self.advert(0)));
+        out.push(Action::RemoveVips(self.config.addresses.clone()));
+        self.enter_backup(now, Reason::SyncGroup, out);
+    }
+
+    /// Advertisement_Interval as a duration.
+    fn advert_interval(&self) -> Micros {
+        Micros::from_centisecs(self.config.advert_interval)
+    }
+}
+
+/// RFC 5798 §6.4.3 (735) as clarified by RFC 9568: an unsigned integer comparison of the addresses in
+/// network byte order. Addresses of different families never compare greater (the receive checks drop
+/// those adverts before).
+pub fn address_greater(theirs: IpAddr, ours: IpAddr) -> bool {
+    match (theirs, ours) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => u32::from(a) > u32::from(b),
+        (IpAddr::V6(a), IpAddr::V6(b)) => u128::from(a) > u128::from(b),
+        _ => false,
+    }
+}

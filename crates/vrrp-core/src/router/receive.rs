@@ -1,0 +1,126 @@
+//! Receiving an advert: the RFC 5798 §7.1 (and RFC 3768 §7.1) checks that need the router's
+//! configuration, the once-per-change reports, then dispatch by state.
+
+use std::net::IpAddr;
+
+use vrrp_wire::{Addresses, Repr, Version};
+
+use crate::input::{Action, Discard, Report};
+use crate::time::Instant;
+
+use super::{Router, State};
+
+impl Router {
+    pub(super) fn on_advert(
+        &mut self,
+        now: Instant,
+        source: IpAddr,
+        repr: &Repr,
+        out: &mut Vec<Action>,
+    ) {
+        match self.state {
+            State::Initialize => return out.push(Action::Discard(Discard::NotRunning)),
+            State::Fault => return out.push(Action::Discard(Discard::InFault)),
+            State::Backup { .. } | State::BackupAwaitingGroup | State::Master { .. } => {}
+        }
+        if let Err(discard) = self.check(source, repr) {
+            return out.push(Action::Discard(discard));
+        }
+        self.report_mismatches(source, repr, out);
+        match self.state {
+            State::Master { .. } => self.master_receives(now, source, repr, out),
+            _ => self.backup_receives(now, source, repr, out),
+        }
+    }
+
+    /// The receive checks that depend on configuration, in RFC order. The wire layer has already checked
+    /// TTL, type, length, checksum, a non-zero count and interval, and the IPv6 link-local first address.
+    fn check(&self, source: IpAddr, repr: &Repr) -> Result<(), Discard> {
+        // RFC 5798 §7.1: the version must be ours (3, or 2 for a VRRPv2 router, RFC 3768 §7.1).
+        if repr.version != self.config.version {
+            return Err(Discard::VersionMismatch);
+        }
+        // RFC 5798 §7.1: the VRID must be configured on this interface...
+        if repr.vrid != self.config.vrid {
+            return Err(Discard::VridMismatch);
+        }
+        // ...and the local router must not be the owner. RFC 9568 erratum 8298 drops that second
+        // condition: an owner processes adverts (two owners then settle by address, §6.4.3 (735)).
+        if self.config.is_owner() && !self.config.owner_processes_adverts {
+            return Err(Discard::OwnerIgnoresAdverts);
+        }
+        // RFC 9568 §1 / §7.1: IPv4 and IPv6 virtual routers are separate instances.
+        if !same_family(&self.config.addresses, &repr.addresses)
+            || source.is_ipv4() != self.config.primary_address.is_ipv4()
+        {
+            return Err(Discard::AddressFamilyMismatch);
+        }
+        // Our own advert looped back, or another router uses our address: never a peer.
+        if source == self.config.primary_address {
+            return Err(Discard::OwnAdvert);
+        }
+        if self.config.version == Version::V2 {
+            // RFC 3768 §7.1: the authentication type and data must match the configured ones.
+            if repr.auth != self.config.auth {
+                return Err(Discard::AuthMismatch);
+            }
+            // RFC 3768 §7.1: the Adver Interval must equal the locally configured one.
+            if repr.max_adver_int != self.config.advert_interval {
+                return Err(Discard::IntervalMismatch);
+            }
+            // RFC 3768 §7.1: an address list that differs is dropped unless the sender is the owner.
+            if !same_addresses(&self.config.addresses, &repr.addresses) && repr.priority != 255 {
+                return Err(Discard::AddressListMismatch);
+            }
+        }
+        Ok(())
+    }
+
+    /// Logged-but-kept differences (RFC 5798 §7.1 address list; §6.4.2 (450) learns a different
+    /// interval), each reported once per change and forgotten when a matching advert arrives.
+    fn report_mismatches(&mut self, source: IpAddr, repr: &Repr, out: &mut Vec<Action>) {
+        let ours = self.config.advert_interval;
+        if repr.max_adver_int == ours {
+            self.interval_mismatch = None;
+        } else if self.interval_mismatch != Some((source, repr.max_adver_int)) {
+            self.interval_mismatch = Some((source, repr.max_adver_int));
+            out.push(Action::Report(Report::IntervalMismatch {
+                from: source,
+                ours,
+                theirs: repr.max_adver_int,
+            }));
+        }
+        if same_addresses(&self.config.addresses, &repr.addresses) {
+            self.address_mismatch = None;
+        } else if self.address_mismatch.as_ref() != Some(&(source, repr.addresses.clone())) {
+            self.address_mismatch = Some((source, repr.addresses.clone()));
+            out.push(Action::Report(Report::AddressListMismatch {
+                from: source,
+                theirs: repr.addresses.clone(),
+            }));
+        }
+    }
+}
+
+fn same_family(a: &Addresses, b: &Addresses) -> bool {
+    matches!(
+        (a, b),
+        (Addresses::V4(_), Addresses::V4(_)) | (Addresses::V6(_), Addresses::V6(_))
+    )
+}
+
+/// The same set of addresses, in any order (the RFC compares the list, not its order).
+fn same_addresses(a: &Addresses, b: &Addresses) -> bool {
+    match (a, b) {
+        (Addresses::V4(x), Addresses::V4(y)) => sorted(x) == sorted(y),
+        (Addresses::V6(x), Addresses::V6(y)) => sorted(x) == sorted(y),
+        _ => false,
+    }
+}
+
+fn sorted<T: Ord + Copy>(list: &[T]) -> Vec<T> {
+    let mut copy = list.to_vec();
+    copy.sort_unstable();
+    copy.dedup();
+    copy
+}
