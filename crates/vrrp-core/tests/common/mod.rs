@@ -1,5 +1,6 @@
 //! Builders shared by the tests: documentation addresses only (192.0.2.0/24, 2001:db8::/32, fe80::/64).
-#![allow(dead_code)]
+// Test helpers are not #[test] functions, so clippy.toml's allow-unwrap-in-tests does not cover them.
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
