@@ -1,6 +1,6 @@
 //! Small value types shared by the packet view, the representation and the checksum code.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::Centisecs;
 
@@ -53,4 +53,49 @@ pub struct Repr {
     pub addresses: Addresses,
     /// Always `Auth::None` for VRRPv3.
     pub auth: Auth,
+}
+
+/// The IP family an advertisement travels in. VRRP bytes do not say which: the IP header does, which
+/// is why `Repr::parse` takes the source and destination addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    pub const fn of(addr: IpAddr) -> Family {
+        match addr {
+            IpAddr::V4(_) => Family::Ipv4,
+            IpAddr::V6(_) => Family::Ipv6,
+        }
+    }
+
+    /// Bytes per address in the packet's address list.
+    pub const fn address_len(self) -> usize {
+        match self {
+            Family::Ipv4 => 4,
+            Family::Ipv6 => 16,
+        }
+    }
+}
+
+impl Addresses {
+    pub fn family(&self) -> Family {
+        match self {
+            Addresses::V4(_) => Family::Ipv4,
+            Addresses::V6(_) => Family::Ipv6,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Addresses::V4(list) => list.len(),
+            Addresses::V6(list) => list.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }

@@ -1,0 +1,444 @@
+//! One negative test per `WireError` variant (with a valid checksum wherever the rule comes after the
+//! checksum, so the test hits the rule it names), the order of the checks, and the `EmitError` cases.
+
+// Test helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use common::*;
+use vrrp_wire::{
+    Addresses, Auth, Centisecs, ChecksumMode, EmitError, FamilyMismatchKind, Packet, Repr, Version,
+    WireError, check_hop_limit,
+};
+
+/// The design.md §2 v3 IPv4 message-only vector: VRID 1, prio 100, 100 cs, VIP 192.0.2.100.
+fn v3_ipv4() -> Vec<u8> {
+    hex("310164010064a834c0000264")
+}
+
+fn v3_ipv6() -> Vec<u8> {
+    hex("3101640200643e2f fe800000000000000000000000000100 20010db8000000000000000000000100")
+}
+
+fn v2() -> Vec<u8> {
+    hex("210164010001b897c00002640000000000000000")
+}
+
+fn parse4(bytes: &[u8]) -> Result<(Repr, ChecksumMode), WireError> {
+    Repr::parse_bytes(bytes, SRC4, DST4)
+}
+
+fn parse6(bytes: &[u8]) -> Result<(Repr, ChecksumMode), WireError> {
+    Repr::parse_bytes(bytes, SRC6, DST6)
+}
+
+#[test]
+fn bad_hop_limit_is_anything_but_255() {
+    assert_eq!(check_hop_limit(255), Ok(()));
+    assert_eq!(
+        check_hop_limit(254),
+        Err(WireError::BadHopLimit { received: 254 })
+    );
+    assert_eq!(
+        check_hop_limit(1),
+        Err(WireError::BadHopLimit { received: 1 })
+    );
+}
+
+#[test]
+fn truncated_below_the_8_byte_header() {
+    let bytes = v3_ipv4();
+    assert_eq!(parse4(&bytes[..7]), Err(WireError::Truncated { len: 7 }));
+    assert_eq!(parse4(&[]), Err(WireError::Truncated { len: 0 }));
+    assert_eq!(
+        Packet::new_checked(&bytes[..7]).map(|_| ()),
+        Err(WireError::Truncated { len: 7 })
+    );
+}
+
+#[test]
+fn bad_version_other_than_2_and_3() {
+    for version in [0u8, 1, 4, 15] {
+        let mut bytes = v3_ipv4();
+        bytes[0] = version << 4 | 1;
+        assert_eq!(parse4(&bytes), Err(WireError::BadVersion { version }));
+    }
+}
+
+#[test]
+fn bad_type_other_than_advertisement() {
+    let mut bytes = v3_ipv4();
+    bytes[0] = 0x32;
+    fix_checksum_message_only(&mut bytes);
+    assert_eq!(parse4(&bytes), Err(WireError::BadType { msg_type: 2 }));
+}
+
+#[test]
+fn too_short_for_the_address_count() {
+    let mut bytes = v3_ipv4();
+    bytes[3] = 2;
+    assert_eq!(
+        parse4(&bytes),
+        Err(WireError::TooShort {
+            needed: 16,
+            len: 12
+        })
+    );
+    // v2 without its 8 bytes of authentication data.
+    assert_eq!(
+        parse4(&v2()[..12]),
+        Err(WireError::TooShort {
+            needed: 20,
+            len: 12
+        })
+    );
+    // IPv6 with one of its two addresses cut off.
+    assert_eq!(
+        parse6(&v3_ipv6()[..24]),
+        Err(WireError::TooShort {
+            needed: 40,
+            len: 24
+        })
+    );
+}
+
+#[test]
+fn bad_checksum() {
+    let mut bytes = v3_ipv4();
+    bytes[2] = 101;
+    assert_eq!(
+        parse4(&bytes),
+        Err(WireError::BadChecksum { received: 0xa834 })
+    );
+    // The pseudo-header vector sent to another group does not verify either way.
+    let pseudo = hex("31016401006405a4c0000264");
+    let other_dst: IpAddr = "224.0.0.19".parse().unwrap();
+    assert_eq!(
+        Repr::parse_bytes(&pseudo, SRC4, other_dst),
+        Err(WireError::BadChecksum { received: 0x05a4 })
+    );
+}
+
+#[test]
+fn bad_checksum_when_ipv6_omits_its_pseudo_header() {
+    let mut bytes = v3_ipv6();
+    fix_checksum_message_only(&mut bytes);
+    let received = u16::from_be_bytes([bytes[6], bytes[7]]);
+    assert_eq!(parse6(&bytes), Err(WireError::BadChecksum { received }));
+}
+
+#[test]
+fn bad_checksum_when_v2_includes_a_pseudo_header() {
+    let mut bytes = v2();
+    fix_checksum_ipv4_pseudo(&mut bytes, v4(SRC4), v4(DST4));
+    let received = u16::from_be_bytes([bytes[6], bytes[7]]);
+    assert_eq!(parse4(&bytes), Err(WireError::BadChecksum { received }));
+}
+
+#[test]
+fn address_count_zero() {
+    let mut bytes = v3_ipv4()[..8].to_vec();
+    bytes[3] = 0;
+    fix_checksum_message_only(&mut bytes);
+    assert_eq!(parse4(&bytes), Err(WireError::AddressCountZero));
+}
+
+#[test]
+fn interval_zero_v3() {
+    let mut bytes = v3_ipv4();
+    bytes[4..6].copy_from_slice(&[0xf0, 0]); // reserved bits set, interval 0
+    fix_checksum_message_only(&mut bytes);
+    assert_eq!(parse4(&bytes), Err(WireError::IntervalZero));
+}
+
+#[test]
+fn interval_zero_v2() {
+    let mut bytes = v2();
+    bytes[5] = 0;
+    fix_checksum_message_only(&mut bytes);
+    assert_eq!(parse4(&bytes), Err(WireError::IntervalZero));
+}
+
+#[test]
+fn unknown_auth_type() {
+    for auth_type in [2u8, 3, 255] {
+        let mut bytes = v2();
+        bytes[4] = auth_type;
+        fix_checksum_message_only(&mut bytes);
+        assert_eq!(
+            parse4(&bytes),
+            Err(WireError::UnknownAuthType { auth_type })
+        );
+    }
+}
+
+#[test]
+fn ipv6_first_address_not_link_local() {
+    let mut bytes = v3_ipv6();
+    let (first, second) = bytes[8..].split_at_mut(16);
+    first.swap_with_slice(second);
+    fix_checksum_ipv6_pseudo(&mut bytes, v6(SRC6), v6(DST6));
+    assert_eq!(parse6(&bytes), Err(WireError::Ipv6FirstNotLinkLocal));
+}
+
+#[test]
+fn family_mismatch_mixed_ip_header() {
+    let mixed = Err(WireError::FamilyMismatch {
+        kind: FamilyMismatchKind::MixedIpHeader,
+    });
+    assert_eq!(Repr::parse_bytes(&v3_ipv4(), SRC4, DST6), mixed);
+    assert_eq!(Repr::parse_bytes(&v3_ipv6(), SRC6, DST4), mixed);
+}
+
+#[test]
+fn family_mismatch_v2_over_ipv6() {
+    // keepalived's non-standard v2 over IPv6: no auth data, kernel-made pseudo-header checksum.
+    let mut bytes = v3_ipv6();
+    bytes[0] = 0x21;
+    bytes[4..6].copy_from_slice(&[0, 1]);
+    fix_checksum_ipv6_pseudo(&mut bytes, v6(SRC6), v6(DST6));
+    let expected = Err(WireError::FamilyMismatch {
+        kind: FamilyMismatchKind::V2OverIpv6,
+    });
+    assert_eq!(parse6(&bytes), expected);
+}
+
+#[test]
+fn family_mismatch_ipv4_packet_sized_for_ipv6_addresses() {
+    // One address, 8 + 16 bytes: the IPv6 layout arriving on IPv4.
+    let mut bytes = v3_ipv4();
+    bytes.extend_from_slice(&[0; 12]);
+    fix_checksum_ipv4_pseudo(&mut bytes, v4(SRC4), v4(DST4));
+    let expected = Err(WireError::FamilyMismatch {
+        kind: FamilyMismatchKind::Ipv6SizedAddresses,
+    });
+    assert_eq!(parse4(&bytes), expected);
+}
+
+#[test]
+fn too_long_with_trailing_bytes() {
+    let mut bytes = v3_ipv4();
+    bytes.extend_from_slice(&[0, 0]);
+    // Zero bytes change no sum, but the pseudo-header length does: message-only still verifies.
+    assert_eq!(
+        parse4(&bytes),
+        Err(WireError::TooLong {
+            expected: 12,
+            len: 14
+        })
+    );
+    let mut odd = v2();
+    odd.push(0x80);
+    fix_checksum_message_only(&mut odd);
+    assert_eq!(
+        parse4(&odd),
+        Err(WireError::TooLong {
+            expected: 20,
+            len: 21
+        })
+    );
+}
+
+#[test]
+fn checks_run_in_design_order() {
+    // version before checksum: a bad version with a broken checksum reports the version.
+    let mut bytes = v3_ipv4();
+    bytes[0] = 0x41;
+    bytes[2] = 7;
+    assert_eq!(parse4(&bytes), Err(WireError::BadVersion { version: 4 }));
+    // type before length.
+    let mut bytes = v3_ipv4();
+    bytes[0] = 0x30;
+    bytes[3] = 9;
+    assert_eq!(parse4(&bytes), Err(WireError::BadType { msg_type: 0 }));
+    // length before checksum.
+    let mut bytes = v3_ipv4();
+    bytes[3] = 3;
+    assert!(matches!(parse4(&bytes), Err(WireError::TooShort { .. })));
+    // checksum before count.
+    let mut bytes = v3_ipv4()[..8].to_vec();
+    bytes[3] = 0;
+    assert!(matches!(parse4(&bytes), Err(WireError::BadChecksum { .. })));
+    // count before interval.
+    bytes[4..6].copy_from_slice(&[0, 0]);
+    fix_checksum_message_only(&mut bytes);
+    assert_eq!(parse4(&bytes), Err(WireError::AddressCountZero));
+    // interval before link-local.
+    let mut bytes = v3_ipv6();
+    bytes[4..6].copy_from_slice(&[0, 0]);
+    bytes[8..10].copy_from_slice(&[0x20, 0x01]); // first address 2001::100, not link-local
+    fix_checksum_ipv6_pseudo(&mut bytes, v6(SRC6), v6(DST6));
+    assert_eq!(parse6(&bytes), Err(WireError::IntervalZero));
+    // link-local before the final length check.
+    bytes[4..6].copy_from_slice(&[0, 100]);
+    bytes.extend_from_slice(&[0; 4]);
+    fix_checksum_ipv6_pseudo(&mut bytes, v6(SRC6), v6(DST6));
+    assert_eq!(parse6(&bytes), Err(WireError::Ipv6FirstNotLinkLocal));
+}
+
+#[test]
+fn reasons_are_distinct_and_listed() {
+    let errors = [
+        WireError::BadHopLimit { received: 1 },
+        WireError::Truncated { len: 0 },
+        WireError::BadVersion { version: 4 },
+        WireError::BadType { msg_type: 2 },
+        WireError::TooShort {
+            needed: 16,
+            len: 12,
+        },
+        WireError::BadChecksum { received: 0 },
+        WireError::AddressCountZero,
+        WireError::IntervalZero,
+        WireError::UnknownAuthType { auth_type: 2 },
+        WireError::Ipv6FirstNotLinkLocal,
+        WireError::FamilyMismatch {
+            kind: FamilyMismatchKind::V2OverIpv6,
+        },
+        WireError::TooLong {
+            expected: 12,
+            len: 14,
+        },
+    ];
+    let reasons: Vec<&str> = errors.iter().map(WireError::reason).collect();
+    assert_eq!(reasons, WireError::ALL_REASONS);
+    assert_eq!(reasons.iter().collect::<HashSet<_>>().len(), reasons.len());
+    assert_eq!(
+        WireError::BadChecksum { received: 0 }.reason(),
+        "bad_checksum"
+    );
+    for reason in reasons {
+        assert!(
+            reason
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        );
+    }
+}
+
+fn v3_repr() -> Repr {
+    Repr {
+        version: Version::V3,
+        vrid: 1,
+        priority: 100,
+        max_adver_int: Centisecs::new(100).unwrap(),
+        addresses: Addresses::V4(vec![VIP4]),
+        auth: Auth::None,
+    }
+}
+
+fn emit4(repr: &Repr, mode: ChecksumMode) -> Result<Vec<u8>, EmitError> {
+    repr.to_bytes(SRC4, DST4, mode)
+}
+
+#[test]
+fn emit_refuses_what_parse_would_reject() {
+    let pseudo = ChecksumMode::PseudoHeader;
+    let mut repr = v3_repr();
+    repr.addresses = Addresses::V4(vec![]);
+    assert_eq!(emit4(&repr, pseudo), Err(EmitError::AddressCountZero));
+    repr.addresses = Addresses::V4(vec![VIP4; 256]);
+    assert_eq!(
+        emit4(&repr, pseudo),
+        Err(EmitError::TooManyAddresses { count: 256 })
+    );
+    repr.addresses = Addresses::V4(vec![VIP4; 255]);
+    assert_eq!(emit4(&repr, pseudo).map(|b| b.len()), Ok(8 + 255 * 4));
+
+    let mut repr = v3_repr();
+    repr.max_adver_int = Centisecs::new(4096).unwrap();
+    assert_eq!(
+        emit4(&repr, pseudo),
+        Err(EmitError::V3IntervalTooLarge { centiseconds: 4096 })
+    );
+    repr.max_adver_int = Centisecs::new(4095).unwrap();
+    assert!(emit4(&repr, pseudo).is_ok());
+
+    let mut repr = v3_repr();
+    repr.auth = Auth::SimplePassword(*b"secret\0\0");
+    assert_eq!(emit4(&repr, pseudo), Err(EmitError::AuthOnV3));
+}
+
+#[test]
+fn emit_refuses_v2_intervals_it_cannot_carry() {
+    let mut repr = v3_repr();
+    repr.version = Version::V2;
+    let message_only = ChecksumMode::MessageOnly;
+    repr.max_adver_int = Centisecs::new(150).unwrap();
+    assert_eq!(
+        emit4(&repr, message_only),
+        Err(EmitError::V2IntervalNotWholeSeconds { centiseconds: 150 })
+    );
+    repr.max_adver_int = Centisecs::new(25_600).unwrap();
+    assert_eq!(
+        emit4(&repr, message_only),
+        Err(EmitError::V2IntervalTooLarge {
+            centiseconds: 25_600
+        })
+    );
+    repr.max_adver_int = Centisecs::new(25_500).unwrap();
+    let bytes = emit4(&repr, message_only).unwrap();
+    assert_eq!(bytes[5], 255);
+}
+
+#[test]
+fn emit_refuses_family_and_mode_mismatches() {
+    let repr = v3_repr();
+    let pseudo = ChecksumMode::PseudoHeader;
+    assert_eq!(
+        repr.to_bytes(SRC6, DST6, pseudo),
+        Err(EmitError::FamilyMismatch)
+    );
+    assert_eq!(
+        repr.to_bytes(SRC4, DST6, pseudo),
+        Err(EmitError::FamilyMismatch)
+    );
+
+    let mut v2 = v3_repr();
+    v2.version = Version::V2;
+    assert_eq!(
+        emit4(&v2, pseudo),
+        Err(EmitError::ChecksumModeNotApplicable)
+    );
+    v2.addresses = Addresses::V6(vec![VIP6_LL]);
+    assert_eq!(
+        v2.to_bytes(SRC6, DST6, ChecksumMode::MessageOnly),
+        Err(EmitError::FamilyMismatch)
+    );
+
+    let mut v6 = v3_repr();
+    v6.addresses = Addresses::V6(vec![VIP6_LL]);
+    let message_only = ChecksumMode::MessageOnly;
+    assert_eq!(
+        v6.to_bytes(SRC6, DST6, message_only),
+        Err(EmitError::ChecksumModeNotApplicable)
+    );
+    v6.addresses = Addresses::V6(vec![VIP6_GLOBAL, VIP6_LL]);
+    assert_eq!(
+        v6.to_bytes(SRC6, DST6, pseudo),
+        Err(EmitError::Ipv6FirstNotLinkLocal)
+    );
+}
+
+#[test]
+fn emit_refuses_a_short_buffer_and_writes_nothing() {
+    let mut buffer = [0xaa; 11];
+    let result = v3_repr().emit(
+        &mut Packet::new_unchecked(&mut buffer[..]),
+        SRC4,
+        DST4,
+        ChecksumMode::MessageOnly,
+    );
+    assert_eq!(
+        result,
+        Err(EmitError::BufferTooShort {
+            needed: 12,
+            available: 11
+        })
+    );
+    assert_eq!(buffer, [0xaa; 11]);
+}
