@@ -158,3 +158,7 @@ pub fn master(config: Config) -> (Router, Instant) {
     assert_eq!(router.state().kind(), StateKind::Master);
     (router, at)
 }
+
+pub fn sync_group(configs: Vec<Config>) -> vrrp_core::SyncGroup {
+    vrrp_core::SyncGroup::new(configs).unwrap()
+}
