@@ -1,0 +1,384 @@
+//! The namespace lab: a switch namespace with a Linux bridge, N host namespaces each wired to it by a
+//! veth pair (`eth0` inside the host), and an observer namespace on the same bridge for captures.
+//! Documentation addresses only. Everything it creates is deleted when it is dropped, also on panic.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::capture::Capture;
+use crate::cmd::ip;
+use crate::error::{HarnessError, Result};
+use crate::frames::{Mac, mac_to_string};
+use crate::kernel::set_link;
+use crate::netns::{in_netns, kill_and_delete_netns, sweep_stale_labs};
+use crate::process::{Proc, Registry};
+use crate::root::require_root;
+
+/// The interface name inside every host and the observer.
+pub const HOST_IF: &str = "eth0";
+const BRIDGE: &str = "br0";
+const OBSERVER_PORT: &str = "obs";
+/// Longest test-name part of a prefix, so that names stay short and readable.
+const NAME_PART_MAX: usize = 10;
+
+static LAB_SEQUENCE: AtomicU32 = AtomicU32::new(0);
+
+/// IPv6 on the host links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ipv6Mode {
+    /// IPv6 disabled on the hosts (no link-local, no MLD/RS noise in captures).
+    Off,
+    /// IPv6 on, `accept_dad = 0`: the link-local address is usable as soon as the link is up.
+    NoDad,
+    /// IPv6 on with Duplicate Address Detection: the link-local address is tentative for a while.
+    Dad,
+}
+
+/// One host namespace.
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub index: usize,
+    pub ns: String,
+    /// `eth0`.
+    pub ifname: String,
+    /// The veth peer in the switch namespace (a bridge port).
+    pub switch_port: String,
+    pub mac: Mac,
+    /// `192.0.2.<index + 1>/24`.
+    pub ipv4: Ipv4Addr,
+    /// `2001:db8::<index + 1>/64` unless IPv6 is off.
+    pub ipv6: Option<Ipv6Addr>,
+    /// The EUI-64 link-local address the kernel derives from `mac`, unless IPv6 is off.
+    pub link_local: Option<Ipv6Addr>,
+}
+
+/// Builder for a `Lab`.
+#[derive(Debug, Clone)]
+pub struct LabBuilder {
+    test_name: String,
+    hosts: usize,
+    ipv6: Ipv6Mode,
+}
+
+impl LabBuilder {
+    /// Number of host namespaces (default 2, at most 200).
+    pub fn hosts(mut self, count: usize) -> Self {
+        self.hosts = count;
+        self
+    }
+
+    pub fn ipv6(mut self, mode: Ipv6Mode) -> Self {
+        self.ipv6 = mode;
+        self
+    }
+
+    /// Create the lab. Panics if not root or `ip`/`tcpdump` are missing; sweeps stale labs of earlier
+    /// interrupted runs first. On error, whatever was created is deleted again.
+    pub fn build(self) -> Result<Lab> {
+        require_root();
+        if self.hosts > 200 {
+            return Err(HarnessError::new("a lab holds at most 200 hosts"));
+        }
+        sweep_stale_labs()?;
+        let name_part: String = self
+            .test_name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .take(NAME_PART_MAX)
+            .collect();
+        let sequence = LAB_SEQUENCE.fetch_add(1, Ordering::Relaxed);
+        let prefix = format!("kv{}t{sequence}{name_part}", std::process::id());
+        let dir = std::env::temp_dir().join("keepvip-netns").join(&prefix);
+        std::fs::create_dir_all(&dir)
+            .map_err(|err| HarnessError::new(format!("create {}: {err}", dir.display())))?;
+        let mut lab = Lab {
+            switch_ns: format!("{prefix}-sw"),
+            observer_ns: format!("{prefix}-obs"),
+            prefix,
+            dir,
+            hosts: Vec::new(),
+            ipv6: self.ipv6,
+            namespaces: Vec::new(),
+            procs: Registry::default(),
+        };
+        lab.wire(self.hosts)?;
+        Ok(lab)
+    }
+}
+
+/// A built lab; see the module docs.
+pub struct Lab {
+    prefix: String,
+    dir: PathBuf,
+    switch_ns: String,
+    observer_ns: String,
+    hosts: Vec<Host>,
+    ipv6: Ipv6Mode,
+    namespaces: Vec<String>,
+    procs: Registry,
+}
+
+/// Write `/proc/sys/net/<key>` inside namespace `ns`.
+fn sysctl(ns: &str, key: &str, value: &str) -> Result<()> {
+    let path = format!("/proc/sys/net/{key}");
+    in_netns(ns, || std::fs::write(&path, value))?
+        .map_err(|err| HarnessError::new(format!("{ns}: write {path}: {err}")))
+}
+
+/// The modified EUI-64 link-local address for `mac` (RFC 4291 appendix A).
+pub fn eui64_link_local(mac: &Mac) -> Ipv6Addr {
+    Ipv6Addr::new(
+        0xfe80,
+        0,
+        0,
+        0,
+        u16::from_be_bytes([mac[0] ^ 0x02, mac[1]]),
+        u16::from_be_bytes([mac[2], 0xff]),
+        u16::from_be_bytes([0xfe, mac[3]]),
+        u16::from_be_bytes([mac[4], mac[5]]),
+    )
+}
+
+impl Lab {
+    /// Start building a lab for the test `test_name` (its letters and digits go into the prefix).
+    pub fn builder(test_name: &str) -> LabBuilder {
+        LabBuilder {
+            test_name: test_name.to_owned(),
+            hosts: 2,
+            ipv6: Ipv6Mode::Off,
+        }
+    }
+
+    fn add_netns(&mut self, name: &str, ipv6_on: bool) -> Result<()> {
+        ip(&["netns", "add", name])?;
+        self.namespaces.push(name.to_owned());
+        ip(&["-n", name, "link", "set", "lo", "up"])?;
+        let disable = if ipv6_on { "0" } else { "1" };
+        // `default` applies to interfaces created in or moved into the namespace later.
+        sysctl(name, "ipv6/conf/all/disable_ipv6", disable)?;
+        sysctl(name, "ipv6/conf/default/disable_ipv6", disable)?;
+        if ipv6_on {
+            let dad = if self.ipv6 == Ipv6Mode::Dad { "1" } else { "0" };
+            sysctl(name, "ipv6/conf/all/accept_dad", dad)?;
+            sysctl(name, "ipv6/conf/default/accept_dad", dad)?;
+        }
+        Ok(())
+    }
+
+    /// A veth pair: `port` in the switch namespace enslaved to the bridge, `eth0` in namespace `ns`.
+    fn plug(&self, port: &str, ns: &str, mac: &Mac) -> Result<()> {
+        let sw = self.switch_ns.as_str();
+        ip(&[
+            "-n", sw, "link", "add", port, "type", "veth", "peer", "name", HOST_IF, "netns", ns,
+        ])?;
+        ip(&["-n", sw, "link", "set", port, "master", BRIDGE, "up"])?;
+        ip(&[
+            "-n",
+            ns,
+            "link",
+            "set",
+            HOST_IF,
+            "address",
+            &mac_to_string(mac),
+        ])
+        .map(|_| ())
+    }
+
+    fn wire(&mut self, host_count: usize) -> Result<()> {
+        let switch_ns = self.switch_ns.clone();
+        let observer_ns = self.observer_ns.clone();
+        self.add_netns(&switch_ns, false)?;
+        // A hub, so the observer sees everything: no MAC learning (ageing 0 floods unicast to every port)
+        // and no multicast snooping (every group, VRRP's ff02::12 too, is flooded).
+        ip(&[
+            "-n",
+            &switch_ns,
+            "link",
+            "add",
+            BRIDGE,
+            "type",
+            "bridge",
+            "ageing_time",
+            "0",
+            "mcast_snooping",
+            "0",
+        ])?;
+        ip(&["-n", &switch_ns, "link", "set", BRIDGE, "up"])?;
+
+        self.add_netns(&observer_ns, false)?;
+        self.plug(OBSERVER_PORT, &observer_ns, &[0x02, 0x6b, 0x76, 0, 0, 0xfe])?;
+        set_link(&observer_ns, HOST_IF, true)?;
+
+        let ipv6_on = self.ipv6 != Ipv6Mode::Off;
+        for index in 0..host_count {
+            let ns = format!("{}-h{index}", self.prefix);
+            let port = format!("h{index}");
+            let number =
+                u8::try_from(index + 1).map_err(|_| HarnessError::new("too many hosts"))?;
+            let mac = [0x02, 0x6b, 0x76, 0, 0, number];
+            self.add_netns(&ns, ipv6_on)?;
+            self.plug(&port, &ns, &mac)?;
+            let ipv4 = Ipv4Addr::new(192, 0, 2, number);
+            ip(&[
+                "-n",
+                &ns,
+                "addr",
+                "add",
+                &format!("{ipv4}/24"),
+                "dev",
+                HOST_IF,
+            ])?;
+            let ipv6 =
+                ipv6_on.then(|| Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(number)));
+            if let Some(ipv6) = ipv6 {
+                ip(&[
+                    "-n",
+                    &ns,
+                    "addr",
+                    "add",
+                    &format!("{ipv6}/64"),
+                    "dev",
+                    HOST_IF,
+                ])?;
+            }
+            set_link(&ns, HOST_IF, true)?;
+            self.hosts.push(Host {
+                index,
+                ns,
+                ifname: HOST_IF.to_owned(),
+                switch_port: port,
+                mac,
+                ipv4,
+                ipv6,
+                link_local: ipv6_on.then(|| eui64_link_local(&mac)),
+            });
+        }
+        Ok(())
+    }
+
+    /// `kv<pid>t<seq><name>`: every namespace of this lab starts with it.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The per-test directory for process output and captures (kept after a failing test).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn hosts(&self) -> &[Host] {
+        &self.hosts
+    }
+
+    /// Host `index`; panics (a test bug) if there is no such host.
+    pub fn host(&self, index: usize) -> &Host {
+        match self.hosts.get(index) {
+            Some(host) => host,
+            None => panic!(
+                "lab {} has {} hosts, no host {index}",
+                self.prefix,
+                self.hosts.len()
+            ),
+        }
+    }
+
+    pub fn switch_ns(&self) -> &str {
+        &self.switch_ns
+    }
+
+    pub fn observer_ns(&self) -> &str {
+        &self.observer_ns
+    }
+
+    pub fn ipv6_mode(&self) -> Ipv6Mode {
+        self.ipv6
+    }
+
+    /// Every namespace this lab created, in creation order.
+    pub fn namespaces(&self) -> &[String] {
+        &self.namespaces
+    }
+
+    /// Start `argv` inside namespace `ns`; output goes to `<dir>/<label>.stdout|stderr`. The process is
+    /// killed (with its process group) when the lab is dropped.
+    pub fn spawn(&self, ns: &str, label: &str, argv: &[&str]) -> Result<Proc> {
+        let proc = Proc::spawn(&self.dir, ns, label, argv)?;
+        self.procs.track(&proc);
+        Ok(proc)
+    }
+
+    /// `spawn` in host `index`'s namespace.
+    pub fn spawn_on(&self, index: usize, label: &str, argv: &[&str]) -> Result<Proc> {
+        let ns = self.host(index).ns.clone();
+        self.spawn(&ns, label, argv)
+    }
+
+    /// Start a capture of everything on the lab link, seen from the observer; `filter` is an optional
+    /// pcap filter expression split into words (e.g. `["ip", "proto", "112"]`).
+    pub fn capture(&self, label: &str, filter: &[&str]) -> Result<Capture> {
+        let path = self.dir.join(format!("{label}.pcap"));
+        let argv = Capture::tcpdump_argv(HOST_IF, &path, filter);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let proc = self.spawn(&self.observer_ns, label, &argv)?;
+        Capture::started(proc, path)
+    }
+
+    /// Set host `index`'s own `eth0` administratively up or down.
+    pub fn set_host_link(&self, index: usize, up: bool) -> Result<()> {
+        set_link(&self.host(index).ns, HOST_IF, up)
+    }
+
+    /// Set host `index`'s switch port up or down: the host sees carrier loss (a pulled cable).
+    pub fn set_switch_port(&self, index: usize, up: bool) -> Result<()> {
+        set_link(&self.switch_ns, &self.host(index).switch_port, up)
+    }
+
+    /// Kill every process and delete every namespace this lab created. Idempotent; `Drop` calls it.
+    pub fn cleanup(&mut self) -> Result<()> {
+        let mut failures = self.procs.kill_all();
+        // Hosts first, the switch last (deleting a namespace deletes its end of every veth pair).
+        while let Some(ns) = self.namespaces.pop() {
+            if let Err(err) = kill_and_delete_netns(&ns) {
+                failures.push(err.to_string());
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(HarnessError::new(format!(
+                "lab {} cleanup: {}",
+                self.prefix,
+                failures.join("; ")
+            )))
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Err(err) = self.cleanup() {
+            eprintln!("{err}");
+        }
+        if std::thread::panicking() {
+            eprintln!("lab {}: output kept in {}", self.prefix, self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eui64_link_local_flips_the_universal_bit() {
+        let mac = [0x02, 0x6b, 0x76, 0, 0, 1];
+        assert_eq!(
+            eui64_link_local(&mac),
+            "fe80::6b:76ff:fe00:1".parse::<Ipv6Addr>().unwrap()
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! Network namespaces: entering one from a test thread, listing, deleting, and sweeping the leftovers of
+//! interrupted runs.
+
+use std::fs::File;
+use std::future::Future;
+use std::path::Path;
+
+use nix::sched::{CloneFlags, setns};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::cmd::ip;
+use crate::error::{HarnessError, Result};
+
+/// Where `ip netns add` keeps its namespace handles.
+pub const NETNS_DIR: &str = "/run/netns";
+
+/// Run `f` on a fresh thread that has entered the network namespace `name`, and return its result.
+/// Sockets (and netlink connections) created by `f` belong to that namespace. A panic inside `f` is
+/// re-raised here with its original message.
+pub fn in_netns<R: Send>(name: &str, f: impl FnOnce() -> R + Send) -> Result<R> {
+    let path = Path::new(NETNS_DIR).join(name);
+    let handle = File::open(&path)
+        .map_err(|err| HarnessError::new(format!("open {}: {err}", path.display())))?;
+    std::thread::scope(|scope| {
+        let thread = scope.spawn(move || -> Result<R> {
+            setns(&handle, CloneFlags::CLONE_NEWNET)
+                .map_err(|err| HarnessError::new(format!("setns into {name}: {err}")))?;
+            Ok(f())
+        });
+        match thread.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// `in_netns` with a tokio current-thread runtime built inside the namespace thread, driving the future
+/// `make` returns (the future is created inside the namespace, so everything it opens is too).
+pub fn block_on_in_netns<F, Fut>(name: &str, make: F) -> Result<Fut::Output>
+where
+    F: FnOnce() -> Fut + Send,
+    Fut: Future,
+    Fut::Output: Send,
+{
+    in_netns(name, || -> Result<Fut::Output> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|err| HarnessError::new(format!("tokio runtime in {name}: {err}")))?;
+        Ok(runtime.block_on(make()))
+    })?
+}
+
+/// The names `ip netns list` shows.
+pub fn list_netns() -> Result<Vec<String>> {
+    let listing = ip(&["netns", "list"])?;
+    // Lines look like `name` or `name (id: 3)`.
+    Ok(listing
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Namespaces whose name starts with `prefix`.
+pub fn netns_with_prefix(prefix: &str) -> Result<Vec<String>> {
+    Ok(list_netns()?
+        .into_iter()
+        .filter(|name| name.starts_with(prefix))
+        .collect())
+}
+
+/// SIGKILL every process still inside namespace `name` (they were started there by a lab), then delete it.
+pub fn kill_and_delete_netns(name: &str) -> Result<()> {
+    if let Ok(pids) = ip(&["netns", "pids", name]) {
+        for pid in pids
+            .lines()
+            .filter_map(|line| line.trim().parse::<i32>().ok())
+        {
+            // Already gone is fine: we only want it not to hold the namespace.
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+    ip(&["netns", "delete", name]).map(|_| ())
+}
+
+/// The pid embedded in a lab namespace name `kv<pid>t...`, if `name` is one.
+pub fn lab_owner_pid(name: &str) -> Option<i32> {
+    let rest = name.strip_prefix("kv")?;
+    let digits_end = rest.find(|c: char| !c.is_ascii_digit())?;
+    if digits_end == 0 || !rest[digits_end..].starts_with('t') {
+        return None;
+    }
+    rest[..digits_end].parse().ok()
+}
+
+/// Delete the namespaces of earlier runs that were interrupted before their cleanup ran: lab names whose
+/// owning test process no longer exists. Returns the names deleted.
+pub fn sweep_stale_labs() -> Result<Vec<String>> {
+    let own_pid = std::process::id() as i32;
+    let mut swept = Vec::new();
+    for name in list_netns()? {
+        let Some(owner) = lab_owner_pid(&name) else {
+            continue;
+        };
+        if owner == own_pid || Path::new(&format!("/proc/{owner}")).exists() {
+            continue;
+        }
+        kill_and_delete_netns(&name).map_err(|err| err.context("sweeping a stale lab"))?;
+        swept.push(name);
+    }
+    Ok(swept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_pid_is_parsed_from_lab_names_only() {
+        assert_eq!(lab_owner_pid("kv1234t0ping-h0"), Some(1234));
+        assert_eq!(lab_owner_pid("kv1234x"), None);
+        assert_eq!(lab_owner_pid("kvt0ping"), None);
+        assert_eq!(lab_owner_pid("blue"), None);
+        assert_eq!(lab_owner_pid("kv99"), None);
+    }
+}
