@@ -1,1 +1,16 @@
-fn main() {}
+//! The `keepvip` binary: parses the command line and dispatches; exit codes are documented in `cli.rs`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use keepvip::cli::{self, Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check => cli::check(&cli),
+        Command::Run => cli::not_implemented("run"),
+        Command::Status => cli::not_implemented("status"),
+        Command::Demo => cli::not_implemented("demo"),
+    }
+}

@@ -1,0 +1,106 @@
+//! The command line: `keepvip [-c FILE] [--log-format text|json] <COMMAND>`.
+//!
+//! Exit codes (also in conf/README.md):
+//!
+//! | code | meaning                                                        |
+//! |------|----------------------------------------------------------------|
+//! | 0    | success (`check`: the config is valid; warnings may be printed) |
+//! | 1    | the config is invalid; every error is printed to stderr          |
+//! | 2    | usage error: unknown command or flag (from clap)                |
+//! | 3    | the config file cannot be read (missing, permissions, ...)      |
+//! | 4    | the command is not implemented yet                              |
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, DEFAULT_CONFIG_PATH, LoadError, LogFormat};
+
+/// Exit codes, as documented above.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const CONFIG_INVALID: u8 = 1;
+    /// clap exits with 2 on its own for usage errors.
+    pub const USAGE: u8 = 2;
+    pub const CONFIG_UNREADABLE: u8 = 3;
+    pub const NOT_IMPLEMENTED: u8 = 4;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keepvip",
+    version,
+    about = "VRRPv3 virtual-IP failover daemon for Linux"
+)]
+pub struct Cli {
+    /// Config file.
+    #[arg(short = 'c', long = "config", global = true, default_value = DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+    /// Log format; overrides `log_format` in [global].
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormatArg>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Validate the config file and exit (0 valid, 1 invalid, 3 unreadable).
+    Check,
+    /// Run the daemon.
+    Run,
+    /// Show the state of every instance of the running daemon.
+    Status,
+    /// Run a self-contained demonstration in network namespaces.
+    Demo,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(arg: LogFormatArg) -> Self {
+        match arg {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
+}
+
+/// `keepvip check`: validates the config, printing warnings, notes and errors to stderr
+/// (`file:line:column: message`) and `FILE: OK (N instances)` to stdout when valid.
+pub fn check(cli: &Cli) -> ExitCode {
+    let path = cli.config.display();
+    match config::check_file(&cli.config, &config::interface_exists_in_sysfs) {
+        Ok(checked) => {
+            for diagnostic in &checked.diagnostics {
+                eprintln!("{diagnostic}");
+            }
+            let n = checked.config.instances.len();
+            let plural = if n == 1 { "" } else { "s" };
+            println!("{path}: OK ({n} instance{plural})");
+            ExitCode::from(exit::OK)
+        }
+        Err(LoadError::Invalid(errors)) => {
+            eprintln!("{errors}");
+            let n = errors.errors().count();
+            let plural = if n == 1 { "" } else { "s" };
+            eprintln!("{path}: invalid ({n} error{plural})");
+            ExitCode::from(exit::CONFIG_INVALID)
+        }
+        Err(unreadable @ LoadError::Unreadable { .. }) => {
+            eprintln!("keepvip: {unreadable}");
+            ExitCode::from(exit::CONFIG_UNREADABLE)
+        }
+    }
+}
+
+/// For commands another issue implements.
+pub fn not_implemented(command: &str) -> ExitCode {
+    eprintln!("keepvip {command}: not implemented yet");
+    ExitCode::from(exit::NOT_IMPLEMENTED)
+}

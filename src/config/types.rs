@@ -1,0 +1,197 @@
+//! The validated configuration: plain values, every range and cross-instance rule already checked.
+//! Defaults are filled in; nothing here refers back to the file.
+
+use std::net::{IpAddr, Ipv6Addr};
+use std::time::Duration;
+
+use vrrp_wire::{Auth, Centisecs, ChecksumMode, Version};
+
+pub use crate::logging::LogFormat;
+
+/// Where the daemon looks for its config unless `-c` says otherwise.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/keepvip/keepvip.toml";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub global: Global,
+    /// In file order.
+    pub instances: Vec<Instance>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Global {
+    /// Names this node in logs and status output. Default `"keepvip"`.
+    pub router_id: String,
+    /// VRRPv3-over-IPv4 send mode for instances that do not override it. Default pseudo-header.
+    pub checksum_mode: ChecksumMode,
+    /// GARP/NA timing for instances that do not override it.
+    pub garp: GarpTiming,
+    /// Log output format; the `--log-format` flag overrides it.
+    pub log_format: LogFormat,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            router_id: "keepvip".to_owned(),
+            checksum_mode: ChecksumMode::PseudoHeader,
+            garp: GarpTiming::default(),
+            log_format: LogFormat::default(),
+        }
+    }
+}
+
+/// When a new master announces its VIPs (gratuitous ARP for IPv4, unsolicited NA for IPv6).
+/// keepalived equivalents: `vrrp_garp_master_repeat`, `vrrp_garp_interval`, `vrrp_garp_master_delay`,
+/// `vrrp_garp_master_refresh`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GarpTiming {
+    /// Frames per address per burst, 1..=255. Default 5.
+    pub repeat: u8,
+    /// Spacing between the frames of one burst, 0..=1 s. Default 0 (back to back, as keepalived).
+    pub interval: Duration,
+    /// A second burst this long after becoming master; `None` for no second burst. Default 5 s.
+    pub delay: Option<Duration>,
+    /// Re-announce this often while master; `None` for never. Default never.
+    pub refresh: Option<Duration>,
+}
+
+impl Default for GarpTiming {
+    fn default() -> Self {
+        GarpTiming {
+            repeat: 5,
+            interval: Duration::ZERO,
+            delay: Some(Duration::from_secs(5)),
+            refresh: None,
+        }
+    }
+}
+
+/// The address family of an instance, which follows its VIPs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    pub fn of(addr: &IpAddr) -> Family {
+        match addr {
+            IpAddr::V4(_) => Family::Ipv4,
+            IpAddr::V6(_) => Family::Ipv6,
+        }
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Family::Ipv4 => "IPv4",
+            Family::Ipv6 => "IPv6",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// Unique across the file.
+    pub name: String,
+    /// A valid Linux interface name; it may not exist yet.
+    pub interface: String,
+    /// 1..=255, unique per (interface, family).
+    pub vrid: u8,
+    pub version: Version,
+    /// 1..=255; 255 is the address owner.
+    pub priority: u8,
+    /// VRRPv3: 1..=4095 cs. VRRPv2: whole seconds, 100..=25500 cs.
+    pub advert_interval: Centisecs,
+    pub preempt: bool,
+    /// 0..=1000 s, millisecond resolution.
+    pub preempt_delay: Duration,
+    pub accept: bool,
+    /// Only VRRPv3 over IPv4 uses it; resolved from the global default for the others too.
+    pub checksum_mode: ChecksumMode,
+    /// `Auth::SimplePassword` only for VRRPv2 with `auth_pass`.
+    pub auth: Auth,
+    /// The advertised addresses, in the order they go on the wire; never empty, all of one family.
+    /// IPv6: the first is link-local (RFC 5798 §5.2.9), see `vips::put_link_local_first`.
+    pub vips: Vec<Vip>,
+    /// Installed on the master but not advertised; either family.
+    pub excluded_vips: Vec<Vip>,
+    pub garp: GarpTiming,
+}
+
+impl Instance {
+    /// The family of the advertised VIPs (validation guarantees there is at least one, all alike).
+    pub fn family(&self) -> Family {
+        self.vips
+            .first()
+            .map_or(Family::Ipv4, |vip| Family::of(&vip.addr))
+    }
+}
+
+/// One virtual address as the kernel will get it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Vip {
+    pub addr: IpAddr,
+    /// 1..=32 or 1..=128; default 32 / 128.
+    pub prefix: u8,
+    /// IPv4 only: the interface name or `<interface>:<suffix>`, at most 15 bytes.
+    pub label: Option<String>,
+    pub scope: Scope,
+}
+
+/// Address scope (`ip addr add ... scope`). Values are the kernel's `RT_SCOPE_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Global,
+    Site,
+    Link,
+    Host,
+}
+
+impl Scope {
+    /// The `ifa_scope` byte netlink expects.
+    pub fn rt_scope(self) -> u8 {
+        match self {
+            Scope::Global => 0,
+            Scope::Site => 200,
+            Scope::Link => 253,
+            Scope::Host => 254,
+        }
+    }
+}
+
+/// The link-local address keepvip adds as the first VIP of an IPv6 instance that lists none: the EUI-64
+/// link-local of the RFC virtual MAC 00-00-5E-00-02-{VRID} (RFC 5798 §7.3), i.e.
+/// `fe80::200:5eff:fe00:2{VRID:02x}`. Every node of the virtual router derives the same one.
+pub fn virtual_link_local(vrid: u8) -> Ipv6Addr {
+    Ipv6Addr::new(
+        0xfe80,
+        0,
+        0,
+        0,
+        0x0200,
+        0x5eff,
+        0xfe00,
+        0x0200 | u16::from(vrid),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_link_local_is_the_eui64_of_the_ipv6_virtual_mac() {
+        // VRID 217 = 0xd9: the address Cisco's VRRPv3 documentation configures by hand.
+        assert_eq!(
+            virtual_link_local(217),
+            "fe80::200:5eff:fe00:2d9".parse::<Ipv6Addr>().unwrap()
+        );
+        assert_eq!(
+            virtual_link_local(1),
+            "fe80::200:5eff:fe00:201".parse::<Ipv6Addr>().unwrap()
+        );
+    }
+}
