@@ -103,6 +103,13 @@ fn serde_message(text: &str, error: &toml::de::Error, span: &std::ops::Range<usi
     if message == "duplicate key" {
         return format!("duplicate key `{at}`: expected each key once per table");
     }
+    if let Some(hint) = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .and_then(|(field, _)| keepalived_hint(field))
+    {
+        return format!("{message} ({hint})");
+    }
     if message.starts_with("invalid type: map, expected a sequence") && at.starts_with('[') {
         return format!("{at}: expected an array of tables: write [[...]] with double brackets");
     }
@@ -124,4 +131,27 @@ fn key_before(text: &str, offset: usize) -> Option<&str> {
     let key = &before[start..];
     let bare = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
     (!key.is_empty() && key.chars().all(bare)).then_some(key)
+}
+
+/// keepalived.conf habits, translated: operators come from there (conf/README.md has the full table).
+fn keepalived_hint(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "virtual_router_id" => "keepalived's virtual_router_id is `vrid` here",
+        "advert_int" => "keepalived's advert_int is `advert_interval` here, e.g. \"1s\"",
+        "virtual_ipaddress" => "keepalived's virtual_ipaddress is `vips` here",
+        "virtual_ipaddress_excluded" => {
+            "keepalived's virtual_ipaddress_excluded is `excluded_vips` here"
+        }
+        "nopreempt" => "keepalived's nopreempt is `preempt = false` here",
+        "vrrp_version" => "keepalived's vrrp_version is `version` here, per instance",
+        "authentication" | "auth_type" => "VRRPv2 PASS authentication is just `auth_pass` here",
+        "state" => "there is no initial state: the highest priority becomes master",
+        "vrrp_garp_master_repeat" => "keepalived's vrrp_garp_master_repeat is `garp_repeat` here",
+        "vrrp_garp_master_delay" => "keepalived's vrrp_garp_master_delay is `garp_delay` here",
+        "vrrp_garp_master_refresh" => {
+            "keepalived's vrrp_garp_master_refresh is `garp_refresh` here"
+        }
+        "vrrp_garp_interval" => "keepalived's vrrp_garp_interval is `garp_interval` here",
+        _ => return None,
+    })
 }

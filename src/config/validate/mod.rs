@@ -124,8 +124,9 @@ pub(crate) fn garp_overrides(
     })
 }
 
-/// Names are unique; a VRID is used once per (interface, family) (RFC 5798 §5.2.3: the VRID identifies
-/// the virtual router on its LAN, per family); an address shared by two instances is suspicious.
+/// Names are unique. A VRID is used once per (interface, family): RFC 5798 §5.2.3 has the VRID identify
+/// the virtual router on its LAN, and its introduction keeps the IPv4 and IPv6 virtual routers "a domain
+/// unto themselves". An address shared by two instances only draws a warning.
 fn across_instances(
     sink: &mut Sink<'_>,
     identities: &[Identity],
