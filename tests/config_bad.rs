@@ -1,0 +1,269 @@
+//! Invalid configs: each fixture in tests/data/bad must be rejected with exactly these diagnostics
+//! (file:line:column, the value as written, what was expected). Interfaces are treated as existing so
+//! the output does not depend on the machine.
+
+use keepvip::config::{self, Severity};
+
+fn diagnostics(fixture: &str) -> Vec<String> {
+    let path = format!("tests/data/bad/{fixture}");
+    let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let errors = config::check_str(&text, &path, &|_| true)
+        .err()
+        .unwrap_or_else(|| panic!("{path} was accepted"));
+    assert!(errors.errors().count() >= 1);
+    errors.diagnostics.iter().map(ToString::to_string).collect()
+}
+
+fn assert_rejected(fixture: &str, expected: &[&str]) {
+    let got = diagnostics(fixture);
+    let expected: Vec<String> = expected
+        .iter()
+        .map(|line| format!("tests/data/bad/{fixture}:{line}"))
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn vrid_above_255_is_rejected_at_the_value() {
+    assert_rejected(
+        "vrid_out_of_range.toml",
+        &["4:8: vrid = 300: expected an integer 1..=255"],
+    );
+}
+
+#[test]
+fn v3_interval_must_be_whole_centiseconds() {
+    assert_rejected(
+        "interval_not_centiseconds.toml",
+        &[
+            "5:19: advert_interval = \"15ms\": expected a duration 10ms..=40.95s in steps of 10ms (VRRPv3 carries centiseconds)",
+        ],
+    );
+}
+
+#[test]
+fn v2_interval_must_be_whole_seconds() {
+    assert_rejected(
+        "v2_interval_not_whole_seconds.toml",
+        &[
+            "6:19: advert_interval = \"1.5s\": expected whole seconds 1s..=255s (VRRPv2 carries whole seconds)",
+        ],
+    );
+}
+
+#[test]
+fn unknown_key_is_rejected_at_the_key_with_a_keepalived_hint() {
+    let got = diagnostics("keepalived_key_name.toml");
+    assert_eq!(got.len(), 1);
+    let line = &got[0];
+    assert!(
+        line.starts_with(
+            "tests/data/bad/keepalived_key_name.toml:5:1: unknown field `virtual_router_id`, expected one of `name`, `interface`, `vrid`,"
+        ),
+        "{line}"
+    );
+    assert!(
+        line.ends_with("(keepalived's virtual_router_id is `vrid` here)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn unknown_key_inside_a_vip_table_is_rejected_at_the_key() {
+    assert_rejected(
+        "unknown_vip_key.toml",
+        &["5:38: unknown field `dev`, expected one of `address`, `label`, `scope`"],
+    );
+}
+
+#[test]
+fn mixed_families_name_the_offending_vip() {
+    assert_rejected(
+        "mixed_families.toml",
+        &[
+            "5:26: vips = \"2001:db8::10/64\": expected an IPv4 address like the first VIP \"192.0.2.10/24\": one family per instance (put the other family in its own [[instance]], or in excluded_vips)",
+        ],
+    );
+}
+
+#[test]
+fn a_vrid_is_used_once_per_interface_and_family() {
+    assert_rejected(
+        "duplicate_vrid.toml",
+        &[
+            "10:8: vrid = 51: expected a VRID unused on eth0 for IPv4 (instance \"VI_WEB\" on line 4 has 51)",
+        ],
+    );
+}
+
+#[test]
+fn instance_names_are_unique() {
+    assert_rejected(
+        "duplicate_name.toml",
+        &["8:8: name = \"VI_1\": expected a unique instance name (also used on line 2)"],
+    );
+}
+
+#[test]
+fn interface_names_follow_the_kernel_rules() {
+    assert_rejected(
+        "bad_interface_name.toml",
+        &[
+            "3:13: interface = \"eth0:1\": expected an interface name of 1..=15 bytes without '/', ':' or whitespace, not \".\" or \"..\"",
+        ],
+    );
+}
+
+#[test]
+fn labels_must_start_with_the_interface_name() {
+    assert_rejected(
+        "bad_label.toml",
+        &[
+            "6:42: label = \"eth1:vip\": expected a label of at most 15 bytes, \"eth0\" or starting with \"eth0:\"",
+        ],
+    );
+}
+
+#[test]
+fn auth_pass_is_refused_on_v3() {
+    assert_rejected(
+        "auth_on_v3.toml",
+        &[
+            "5:13: auth_pass = \"s3cr3tpw\": expected no auth_pass with version = 3 (VRRPv3 has no authentication, RFC 5798 §9)",
+        ],
+    );
+}
+
+#[test]
+fn auth_pass_longer_than_8_bytes_is_refused() {
+    assert_rejected(
+        "auth_too_long.toml",
+        &["6:13: auth_pass = \"s3cr3tpw9\": expected 1..=8 printable ASCII characters"],
+    );
+}
+
+#[test]
+fn ipv6_requires_v3() {
+    let got = diagnostics("ipv6_on_v2.toml");
+    assert_eq!(
+        got[0],
+        "tests/data/bad/ipv6_on_v2.toml:5:11: version = 2: expected 3 for IPv6 VIPs (VRRPv2 is IPv4 only, RFC 3768)"
+    );
+}
+
+#[test]
+fn durations_follow_the_grammar_and_ranges() {
+    assert_rejected(
+        "bad_durations.toml",
+        &[
+            "2:14: garp_delay = \"5\": expected a duration: a number and a unit (ms, s, m or h), such as \"100ms\", \"1s\" or \"1.5s\"",
+            "3:17: garp_interval = \"2s\": expected a duration 0s..=1s",
+            "9:17: preempt_delay = \"2000s\": expected a duration 0s..=1000s",
+        ],
+    );
+}
+
+#[test]
+fn missing_required_keys_point_at_the_instance_header() {
+    assert_rejected(
+        "missing_keys.toml",
+        &[
+            "1:1: [[instance]] without `vrid`: expected an integer 1..=255",
+            "1:1: [[instance]] without `vips`: expected a list of virtual addresses such as [\"192.0.2.10/24\"]",
+        ],
+    );
+}
+
+#[test]
+fn wrong_types_name_the_key() {
+    assert_rejected(
+        "wrong_type.toml",
+        &["5:12: priority = \"high\": invalid type: string \"high\", expected an integer"],
+    );
+}
+
+#[test]
+fn reserved_sections_are_refused_until_implemented() {
+    assert_rejected(
+        "reserved_track_script.toml",
+        &[
+            "1:1: track_script: not supported yet (trackers are planned); remove it or comment it out",
+        ],
+    );
+}
+
+#[test]
+fn toml_syntax_errors_have_a_position() {
+    assert_rejected(
+        "syntax_error.toml",
+        &["2:13: invalid basic string, expected `\"`"],
+    );
+}
+
+#[test]
+fn prefix_length_is_bounded_by_the_family() {
+    assert_rejected(
+        "bad_prefix.toml",
+        &["5:9: vips = \"192.0.2.10/33\": expected a prefix length 1..=32 after the '/'"],
+    );
+}
+
+#[test]
+fn single_bracket_instance_gets_a_hint() {
+    assert_rejected(
+        "single_brackets.toml",
+        &["1:1: [instance]: expected an array of tables: write [[...]] with double brackets"],
+    );
+}
+
+#[test]
+fn every_validation_error_in_a_file_is_reported_in_file_order() {
+    assert_rejected(
+        "many_errors.toml",
+        &[
+            "2:13: router_id = \"lb 1\": expected a router id of 1..=64 bytes without whitespace, control characters, quotes or backslashes",
+            "3:17: checksum_mode = \"rfc\": expected \"pseudo-header\" or \"message-only\"",
+            "8:8: vrid = 0: expected an integer 1..=255",
+            "9:12: priority = 256: expected an integer 1..=255",
+            "10:19: advert_interval = \"50s\": expected a duration 10ms..=40.95s",
+            "11:9: vips = \"192.0.2.300/24\": expected an IP address with an optional prefix length, such as \"192.0.2.10/24\" or \"2001:db8::10/64\"",
+            "11:61: scope = \"universe\": expected \"global\", \"site\", \"link\" or \"host\"",
+            "12:36: excluded_vips = \"203.0.113.5\": expected each address once per instance (203.0.113.5 is already listed on line 12)",
+            "13:15: garp_repeat = 0: expected an integer 1..=255",
+            "14:16: garp_refresh = \"100ms\": expected \"0s\" (off) or a duration 1s..=24h",
+        ],
+    );
+}
+
+#[test]
+fn every_bad_fixture_is_covered_by_a_test() {
+    // Keeps fixtures and assertions in step: a new bad file needs a test above.
+    let dir = format!("{}/tests/data/bad", env!("CARGO_MANIFEST_DIR"));
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let here = include_str!("config_bad.rs");
+        assert!(here.contains(&format!("\"{name}\"")), "{name} has no test");
+        let got = diagnostics(&name);
+        assert!(
+            got.iter()
+                .all(|l| l.starts_with(&format!("tests/data/bad/{name}:")))
+        );
+        count += 1;
+    }
+    assert!(count >= 10);
+}
+
+#[test]
+fn warnings_do_not_make_a_config_invalid_but_errors_keep_them() {
+    let text = "[[instance]]\nname = \"VI_1\"\ninterface = \"nosuch0\"\nvrid = 300\nvips = [\"192.0.2.10\"]\n";
+    let errors = config::check_str(text, "x.toml", &|name| name != "nosuch0").unwrap_err();
+    let severities: Vec<_> = errors.diagnostics.iter().map(|d| d.severity).collect();
+    assert_eq!(severities, vec![Severity::Warning, Severity::Error]);
+    assert_eq!(
+        errors.to_string(),
+        "x.toml:3:13: warning: interface = \"nosuch0\": no such interface in this network namespace (yet)\n\
+         x.toml:4:8: vrid = 300: expected an integer 1..=255"
+    );
+}

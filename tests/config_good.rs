@@ -1,0 +1,235 @@
+//! Valid configs: the fixtures in tests/data/good and every example in conf/ load, with the values and
+//! defaults the reference (conf/README.md) promises.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use keepvip::config::{
+    self, Checked, Config, Family, GarpTiming, Instance, LogFormat, Scope, Severity, Vip,
+};
+use vrrp_wire::{Auth, Centisecs, ChecksumMode, Version};
+
+fn check(relative: &str) -> Checked {
+    let path = format!("{}/{relative}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    config::check_str(&text, relative, &|_| true).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn load(relative: &str) -> Config {
+    check(relative).config
+}
+
+fn vip(text: &str, prefix: u8) -> Vip {
+    let addr: IpAddr = text.parse().unwrap();
+    let link_local = matches!(addr, IpAddr::V6(a) if a.segments()[0] == 0xfe80);
+    Vip {
+        addr,
+        prefix,
+        label: None,
+        scope: if link_local {
+            Scope::Link
+        } else {
+            Scope::Global
+        },
+    }
+}
+
+fn cs(n: u16) -> Centisecs {
+    Centisecs::new(n).unwrap()
+}
+
+#[test]
+fn defaults_follow_the_reference() {
+    let config = load("tests/data/good/minimal.toml");
+    assert_eq!(config.global.router_id, "keepvip");
+    assert_eq!(config.global.checksum_mode, ChecksumMode::PseudoHeader);
+    assert_eq!(config.global.log_format, LogFormat::Text);
+    let garp = GarpTiming {
+        repeat: 5,
+        interval: Duration::ZERO,
+        delay: Some(Duration::from_secs(5)),
+        refresh: None,
+    };
+    assert_eq!(config.global.garp, garp);
+    let expected = Instance {
+        name: "VI_1".into(),
+        interface: "eth0".into(),
+        vrid: 51,
+        version: Version::V3,
+        priority: 100,
+        advert_interval: cs(100),
+        preempt: true,
+        preempt_delay: Duration::ZERO,
+        accept: true,
+        checksum_mode: ChecksumMode::PseudoHeader,
+        auth: Auth::None,
+        vips: vec![vip("192.0.2.10", 32)],
+        excluded_vips: vec![],
+        garp,
+    };
+    assert_eq!(config.instances, vec![expected]);
+    assert_eq!(config.instances[0].family(), Family::Ipv4);
+}
+
+#[test]
+fn every_key_is_read_and_instances_inherit_global_garp() {
+    let config = load("tests/data/good/every_key.toml");
+    let g = &config.global;
+    assert_eq!(g.router_id, "lb1");
+    assert_eq!(g.checksum_mode, ChecksumMode::MessageOnly);
+    assert_eq!(g.log_format, LogFormat::Json);
+    let global_garp = GarpTiming {
+        repeat: 3,
+        interval: Duration::from_millis(10),
+        delay: Some(Duration::from_secs(1)),
+        refresh: Some(Duration::from_secs(60)),
+    };
+    assert_eq!(g.garp, global_garp);
+
+    let i = &config.instances[0];
+    assert_eq!((i.vrid, i.version, i.priority), (51, Version::V3, 110));
+    assert_eq!(i.advert_interval, cs(25));
+    assert!(!i.preempt && !i.accept);
+    assert_eq!(i.preempt_delay, Duration::from_millis(1500));
+    assert_eq!(i.checksum_mode, ChecksumMode::PseudoHeader);
+    let labelled = Vip {
+        label: Some("eth0:vip".into()),
+        ..vip("192.0.2.11", 32)
+    };
+    let host = Vip {
+        scope: Scope::Host,
+        ..vip("192.0.2.12", 32)
+    };
+    assert_eq!(i.vips, vec![vip("192.0.2.10", 24), labelled, host]);
+    // Excluded VIPs may be of the other family: they are never advertised.
+    assert_eq!(
+        i.excluded_vips,
+        vec![vip("203.0.113.5", 24), vip("2001:db8:5::5", 64)]
+    );
+    // Per-instance overrides; the rest from [global]; "0s" turns the second burst off.
+    let own = GarpTiming {
+        repeat: 2,
+        delay: None,
+        ..global_garp
+    };
+    assert_eq!(i.garp, own);
+
+    let inherits = &config.instances[1];
+    assert_eq!(inherits.garp, global_garp);
+    assert_eq!(inherits.checksum_mode, ChecksumMode::MessageOnly);
+}
+
+#[test]
+fn ipv6_link_local_vip_is_advertised_first_whatever_its_position() {
+    let checked = check("tests/data/good/ipv6_link_local_later.toml");
+    let i = &checked.config.instances[0];
+    assert_eq!(i.family(), Family::Ipv6);
+    assert_eq!(
+        i.vips,
+        vec![
+            vip("fe80::61", 64),
+            vip("2001:db8::10", 64),
+            vip("2001:db8::11", 64)
+        ]
+    );
+    let notes: Vec<String> = checked.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        notes,
+        vec![
+            "tests/data/good/ipv6_link_local_later.toml:6:8: note: fe80::61 goes first in advertisements: RFC 5798 wants the link-local VIP first"
+        ]
+    );
+}
+
+#[test]
+fn ipv6_without_link_local_vip_gets_the_one_derived_from_the_vrid() {
+    let checked = check("tests/data/good/ipv6_no_link_local.toml");
+    let i = &checked.config.instances[0];
+    assert_eq!(
+        i.vips,
+        vec![vip("fe80::200:5eff:fe00:23d", 64), vip("2001:db8::10", 64)]
+    );
+    assert_eq!(checked.diagnostics.len(), 1);
+    assert_eq!(checked.diagnostics[0].severity, Severity::Note);
+    assert_eq!(
+        (checked.diagnostics[0].line, checked.diagnostics[0].column),
+        (6, 8)
+    );
+}
+
+#[test]
+fn one_vrid_may_serve_each_family_on_an_interface() {
+    let config = load("tests/data/good/dual_stack_same_vrid.toml");
+    let families: Vec<_> = config
+        .instances
+        .iter()
+        .map(|i| (i.vrid, i.family()))
+        .collect();
+    assert_eq!(families, vec![(51, Family::Ipv4), (51, Family::Ipv6)]);
+}
+
+#[test]
+fn v2_password_is_zero_padded_and_interval_in_whole_seconds() {
+    let i = &load("tests/data/good/v2_auth.toml").instances[0];
+    assert_eq!(i.version, Version::V2);
+    assert_eq!(i.advert_interval, cs(200));
+    assert_eq!(i.auth, Auth::SimplePassword(*b"s3cr3tpw"));
+}
+
+#[test]
+fn every_good_fixture_and_example_config_passes_without_warnings() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut count = 0;
+    for dir in ["tests/data/good", "conf"] {
+        for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if !name.ends_with(".toml") {
+                continue;
+            }
+            let checked = check(&format!("{dir}/{name}"));
+            assert!(!checked.config.instances.is_empty(), "{dir}/{name}");
+            let warnings: Vec<_> = checked
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .collect();
+            assert!(warnings.is_empty(), "{dir}/{name}: {warnings:?}");
+            count += 1;
+        }
+    }
+    assert!(count >= 6 + 8, "only {count} files checked");
+}
+
+#[test]
+fn load_reads_a_file_and_distinguishes_unreadable_from_invalid() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/good/minimal.toml");
+    assert_eq!(config::load(&path).unwrap().instances.len(), 1);
+    let missing = config::load(std::path::Path::new("/nonexistent/keepvip.toml")).unwrap_err();
+    assert!(
+        matches!(missing, config::LoadError::Unreadable { .. }),
+        "{missing}"
+    );
+    let bad = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/bad/vrid_out_of_range.toml");
+    assert!(matches!(
+        config::load(&bad),
+        Err(config::LoadError::Invalid(_))
+    ));
+}
+
+#[test]
+fn non_utf8_files_are_invalid_with_a_position() {
+    let dir = std::env::temp_dir().join(format!("keepvip-config-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("latin1.toml");
+    std::fs::write(&path, b"[global]\nrouter_id = \"caf\xe9\"\n").unwrap();
+    let result = config::load(&path);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let Err(config::LoadError::Invalid(errors)) = result else {
+        panic!("accepted or unreadable: {result:?}");
+    };
+    let d = &errors.diagnostics[0];
+    assert_eq!((d.line, d.column), (2, 17));
+    assert_eq!(d.message, "the file is not valid UTF-8");
+}
