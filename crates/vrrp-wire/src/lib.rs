@@ -8,6 +8,7 @@
 
 mod checksum;
 mod error;
+mod frames;
 mod interval;
 mod packet;
 mod repr;
@@ -15,6 +16,7 @@ mod rules;
 mod types;
 
 pub use error::{EmitError, FamilyMismatchKind, WireError};
+pub use frames::{FrameError, GratuitousArp, MacAddr, UnsolicitedNa};
 pub use interval::Centisecs;
 pub use packet::{AUTH_DATA_LEN, HEADER_LEN, Packet, TYPE_ADVERTISEMENT};
 pub use rules::{
