@@ -10,7 +10,7 @@ fn keepvip(args: &[&str]) -> Output {
         .args(args)
         .current_dir(ROOT)
         .output()
-        .expect("run keepvip")
+        .unwrap_or_else(|e| panic!("run {BIN}: {e}"))
 }
 
 fn stdout(out: &Output) -> String {

@@ -20,7 +20,7 @@ fn load(relative: &str) -> Config {
 }
 
 fn vip(text: &str, prefix: u8) -> Vip {
-    let addr: IpAddr = text.parse().unwrap();
+    let addr: IpAddr = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
     let link_local = matches!(addr, IpAddr::V6(a) if a.segments()[0] == 0xfe80);
     Vip {
         addr,
@@ -35,7 +35,7 @@ fn vip(text: &str, prefix: u8) -> Vip {
 }
 
 fn cs(n: u16) -> Centisecs {
-    Centisecs::new(n).unwrap()
+    Centisecs::new(n).unwrap_or_else(|| panic!("zero interval"))
 }
 
 #[test]
