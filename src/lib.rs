@@ -4,3 +4,4 @@ pub mod control;
 pub mod logging;
 pub mod config;
 pub mod cli;
+pub mod net;

@@ -1,0 +1,409 @@
+//! Addresses: VIPs marked as keepvip's own, listing, stale cleanup, and the interface's own primary
+//! IPv4 and IPv6 link-local addresses.
+//!
+//! The marker: every VIP keepvip installs carries IFA_PROTO = 112 (VRRP's IP protocol number; the
+//! kernel uses 1..3 for its own addresses and leaves the rest to user space). After a crash, only
+//! addresses with this marker that are VIPs of the current configuration are removed, so an address an
+//! operator configured by hand is never touched, even in the same subnet. iproute2 6.1 cannot show the
+//! marker (`ip addr` ignores IFA_PROTO before 6.2); `Netlink::addresses` does.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use futures::TryStreamExt;
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressProtocol,
+    AddressScope,
+};
+
+use super::link::is_ipv6_link_local;
+use super::{Netlink, NetlinkError};
+
+/// The IFA_PROTO value marking an address as installed by keepvip.
+pub const KEEPVIP_ADDRESS_PROTOCOL: u8 = 112;
+/// IFNAMSIZ - 1: the kernel's limit for IFA_LABEL.
+const LABEL_MAX: usize = 15;
+
+/// The scope a VIP is installed with (`ip addr add ... scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VipScope {
+    Global,
+    Site,
+    Link,
+    Host,
+}
+
+impl From<VipScope> for AddressScope {
+    fn from(scope: VipScope) -> Self {
+        match scope {
+            VipScope::Global => AddressScope::Universe,
+            VipScope::Site => AddressScope::Site,
+            VipScope::Link => AddressScope::Link,
+            VipScope::Host => AddressScope::Host,
+        }
+    }
+}
+
+/// A virtual address to install.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Vip {
+    pub address: IpAddr,
+    pub prefix_len: u8,
+    /// IPv4 only: the label `ip addr` shows (at most 15 bytes; keepalived uses `IFNAME:NAME`).
+    pub label: Option<String>,
+    /// Default: global, or link for an IPv6 link-local address.
+    pub scope: Option<VipScope>,
+}
+
+/// One address on an interface, as the kernel reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceAddress {
+    pub index: u32,
+    pub address: IpAddr,
+    pub prefix_len: u8,
+    pub scope: AddressScope,
+    pub label: Option<String>,
+    pub flags: AddressFlags,
+    /// IFA_PROTO, if the kernel reported one.
+    pub protocol: Option<u8>,
+    message: AddressMessage,
+}
+
+impl InterfaceAddress {
+    fn from_message(message: AddressMessage) -> Option<Self> {
+        let mut address = None;
+        let mut local = None;
+        let mut label = None;
+        let mut flags = None;
+        let mut protocol = None;
+        for attribute in &message.attributes {
+            match attribute {
+                AddressAttribute::Address(ip) => address = Some(*ip),
+                AddressAttribute::Local(ip) => local = Some(*ip),
+                AddressAttribute::Label(text) => label = Some(text.clone()),
+                AddressAttribute::Flags(value) => flags = Some(*value),
+                AddressAttribute::Protocol(value) => protocol = Some(u8::from(*value)),
+                _ => {}
+            }
+        }
+        // IFA_LOCAL is the interface's own address (it differs from IFA_ADDRESS on point-to-point links).
+        let address = local.or(address)?;
+        // IFA_FLAGS (32 bits) when present, else the header's 8 bits.
+        let flags = flags.unwrap_or_else(|| {
+            AddressFlags::from_bits_retain(u32::from(message.header.flags.bits()))
+        });
+        Some(Self {
+            index: message.header.index,
+            address,
+            prefix_len: message.header.prefix_len,
+            scope: message.header.scope,
+            label,
+            flags,
+            protocol,
+            message,
+        })
+    }
+
+    /// Installed by keepvip (carries the IFA_PROTO marker).
+    pub fn is_keepvip(&self) -> bool {
+        self.protocol == Some(KEEPVIP_ADDRESS_PROTOCOL)
+    }
+
+    /// IPv6 DAD still running.
+    pub fn is_tentative(&self) -> bool {
+        self.flags.contains(AddressFlags::Tentative)
+    }
+
+    pub fn is_dad_failed(&self) -> bool {
+        self.flags.contains(AddressFlags::Dadfailed)
+    }
+
+    pub fn is_secondary(&self) -> bool {
+        self.flags.contains(AddressFlags::Secondary)
+    }
+}
+
+fn vip_message(
+    ifindex: u32,
+    vip: &Vip,
+    mut message: AddressMessage,
+) -> Result<AddressMessage, NetlinkError> {
+    if let Some(label) = &vip.label {
+        if vip.address.is_ipv6() {
+            return Err(NetlinkError::InvalidVip(format!(
+                "{}: IPv6 addresses have no label",
+                vip.address
+            )));
+        }
+        if label.is_empty() || label.len() > LABEL_MAX {
+            return Err(NetlinkError::InvalidVip(format!(
+                "label {label:?}: 1 to {LABEL_MAX} bytes"
+            )));
+        }
+        message
+            .attributes
+            .push(AddressAttribute::Label(label.clone()));
+    }
+    let max_prefix = if vip.address.is_ipv4() { 32 } else { 128 };
+    if vip.prefix_len > max_prefix {
+        return Err(NetlinkError::InvalidVip(format!(
+            "{}/{}",
+            vip.address, vip.prefix_len
+        )));
+    }
+    let default_scope = if is_ipv6_link_local(vip.address) {
+        VipScope::Link
+    } else {
+        VipScope::Global
+    };
+    message.header.scope = vip.scope.unwrap_or(default_scope).into();
+    message.header.index = ifindex;
+    message
+        .attributes
+        .push(AddressAttribute::Protocol(AddressProtocol::from(
+            KEEPVIP_ADDRESS_PROTOCOL,
+        )));
+    if vip.address.is_ipv6() {
+        // No DAD for a VIP: a takeover cannot wait for it, and the old master may still hold the
+        // address for a moment, which would fail DAD and lose the VIP (keepalived does the same).
+        message.header.flags = AddressHeaderFlags::Nodad;
+        message
+            .attributes
+            .push(AddressAttribute::Flags(AddressFlags::Nodad));
+    }
+    Ok(message)
+}
+
+impl Netlink {
+    /// Install `vip` on `ifindex`, marked as keepvip's. Idempotent: adding an address that is already
+    /// there succeeds (NLM_F_REPLACE) and leaves one copy.
+    pub async fn add_vip(&self, ifindex: u32, vip: &Vip) -> Result<(), NetlinkError> {
+        let mut request = self
+            .handle
+            .address()
+            .add(ifindex, vip.address, vip.prefix_len)
+            .replace();
+        let message = vip_message(ifindex, vip, std::mem::take(request.message_mut()))?;
+        *request.message_mut() = message;
+        request.execute().await.map_err(|err| {
+            NetlinkError::request(
+                format!("add {}/{} on #{ifindex}", vip.address, vip.prefix_len),
+                err,
+            )
+        })
+    }
+
+    /// Every address on `ifindex`, in the kernel's order (primary IPv4 addresses before secondaries).
+    pub async fn addresses(&self, ifindex: u32) -> Result<Vec<InterfaceAddress>, NetlinkError> {
+        let messages: Vec<AddressMessage> = self
+            .handle
+            .address()
+            .get()
+            .set_link_index_filter(ifindex)
+            .execute()
+            .try_collect()
+            .await
+            .map_err(|err| NetlinkError::request(format!("list addresses of #{ifindex}"), err))?;
+        Ok(messages
+            .into_iter()
+            .filter_map(InterfaceAddress::from_message)
+            .collect())
+    }
+
+    async fn delete(&self, address: &InterfaceAddress) -> Result<bool, NetlinkError> {
+        match self
+            .handle
+            .address()
+            .del(address.message.clone())
+            .execute()
+            .await
+        {
+            Ok(()) => Ok(true),
+            // Gone already (someone else removed it in between): the goal is reached.
+            Err(rtnetlink::Error::NetlinkError(message))
+                if matches!(
+                    message.raw_code().abs(),
+                    libc::EADDRNOTAVAIL | libc::ENOENT | libc::ENODEV
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(NetlinkError::request(
+                format!("delete {} from #{}", address.address, address.index),
+                err,
+            )),
+        }
+    }
+
+    /// Remove each of `vips` that is on `ifindex` (whatever its prefix length, marked or not: the
+    /// daemon asks for its own VIPs). Returns the ones actually removed; absent ones are not an error.
+    pub async fn remove_vips(
+        &self,
+        ifindex: u32,
+        vips: &[IpAddr],
+    ) -> Result<Vec<IpAddr>, NetlinkError> {
+        let wanted: HashSet<IpAddr> = vips.iter().copied().collect();
+        let mut removed = Vec::new();
+        for address in self.addresses(ifindex).await? {
+            if wanted.contains(&address.address) && self.delete(&address).await? {
+                removed.push(address.address);
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Remove one VIP; `false` if it was not there.
+    pub async fn remove_vip(&self, ifindex: u32, vip: IpAddr) -> Result<bool, NetlinkError> {
+        Ok(!self.remove_vips(ifindex, &[vip]).await?.is_empty())
+    }
+
+    /// Startup cleanup after a crash: remove the addresses on `ifindex` that carry keepvip's marker AND
+    /// are VIPs of this configuration. Anything keepvip did not install, or that another configuration
+    /// owns, stays. Returns what was removed.
+    pub async fn remove_stale_vips(
+        &self,
+        ifindex: u32,
+        configured: &[IpAddr],
+    ) -> Result<Vec<IpAddr>, NetlinkError> {
+        let configured: HashSet<IpAddr> = configured.iter().copied().collect();
+        let mut removed = Vec::new();
+        for address in self.addresses(ifindex).await? {
+            if address.is_keepvip()
+                && configured.contains(&address.address)
+                && self.delete(&address).await?
+            {
+                removed.push(address.address);
+            }
+        }
+        Ok(removed)
+    }
+
+    /// The interface's primary IPv4 address (the VRRP source, RFC 5798 §5.1.1.1): the first
+    /// non-secondary IPv4 address that keepvip did not install, preferring global scope.
+    pub async fn primary_ipv4(&self, ifindex: u32) -> Result<Option<Ipv4Addr>, NetlinkError> {
+        let candidates: Vec<(Ipv4Addr, AddressScope)> = self
+            .addresses(ifindex)
+            .await?
+            .into_iter()
+            .filter(|address| !address.is_keepvip() && !address.is_secondary())
+            .filter_map(|address| match address.address {
+                IpAddr::V4(v4) => Some((v4, address.scope)),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
+        Ok(candidates
+            .iter()
+            .find(|(_, scope)| *scope == AddressScope::Universe)
+            .or(candidates.first())
+            .map(|(address, _)| *address))
+    }
+
+    /// The interface's own IPv6 link-local address (not a keepvip VIP), tentative or not.
+    pub async fn ipv6_link_local(
+        &self,
+        ifindex: u32,
+    ) -> Result<Option<InterfaceAddress>, NetlinkError> {
+        Ok(self
+            .addresses(ifindex)
+            .await?
+            .into_iter()
+            .find(|address| is_ipv6_link_local(address.address) && !address.is_keepvip()))
+    }
+}
+
+/// The link-local address of `address` if it is one, usable (not tentative) and not keepvip's.
+pub(crate) fn ready_link_local(address: &InterfaceAddress) -> Option<Ipv6Addr> {
+    match address.address {
+        IpAddr::V6(v6)
+            if v6.is_unicast_link_local() && !address.is_keepvip() && !address.is_tentative() =>
+        {
+            Some(v6)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vip(address: &str, label: Option<&str>) -> Vip {
+        Vip {
+            address: address.parse().unwrap(),
+            prefix_len: 24,
+            label: label.map(str::to_owned),
+            scope: None,
+        }
+    }
+
+    #[test]
+    fn vip_message_carries_the_marker_label_and_scope() {
+        let message = vip_message(
+            7,
+            &vip("192.0.2.100", Some("eth0:vip")),
+            AddressMessage::default(),
+        )
+        .unwrap();
+        assert_eq!(message.header.index, 7);
+        assert_eq!(message.header.scope, AddressScope::Universe);
+        assert!(
+            message
+                .attributes
+                .contains(&AddressAttribute::Protocol(AddressProtocol::Other(112)))
+        );
+        assert!(
+            message
+                .attributes
+                .contains(&AddressAttribute::Label("eth0:vip".into()))
+        );
+    }
+
+    #[test]
+    fn ipv6_vips_skip_dad_and_link_local_ones_get_link_scope() {
+        let mut ll = vip("fe80::100", None);
+        ll.prefix_len = 64;
+        let message = vip_message(3, &ll, AddressMessage::default()).unwrap();
+        assert_eq!(message.header.scope, AddressScope::Link);
+        assert!(
+            message
+                .attributes
+                .contains(&AddressAttribute::Flags(AddressFlags::Nodad))
+        );
+    }
+
+    #[test]
+    fn invalid_labels_and_prefixes_are_refused() {
+        let long = vip("192.0.2.100", Some("eth0:far-too-long-label"));
+        assert!(matches!(
+            vip_message(1, &long, AddressMessage::default()),
+            Err(NetlinkError::InvalidVip(_))
+        ));
+        let v6_label = vip("2001:db8::100", Some("eth0:x"));
+        assert!(matches!(
+            vip_message(1, &v6_label, AddressMessage::default()),
+            Err(NetlinkError::InvalidVip(_))
+        ));
+        let mut wide = vip("192.0.2.100", None);
+        wide.prefix_len = 33;
+        assert!(matches!(
+            vip_message(1, &wide, AddressMessage::default()),
+            Err(NetlinkError::InvalidVip(_))
+        ));
+    }
+
+    #[test]
+    fn reported_addresses_prefer_local_and_read_the_marker() {
+        let mut message = AddressMessage::default();
+        message.header.index = 2;
+        message.header.prefix_len = 24;
+        message.attributes = vec![
+            AddressAttribute::Address("192.0.2.9".parse().unwrap()),
+            AddressAttribute::Local("192.0.2.100".parse().unwrap()),
+            AddressAttribute::Flags(AddressFlags::Secondary),
+            AddressAttribute::Protocol(AddressProtocol::Other(112)),
+        ];
+        let address = InterfaceAddress::from_message(message).unwrap();
+        assert_eq!(address.address, "192.0.2.100".parse::<IpAddr>().unwrap());
+        assert!(address.is_keepvip() && address.is_secondary() && !address.is_tentative());
+    }
+}

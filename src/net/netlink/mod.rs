@@ -1,0 +1,44 @@
+//! rtnetlink (pinned rtnetlink =0.24.0 / netlink-packet-route =0.34.0, design.md §3): interfaces, VIPs,
+//! link-state events and the IPv6 link-local readiness wait.
+
+mod address;
+mod dad;
+mod error;
+mod link;
+
+use rtnetlink::Handle;
+use tokio::task::JoinHandle;
+
+pub use address::{InterfaceAddress, KEEPVIP_ADDRESS_PROTOCOL, Vip, VipScope};
+pub use error::NetlinkError;
+pub use link::{LinkEvent, LinkEvents, LinkInfo};
+
+/// A request connection to the kernel's routing netlink, in the caller's network namespace.
+#[derive(Debug)]
+pub struct Netlink {
+    handle: Handle,
+    connection: JoinHandle<()>,
+}
+
+impl Netlink {
+    /// Open the connection; its IO task runs on the current tokio runtime until this is dropped.
+    pub fn connect() -> Result<Self, NetlinkError> {
+        let (connection, handle, _unsolicited) =
+            rtnetlink::new_connection().map_err(NetlinkError::Connect)?;
+        Ok(Self {
+            handle,
+            connection: tokio::spawn(connection),
+        })
+    }
+
+    /// The underlying rtnetlink handle, for requests this module does not wrap.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl Drop for Netlink {
+    fn drop(&mut self) {
+        self.connection.abort();
+    }
+}

@@ -1,0 +1,83 @@
+//! The two socket calls no safe wrapper offers, isolated here so the rest of `net` stays free of
+//! `unsafe`:
+//! - `IPV6_CHECKSUM` (RFC 3542 §3.1): neither socket2 nor nix wraps it, so `libc::setsockopt` it is.
+//! - a `sockaddr_ll` for `sendto` on an AF_PACKET socket: socket2 can only build one from raw storage.
+//! - a zero-timeout `poll`: nix's wrapper needs a feature the workspace does not enable.
+//! - `AsyncFd::register`: tokio 1.54 deprecated the safe `AsyncFd::new` (I/O safety) for this.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::AsRawFd;
+
+use socket2::{SockAddr, SockAddrStorage, Socket};
+use tokio::io::unix::AsyncFd;
+
+/// Make the kernel compute (on send) and verify (on receive) the checksum at byte `offset` of the payload
+/// of an IPv6 raw socket, over the IPv6 pseudo-header plus the payload.
+pub(crate) fn set_ipv6_checksum_offset(
+    socket: &impl AsRawFd,
+    offset: libc::c_int,
+) -> io::Result<()> {
+    let len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the fd is a live socket borrowed for the call; the option value points to a c_int that
+    // lives across the call and `len` is its size, which is what IPV6_CHECKSUM reads.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            libc::IPV6_CHECKSUM,
+            (&offset as *const libc::c_int).cast(),
+            len,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The link-layer destination for sending a complete Ethernet frame out of `ifindex`: `sll_protocol`
+/// is the frame's EtherType (network byte order, as in the frame), `sll_addr` its destination MAC.
+pub(crate) fn packet_destination(
+    ifindex: u32,
+    ethertype_be: [u8; 2],
+    dst_mac: [u8; 6],
+) -> io::Result<SockAddr> {
+    let ifindex = libc::c_int::try_from(ifindex)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "ifindex out of range"))?;
+    let mut storage = SockAddrStorage::zeroed();
+    // SAFETY: sockaddr_ll is one of this platform's sockaddr types and fits in sockaddr_storage
+    // (view_as asserts the size); storage is zeroed, so every field not set below is valid (zero).
+    let address = unsafe { storage.view_as::<libc::sockaddr_ll>() };
+    address.sll_family = libc::AF_PACKET as libc::sa_family_t;
+    address.sll_protocol = u16::from_ne_bytes(ethertype_be);
+    address.sll_ifindex = ifindex;
+    address.sll_halen = 6;
+    address.sll_addr[..6].copy_from_slice(&dst_mac);
+    let len = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+    // SAFETY: the family is AF_PACKET and the first `len` bytes hold the sockaddr_ll written above.
+    Ok(unsafe { SockAddr::new(storage, len) })
+}
+
+/// Whether a datagram is queued on `socket` right now (zero-timeout `poll` for POLLIN). The IPv6 VRRP
+/// socket needs it: the kernel drops a packet with a bad checksum inside `recvmsg` and answers EAGAIN,
+/// and tokio's edge-triggered readiness would then not wake again for a good packet already queued
+/// behind it.
+pub(crate) fn readable_now(socket: &impl AsRawFd) -> bool {
+    let mut entry = libc::pollfd {
+        fd: socket.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, count 1, zero timeout: poll only writes `revents`.
+    let ready = unsafe { libc::poll(&mut entry, 1, 0) };
+    ready > 0 && entry.revents & libc::POLLIN != 0
+}
+
+/// Register `socket` with the current tokio runtime's reactor (panics outside a runtime).
+pub(crate) fn register(socket: Socket) -> io::Result<AsyncFd<Socket>> {
+    // SAFETY: `Socket` owns its fd (an OwnedFd inside) and `as_raw_fd` always returns that same fd
+    // until the socket is dropped, which happens only when the AsyncFd is dropped or unwrapped.
+    unsafe { AsyncFd::register(socket) }.map_err(|err| err.into_parts().1)
+}
