@@ -40,6 +40,13 @@ pub enum ChecksumMode {
     MessageOnly,
 }
 
+/// Pseudo-header, for interop with today's keepalived and FRR (design.md §2).
+impl Default for ChecksumMode {
+    fn default() -> Self {
+        ChecksumMode::PseudoHeader
+    }
+}
+
 /// A VRRP advertisement as values, independent of its bytes. `parse` and `emit` convert; the field set is
 /// the contract between the wire layer, the protocol core and the daemon.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -1,5 +1,5 @@
 //! One negative test per `WireError` variant (with a valid checksum wherever the rule comes after the
-//! checksum, so the test hits the rule it names), the order of the checks, and the `EmitError` cases.
+//! checksum, so the test hits the rule it names), and the order of the checks.
 
 // Test helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,10 +10,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use common::*;
-use vrrp_wire::{
-    Addresses, Auth, Centisecs, ChecksumMode, EmitError, FamilyMismatchKind, Packet, Repr, Version,
-    WireError, check_hop_limit,
-};
+use vrrp_wire::{ChecksumMode, FamilyMismatchKind, Packet, Repr, WireError, check_hop_limit};
 
 /// The design.md §2 v3 IPv4 message-only vector: VRID 1, prio 100, 100 cs, VIP 192.0.2.100.
 fn v3_ipv4() -> Vec<u8> {
@@ -318,127 +315,4 @@ fn reasons_are_distinct_and_listed() {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         );
     }
-}
-
-fn v3_repr() -> Repr {
-    Repr {
-        version: Version::V3,
-        vrid: 1,
-        priority: 100,
-        max_adver_int: Centisecs::new(100).unwrap(),
-        addresses: Addresses::V4(vec![VIP4]),
-        auth: Auth::None,
-    }
-}
-
-fn emit4(repr: &Repr, mode: ChecksumMode) -> Result<Vec<u8>, EmitError> {
-    repr.to_bytes(SRC4, DST4, mode)
-}
-
-#[test]
-fn emit_refuses_what_parse_would_reject() {
-    let pseudo = ChecksumMode::PseudoHeader;
-    let mut repr = v3_repr();
-    repr.addresses = Addresses::V4(vec![]);
-    assert_eq!(emit4(&repr, pseudo), Err(EmitError::AddressCountZero));
-    repr.addresses = Addresses::V4(vec![VIP4; 256]);
-    assert_eq!(
-        emit4(&repr, pseudo),
-        Err(EmitError::TooManyAddresses { count: 256 })
-    );
-    repr.addresses = Addresses::V4(vec![VIP4; 255]);
-    assert_eq!(emit4(&repr, pseudo).map(|b| b.len()), Ok(8 + 255 * 4));
-
-    let mut repr = v3_repr();
-    repr.max_adver_int = Centisecs::new(4096).unwrap();
-    assert_eq!(
-        emit4(&repr, pseudo),
-        Err(EmitError::V3IntervalTooLarge { centiseconds: 4096 })
-    );
-    repr.max_adver_int = Centisecs::new(4095).unwrap();
-    assert!(emit4(&repr, pseudo).is_ok());
-
-    let mut repr = v3_repr();
-    repr.auth = Auth::SimplePassword(*b"secret\0\0");
-    assert_eq!(emit4(&repr, pseudo), Err(EmitError::AuthOnV3));
-}
-
-#[test]
-fn emit_refuses_v2_intervals_it_cannot_carry() {
-    let mut repr = v3_repr();
-    repr.version = Version::V2;
-    let message_only = ChecksumMode::MessageOnly;
-    repr.max_adver_int = Centisecs::new(150).unwrap();
-    assert_eq!(
-        emit4(&repr, message_only),
-        Err(EmitError::V2IntervalNotWholeSeconds { centiseconds: 150 })
-    );
-    repr.max_adver_int = Centisecs::new(25_600).unwrap();
-    assert_eq!(
-        emit4(&repr, message_only),
-        Err(EmitError::V2IntervalTooLarge {
-            centiseconds: 25_600
-        })
-    );
-    repr.max_adver_int = Centisecs::new(25_500).unwrap();
-    let bytes = emit4(&repr, message_only).unwrap();
-    assert_eq!(bytes[5], 255);
-}
-
-#[test]
-fn emit_refuses_family_and_mode_mismatches() {
-    let repr = v3_repr();
-    let pseudo = ChecksumMode::PseudoHeader;
-    assert_eq!(
-        repr.to_bytes(SRC6, DST6, pseudo),
-        Err(EmitError::FamilyMismatch)
-    );
-    assert_eq!(
-        repr.to_bytes(SRC4, DST6, pseudo),
-        Err(EmitError::FamilyMismatch)
-    );
-
-    let mut v2 = v3_repr();
-    v2.version = Version::V2;
-    assert_eq!(
-        emit4(&v2, pseudo),
-        Err(EmitError::ChecksumModeNotApplicable)
-    );
-    v2.addresses = Addresses::V6(vec![VIP6_LL]);
-    assert_eq!(
-        v2.to_bytes(SRC6, DST6, ChecksumMode::MessageOnly),
-        Err(EmitError::FamilyMismatch)
-    );
-
-    let mut v6 = v3_repr();
-    v6.addresses = Addresses::V6(vec![VIP6_LL]);
-    let message_only = ChecksumMode::MessageOnly;
-    assert_eq!(
-        v6.to_bytes(SRC6, DST6, message_only),
-        Err(EmitError::ChecksumModeNotApplicable)
-    );
-    v6.addresses = Addresses::V6(vec![VIP6_GLOBAL, VIP6_LL]);
-    assert_eq!(
-        v6.to_bytes(SRC6, DST6, pseudo),
-        Err(EmitError::Ipv6FirstNotLinkLocal)
-    );
-}
-
-#[test]
-fn emit_refuses_a_short_buffer_and_writes_nothing() {
-    let mut buffer = [0xaa; 11];
-    let result = v3_repr().emit(
-        &mut Packet::new_unchecked(&mut buffer[..]),
-        SRC4,
-        DST4,
-        ChecksumMode::MessageOnly,
-    );
-    assert_eq!(
-        result,
-        Err(EmitError::BufferTooShort {
-            needed: 12,
-            available: 11
-        })
-    );
-    assert_eq!(buffer, [0xaa; 11]);
 }
