@@ -145,10 +145,9 @@ fn auth_pass_longer_than_8_bytes_is_refused() {
 
 #[test]
 fn ipv6_requires_v3() {
-    let got = diagnostics("ipv6_on_v2.toml");
-    assert_eq!(
-        got[0],
-        "tests/data/bad/ipv6_on_v2.toml:5:11: version = 2: expected 3 for IPv6 VIPs (VRRPv2 is IPv4 only, RFC 3768)"
+    assert_rejected(
+        "ipv6_on_v2.toml",
+        &["5:11: version = 2: expected 3 for IPv6 VIPs (VRRPv2 is IPv4 only, RFC 3768)"],
     );
 }
 

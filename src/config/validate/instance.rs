@@ -99,13 +99,14 @@ pub(crate) fn validate(
     };
     let family = vips.first().map(|v| Family::of(&v.vip.addr));
 
-    if let (Some(Version::V2), Some(Family::Ipv6), Some(v)) = (version, family, &raw.version) {
-        sink.expected(
-            "version",
-            &v.span(),
-            "3 for IPv6 VIPs (VRRPv2 is IPv4 only, RFC 3768)",
-        );
-    }
+    let version = match (version, family, &raw.version) {
+        (Some(Version::V2), Some(Family::Ipv6), Some(v)) => {
+            let what = "3 for IPv6 VIPs (VRRPv2 is IPv4 only, RFC 3768)";
+            sink.expected("version", &v.span(), what);
+            None
+        }
+        _ => version,
+    };
     let advert_interval =
         version.and_then(|v| advert_interval(sink, v, raw.advert_interval.as_ref()));
     let checksum_mode = checksum_mode(sink, global, raw, version, family);
