@@ -28,10 +28,11 @@ pub enum WireError {
     /// RFC 5798 §7.1: "MUST verify the VRRP checksum". VRRPv3 over IPv4 accepts the checksum with or
     /// without the IPv4 pseudo-header; IPv6 needs its pseudo-header; VRRPv2 covers the message only.
     BadChecksum { received: u16 },
-    /// RFC 5798 §5.2.5: Count IPvX Addr: "The minimum value is 1."
+    /// RFC 5798 §5.2.9: the address field holds "one or more" addresses, so Count IPvX Addr (§5.2.5)
+    /// is at least 1.
     AddressCountZero,
-    /// RFC 5798 §5.2.7 / RFC 3768 §5.3.7: the advertisement interval is at least 1 (centisecond /
-    /// second); zero would make every timer fire at once.
+    /// RFC 5798 §5.2.7 (Max Adver Int, centiseconds) / RFC 3768 §5.3.7 (Adver Int, seconds) of zero:
+    /// meaningless (every advertisement timer would fire at once); design.md §2 discards it.
     IntervalZero,
     /// RFC 3768 §5.3.6: type 0 is no authentication; 1 and 2 are reserved for compatibility with RFC
     /// 2338 (simple text password, IP Authentication Header). Accepted: 0 and 1 (keepalived's
@@ -40,8 +41,8 @@ pub enum WireError {
     /// RFC 9568 §5.2.9: "For IPv6, the first address MUST be the IPv6 link-local address associated
     /// with the Virtual Router." (RFC 5798 says the same with a lowercase "must".)
     Ipv6FirstNotLinkLocal,
-    /// RFC 5798 §1, §5.2.9: IPv4 and IPv6 virtual routers are separate domains, so a packet carries
-    /// addresses of its own IP family only; see the kind for the rule broken.
+    /// RFC 5798 §5.2.9: "IPv4 and IPv6 MUST NOT both be carried in one IPvX Address field", and the
+    /// addresses are of the family the packet travels in; see the kind for the rule broken.
     FamilyMismatch { kind: FamilyMismatchKind },
     /// Bytes follow the addresses (VRRPv3) or the authentication data (VRRPv2). RFC 5798 §7.1 only
     /// demands the packet be complete; keepalived discards any length other than the one the count
@@ -153,7 +154,7 @@ impl std::error::Error for WireError {}
 pub enum EmitError {
     /// The buffer is shorter than `Repr::buffer_len()`.
     BufferTooShort { needed: usize, available: usize },
-    /// RFC 5798 §5.2.5: at least one address.
+    /// RFC 5798 §5.2.9: "one or more" addresses.
     AddressCountZero,
     /// The count is one byte: at most 255 addresses.
     TooManyAddresses { count: usize },

@@ -55,7 +55,7 @@ impl Repr {
                 received: packet.checksum(),
             },
         )?;
-        // RFC 5798 §5.2.5: Count IPvX Addr, "The minimum value is 1."
+        // RFC 5798 §5.2.9: "one or more" addresses.
         if packet.address_count() == 0 {
             return Err(WireError::AddressCountZero);
         }
