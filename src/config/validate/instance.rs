@@ -159,6 +159,8 @@ struct Parts {
     garp: Option<GarpTiming>,
 }
 
+/// The instance, if every part is good. The link-local note comes last so that an instance with errors
+/// draws only the errors.
 fn build(
     sink: &mut Sink<'_>,
     parts: Parts,
@@ -166,16 +168,13 @@ fn build(
     excluded: Vec<SpannedVip>,
     vips_span: &Range<usize>,
 ) -> Option<Instance> {
-    let mut vips: Vec<_> = vips.into_iter().map(|v| v.vip).collect();
-    let vrid = parts.vrid?;
     if vips.is_empty() {
         return None;
     }
-    vips::put_link_local_first(sink, &mut vips, vrid, vips_span);
-    Some(Instance {
+    let mut instance = Instance {
         name: parts.name?,
         interface: parts.interface?,
-        vrid,
+        vrid: parts.vrid?,
         version: parts.version?,
         priority: parts.priority?,
         advert_interval: parts.advert_interval?,
@@ -184,10 +183,12 @@ fn build(
         accept: parts.accept,
         checksum_mode: parts.checksum_mode?,
         auth: parts.auth?,
-        vips,
+        vips: vips.into_iter().map(|v| v.vip).collect(),
         excluded_vips: excluded.into_iter().map(|v| v.vip).collect(),
         garp: parts.garp?,
-    })
+    };
+    vips::put_link_local_first(sink, &mut instance.vips, instance.vrid, vips_span);
+    Some(instance)
 }
 
 fn span_of<T>(value: &Option<Spanned<T>>) -> Range<usize> {
