@@ -1,0 +1,381 @@
+//! The protocol loop: waits for the earliest core deadline, a received packet, a link event or a
+//! signal; feeds the core; executes its actions; publishes status.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+use vrrp_core::Input;
+
+use super::RunOptions;
+use super::clock::Clock;
+use super::instance::Instance;
+use super::receive::{self, Verdict};
+use super::setup::{self, SocketSlot};
+use crate::config::{Config, Family};
+use crate::control::{self, Status};
+use crate::net::netlink::{LinkEvent, LinkEvents};
+use crate::net::{FrameSender, Netlink, VrrpSocket};
+
+/// Why the daemon could not start or had to stop.
+#[derive(Debug)]
+pub enum DaemonError {
+    Runtime(String),
+    Netlink(String),
+    Interface { instance: String, reason: String },
+    Instance { instance: String, reason: String },
+    Socket(String),
+    Signal(String),
+}
+
+impl fmt::Display for DaemonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DaemonError::Runtime(e) => write!(f, "cannot start the runtime: {e}"),
+            DaemonError::Netlink(e) => write!(f, "netlink: {e}"),
+            DaemonError::Interface { instance, reason } => {
+                write!(f, "instance {instance}: interface: {reason}")
+            }
+            DaemonError::Instance { instance, reason } => {
+                write!(f, "instance {instance}: {reason}")
+            }
+            DaemonError::Socket(e) => write!(f, "socket: {e}"),
+            DaemonError::Signal(e) => write!(f, "signal handler: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DaemonError {}
+
+/// What other tasks tell the loop.
+pub enum Event {
+    Packet {
+        socket: usize,
+        bytes: Vec<u8>,
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+    },
+    Link(LinkEvent),
+    /// An interface's IPv6 link-local address left DAD after the link came back.
+    Ipv6Ready {
+        ifindex: u32,
+        link_local: Ipv6Addr,
+    },
+}
+
+/// Everything the loop owns.
+pub struct Daemon {
+    pub instances: Vec<Instance>,
+    pub sockets: Vec<Arc<VrrpSocket>>,
+    pub netlink: Arc<Netlink>,
+    pub frames: Arc<FrameSender>,
+    pub clock: Clock,
+    pub events: mpsc::Sender<Event>,
+    /// Drops before an instance could be named (unknown VRID, too short to carry one).
+    pub discards: BTreeMap<String, u64>,
+    links_up: HashMap<u32, bool>,
+    router_id: String,
+}
+
+pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError> {
+    let netlink = Arc::new(Netlink::connect().map_err(|e| DaemonError::Netlink(e.to_string()))?);
+    // Subscribe before reading link state, so no change falls in between.
+    let link_events = LinkEvents::subscribe().map_err(|e| DaemonError::Netlink(e.to_string()))?;
+    let built = setup::build(&config, &netlink).await?;
+    let frames = Arc::new(FrameSender::open().map_err(|e| DaemonError::Socket(e.to_string()))?);
+    let mut sigterm =
+        signal(SignalKind::terminate()).map_err(|e| DaemonError::Signal(e.to_string()))?;
+    let mut sigint =
+        signal(SignalKind::interrupt()).map_err(|e| DaemonError::Signal(e.to_string()))?;
+
+    let (events, mut inbox) = mpsc::channel(1024);
+    let sockets = spawn_receivers(built.sockets, &events);
+    spawn_link_monitor(link_events, events.clone());
+    let (status_tx, status_rx) = watch::channel(Status::default());
+    let control_path = options.control_socket.clone();
+    let control = tokio::spawn(async move {
+        if let Err(e) = control::serve(control_path.clone(), status_rx).await {
+            warn!(path = %control_path.display(), error = %e, "control socket unavailable");
+        }
+    });
+
+    let mut daemon = Daemon {
+        instances: built.instances,
+        sockets,
+        netlink,
+        frames,
+        clock: Clock::start(),
+        events,
+        discards: BTreeMap::new(),
+        links_up: HashMap::new(),
+        router_id: config.global.router_id.clone(),
+    };
+    for instance in &daemon.instances {
+        let up = !built.links_down.contains(&instance.link.index);
+        daemon.links_up.insert(instance.link.index, up);
+    }
+    daemon.start().await;
+    status_tx.send_replace(daemon.status());
+    info!(instances = daemon.instances.len(), "keepvip running");
+
+    loop {
+        let deadline = daemon.next_deadline();
+        tokio::select! {
+            _ = sleep_until(&daemon.clock, deadline) => daemon.fire_timers().await,
+            Some(event) = inbox.recv() => daemon.handle_event(event).await,
+            _ = sigterm.recv() => { info!("SIGTERM: shutting down"); break; }
+            _ = sigint.recv() => { info!("SIGINT: shutting down"); break; }
+        }
+        status_tx.send_replace(daemon.status());
+    }
+    daemon.shutdown().await;
+    control.abort();
+    let _ = std::fs::remove_file(&options.control_socket);
+    Ok(())
+}
+
+async fn sleep_until(clock: &Clock, deadline: Option<vrrp_core::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(clock.to_tokio(at)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// One task per socket: read, copy out, hand to the loop. Errors are logged and reading goes on.
+fn spawn_receivers(slots: Vec<SocketSlot>, events: &mpsc::Sender<Event>) -> Vec<Arc<VrrpSocket>> {
+    let mut sockets = Vec::with_capacity(slots.len());
+    for (index, slot) in slots.into_iter().enumerate() {
+        let socket = Arc::new(slot.socket);
+        sockets.push(socket.clone());
+        let events = events.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65_536];
+            loop {
+                match socket.recv(&mut buf).await {
+                    Ok(received) => {
+                        let Some(bytes) = buf.get(received.payload.clone()) else {
+                            continue;
+                        };
+                        let event = Event::Packet {
+                            socket: index,
+                            bytes: bytes.to_vec(),
+                            src: received.src,
+                            dst: received.dst,
+                            ttl: received.ttl,
+                        };
+                        if events.send(event).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        warn!(interface = socket.ifname(), error = %e, "receive failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        });
+    }
+    sockets
+}
+
+fn spawn_link_monitor(mut link_events: LinkEvents, events: mpsc::Sender<Event>) {
+    tokio::spawn(async move {
+        loop {
+            match link_events.next().await {
+                Ok(event) => {
+                    if events.send(Event::Link(event)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    warn!(error = %e, "link monitor stopped");
+                    return;
+                }
+            }
+        }
+    });
+}
+
+impl Daemon {
+    async fn start(&mut self) {
+        let now = self.clock.now();
+        for index in 0..self.instances.len() {
+            let ifindex = self.instances[index].link.index;
+            if self.links_up.get(&ifindex) == Some(&false) {
+                self.feed(index, now, Input::InterfaceDown).await;
+            }
+            self.feed(index, now, Input::Startup).await;
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        let now = self.clock.now();
+        for index in 0..self.instances.len() {
+            self.feed(index, now, Input::Shutdown).await;
+            self.instances[index].stop_announcing();
+        }
+    }
+
+    fn next_deadline(&self) -> Option<vrrp_core::Instant> {
+        self.instances
+            .iter()
+            .filter_map(|i| i.router.next_deadline())
+            .min()
+    }
+
+    async fn fire_timers(&mut self) {
+        let now = self.clock.now();
+        for index in 0..self.instances.len() {
+            if self.instances[index]
+                .router
+                .next_deadline()
+                .is_some_and(|at| at <= now)
+            {
+                self.feed(index, now, Input::Timer).await;
+            }
+        }
+    }
+
+    /// Gives one input to one instance's router and executes what it returns.
+    pub async fn feed(&mut self, index: usize, now: vrrp_core::Instant, input: Input) {
+        let actions = self.instances[index].router.handle(now, input);
+        self.execute(index, actions).await;
+    }
+
+    async fn handle_event(&mut self, event: Event) {
+        match event {
+            Event::Packet {
+                socket,
+                bytes,
+                src,
+                dst,
+                ttl,
+            } => self.handle_packet(socket, &bytes, src, dst, ttl).await,
+            Event::Link(event) => self.handle_link(event).await,
+            Event::Ipv6Ready {
+                ifindex,
+                link_local,
+            } => self.handle_ipv6_ready(ifindex, link_local).await,
+        }
+    }
+
+    async fn handle_packet(
+        &mut self,
+        socket: usize,
+        bytes: &[u8],
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+    ) {
+        let now = self.clock.now();
+        let find = |instances: &[Instance], vrid: u8| {
+            instances
+                .iter()
+                .position(|i| i.socket == socket && i.config.vrid == vrid)
+        };
+        match receive::judge(bytes, src, dst, ttl, |vrid| {
+            find(&self.instances, vrid).is_some()
+        }) {
+            Verdict::Advert { vrid, repr } => {
+                if let Some(index) = find(&self.instances, vrid) {
+                    self.instances[index].counters.adverts_received += 1;
+                    self.feed(index, now, Input::Advert { source: src, repr })
+                        .await;
+                }
+            }
+            Verdict::Dropped { vrid, reason } => {
+                debug!(%src, ?vrid, reason, "advert dropped");
+                match vrid.and_then(|v| find(&self.instances, v)) {
+                    Some(index) => self.instances[index].counters.discard(reason),
+                    None => *self.discards.entry(reason.to_owned()).or_default() += 1,
+                }
+            }
+        }
+    }
+
+    async fn handle_link(&mut self, event: LinkEvent) {
+        let (ifindex, up) = match &event {
+            LinkEvent::Changed(info) => (info.index, info.up),
+            LinkEvent::Removed { index, .. } => (*index, false),
+        };
+        let Some(was_up) = self.links_up.get(&ifindex).copied() else {
+            return;
+        };
+        if was_up == up {
+            return;
+        }
+        self.links_up.insert(ifindex, up);
+        info!(ifindex, up, "link state changed");
+        let now = self.clock.now();
+        let mut waits_for_dad = false;
+        for index in 0..self.instances.len() {
+            let instance = &self.instances[index];
+            if instance.link.index != ifindex {
+                continue;
+            }
+            if !up {
+                self.feed(index, now, Input::InterfaceDown).await;
+            } else if instance.family() == Family::Ipv6 {
+                // IPv6 sends fail while the link-local address is tentative: wait for DAD first.
+                waits_for_dad = true;
+            } else {
+                self.feed(index, now, Input::InterfaceUp).await;
+            }
+        }
+        if waits_for_dad {
+            let netlink = self.netlink.clone();
+            let events = self.events.clone();
+            tokio::spawn(async move {
+                let timeout = std::time::Duration::from_secs(30);
+                match netlink.wait_ipv6_link_local_ready(ifindex, timeout).await {
+                    Ok(link_local) => {
+                        let _ = events
+                            .send(Event::Ipv6Ready {
+                                ifindex,
+                                link_local,
+                            })
+                            .await;
+                    }
+                    Err(e) => warn!(ifindex, error = %e, "IPv6 link-local address not ready"),
+                }
+            });
+        }
+    }
+
+    async fn handle_ipv6_ready(&mut self, ifindex: u32, link_local: Ipv6Addr) {
+        if self.links_up.get(&ifindex) != Some(&true) {
+            return;
+        }
+        let now = self.clock.now();
+        for index in 0..self.instances.len() {
+            let instance = &mut self.instances[index];
+            if instance.link.index != ifindex || instance.family() != Family::Ipv6 {
+                continue;
+            }
+            if instance.primary_address() != IpAddr::V6(link_local) {
+                warn!(
+                    instance = %instance.config.name,
+                    old = %instance.primary_address(),
+                    new = %link_local,
+                    "link-local address changed; adverts keep the old source until restart"
+                );
+            }
+            instance.link.link_local = Some(link_local);
+            self.feed(index, now, Input::InterfaceUp).await;
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        Status {
+            pid: std::process::id(),
+            router_id: self.router_id.clone(),
+            instances: self.instances.iter().map(Instance::status).collect(),
+            discards: self.discards.clone(),
+        }
+    }
+}
