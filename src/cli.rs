@@ -8,7 +8,8 @@
 //! | 1    | the config is invalid; every error is printed to stderr          |
 //! | 2    | usage error: unknown command or flag (from clap)                |
 //! | 3    | the config file cannot be read (missing, permissions, ...)      |
-//! | 4    | the command is not implemented yet                              |
+//! | 4    | `run`: the daemon could not start or failed (interface, socket, netlink) |
+//! | 5    | `status`: no daemon answers on the control socket               |
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +25,9 @@ pub mod exit {
     /// clap exits with 2 on its own for usage errors.
     pub const USAGE: u8 = 2;
     pub const CONFIG_UNREADABLE: u8 = 3;
-    pub const NOT_IMPLEMENTED: u8 = 4;
+    pub const DAEMON_FAILED: u8 = 4;
+    pub const NO_DAEMON: u8 = 5;
+    pub const NOT_IMPLEMENTED: u8 = 6;
 }
 
 #[derive(Debug, Parser)]
@@ -40,6 +43,9 @@ pub struct Cli {
     /// Log format; overrides `log_format` in [global].
     #[arg(long, global = true, value_enum)]
     pub log_format: Option<LogFormatArg>,
+    /// The daemon's control socket (`run` listens on it, `status` asks it).
+    #[arg(long, global = true, default_value = crate::control::DEFAULT_SOCKET)]
+    pub control_socket: PathBuf,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -51,7 +57,11 @@ pub enum Command {
     /// Run the daemon.
     Run,
     /// Show the state of every instance of the running daemon.
-    Status,
+    Status {
+        /// Print the snapshot as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a self-contained demonstration in network namespaces.
     Demo,
 }
@@ -95,6 +105,61 @@ pub fn check(cli: &Cli) -> ExitCode {
         Err(unreadable @ LoadError::Unreadable { .. }) => {
             eprintln!("keepvip: {unreadable}");
             ExitCode::from(exit::CONFIG_UNREADABLE)
+        }
+    }
+}
+
+/// `keepvip run`: loads the config and runs the daemon until SIGTERM / SIGINT.
+pub fn run(cli: &Cli) -> ExitCode {
+    let config = match config::load(&cli.config) {
+        Ok(config) => config,
+        Err(LoadError::Invalid(errors)) => {
+            eprintln!("{errors}");
+            return ExitCode::from(exit::CONFIG_INVALID);
+        }
+        Err(unreadable @ LoadError::Unreadable { .. }) => {
+            eprintln!("keepvip: {unreadable}");
+            return ExitCode::from(exit::CONFIG_UNREADABLE);
+        }
+    };
+    let format = cli
+        .log_format
+        .map(LogFormat::from)
+        .unwrap_or(config.global.log_format);
+    crate::logging::init(format);
+    let options = crate::daemon::RunOptions {
+        control_socket: cli.control_socket.clone(),
+    };
+    match crate::daemon::run(config, options) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => {
+            tracing::error!(error = %e, "keepvip stopped");
+            eprintln!("keepvip: {e}");
+            ExitCode::from(exit::DAEMON_FAILED)
+        }
+    }
+}
+
+/// `keepvip status`: one snapshot from the running daemon, as a table or JSON.
+pub fn status(cli: &Cli, json: bool) -> ExitCode {
+    match crate::control::query_status(&cli.control_socket) {
+        Ok(status) if json => match serde_json::to_string_pretty(&status) {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::from(exit::OK)
+            }
+            Err(e) => {
+                eprintln!("keepvip status: {e}");
+                ExitCode::from(exit::NO_DAEMON)
+            }
+        },
+        Ok(status) => {
+            print!("{status}");
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("keepvip status: {e}");
+            ExitCode::from(exit::NO_DAEMON)
         }
     }
 }

@@ -9,8 +9,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check => cli::check(&cli),
-        Command::Run => cli::not_implemented("run"),
-        Command::Status => cli::not_implemented("status"),
+        Command::Run => cli::run(&cli),
+        Command::Status { json } => cli::status(&cli, json),
         Command::Demo => cli::not_implemented("demo"),
     }
 }

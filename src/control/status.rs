@@ -44,7 +44,7 @@ impl fmt::Display for Status {
         writeln!(
             f,
             "{:<16} {:<10} {:>4} {:<4} {:<6} {:>4} {:>6} {:<24} VIPS",
-            "INSTANCE", "INTERFACE", "VRID", "FAM", "STATE", "PRIO", "INT", "MASTER"
+            "INSTANCE", "INTERFACE", "VRID", "FAM", "STATE", "PRIO", "INT_MS", "MASTER"
         )?;
         for i in &self.instances {
             writeln!(
