@@ -145,13 +145,34 @@ fn log_format_flag_is_accepted() {
 }
 
 #[test]
-fn unimplemented_commands_exit_4() {
-    for command in ["run", "status", "demo"] {
-        let out = keepvip(&[command]);
-        assert_eq!(out.status.code(), Some(4), "{command}");
-        assert_eq!(
-            stderr(&out),
-            format!("keepvip {command}: not implemented yet\n")
-        );
-    }
+fn run_with_an_unreadable_config_exits_3_naming_the_file() {
+    let out = keepvip(&["run", "-c", "/nonexistent/keepvip.toml"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("/nonexistent/keepvip.toml"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn run_with_an_invalid_config_exits_1_before_touching_the_network() {
+    let out = keepvip(&["run", "-c", "tests/data/bad/vrid_out_of_range.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("vrid_out_of_range.toml:"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn status_without_a_daemon_exits_5_naming_the_socket() {
+    let out = keepvip(&["status", "--control-socket", "/nonexistent/kv.sock"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        stderr(&out).contains("/nonexistent/kv.sock"),
+        "{}",
+        stderr(&out)
+    );
 }
