@@ -8,7 +8,7 @@
 //! | 1    | the config is invalid; every error is printed to stderr          |
 //! | 2    | usage error: unknown command or flag (from clap)                |
 //! | 3    | the config file cannot be read (missing, permissions, ...)      |
-//! | 4    | `run`: the daemon could not start or failed (interface, socket, netlink) |
+//! | 4    | `run`/`demo`: the daemon or the demo could not start or failed    |
 //! | 5    | `status`: no daemon answers on the control socket               |
 
 use std::path::PathBuf;
@@ -27,7 +27,6 @@ pub mod exit {
     pub const CONFIG_UNREADABLE: u8 = 3;
     pub const DAEMON_FAILED: u8 = 4;
     pub const NO_DAEMON: u8 = 5;
-    pub const NOT_IMPLEMENTED: u8 = 6;
 }
 
 #[derive(Debug, Parser)]
@@ -50,7 +49,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Validate the config file and exit (0 valid, 1 invalid, 3 unreadable).
     Check,
@@ -62,8 +61,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Run a self-contained demonstration in network namespaces.
-    Demo,
+    /// Run a self-contained failover demonstration in network namespaces (root).
+    Demo {
+        /// Advert interval, e.g. 100ms or 1s (10 ms steps, 10ms..=40.95s).
+        #[arg(long, default_value = "100ms")]
+        interval: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -164,8 +167,26 @@ pub fn status(cli: &Cli, json: bool) -> ExitCode {
     }
 }
 
-/// For commands another issue implements.
-pub fn not_implemented(command: &str) -> ExitCode {
-    eprintln!("keepvip {command}: not implemented yet");
-    ExitCode::from(exit::NOT_IMPLEMENTED)
+/// `keepvip demo`: three routers in namespaces, a killed master, the takeover measured on the wire.
+pub fn demo(interval: &str) -> ExitCode {
+    let interval = config::parse_duration(interval)
+        .ok()
+        .and_then(|d| {
+            u16::try_from(d.as_millis() / 10)
+                .ok()
+                .filter(|_| d.as_millis() % 10 == 0)
+        })
+        .and_then(vrrp_wire::Centisecs::new)
+        .filter(|cs| cs.get() <= vrrp_wire::Centisecs::V3_MAX);
+    let Some(interval) = interval else {
+        eprintln!("keepvip demo: --interval expects 10ms..40.95s in 10 ms steps, e.g. 100ms or 1s");
+        return ExitCode::from(exit::USAGE);
+    };
+    match crate::demo::run(&crate::demo::DemoOptions { interval }) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("keepvip demo: {e}");
+            ExitCode::from(exit::DAEMON_FAILED)
+        }
+    }
 }

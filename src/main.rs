@@ -7,10 +7,10 @@ use keepvip::cli::{self, Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    match cli.command.clone() {
         Command::Check => cli::check(&cli),
         Command::Run => cli::run(&cli),
         Command::Status { json } => cli::status(&cli, json),
-        Command::Demo => cli::not_implemented("demo"),
+        Command::Demo { interval } => cli::demo(&interval),
     }
 }
