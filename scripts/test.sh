@@ -38,4 +38,6 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 install_missing
+# The namespace tests run the real daemon binary (target/debug/keepvip).
+cargo build --bin keepvip
 cargo test -p netns-tests -- --test-threads=1
