@@ -14,6 +14,7 @@ pub mod netns;
 pub mod pcap;
 pub mod process;
 pub mod root;
+pub mod vrrp;
 pub mod wait;
 
 pub use capture::{Capture, tcpdump_text};

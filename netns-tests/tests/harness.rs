@@ -1,4 +1,6 @@
 //! Self-tests of the namespace lab. Root only; run with `--test-threads=1`.
+// Test code: a failed unwrap is a failed test (clippy.toml only covers #[test] fns, not helpers).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
@@ -183,11 +185,31 @@ fn processes_are_signalled_waited_and_their_output_kept() {
 #[test]
 fn in_netns_runs_code_inside_the_namespace() {
     let lab = Lab::builder("innetns").hosts(1).build().unwrap();
-    let interfaces = in_netns(&lab.host(0).ns, || {
-        std::fs::read_to_string("/proc/net/dev").unwrap()
+    // /proc/thread-self/net follows the thread's namespace (/proc/net follows the main thread's).
+    let (inside, process_view) = in_netns(&lab.host(0).ns, || {
+        let names = |text: String| -> Vec<String> {
+            let lines = text.lines().skip(2);
+            lines
+                .filter_map(|line| line.split(':').next())
+                .map(|n| n.trim().to_owned())
+                .collect()
+        };
+        let inside = names(std::fs::read_to_string("/proc/thread-self/net/dev").unwrap());
+        (
+            inside,
+            names(std::fs::read_to_string("/proc/net/dev").unwrap()),
+        )
     })
     .unwrap();
-    assert!(interfaces.contains("eth0:"), "{interfaces}");
+    let mut inside = inside;
+    inside.sort();
+    assert_eq!(inside, ["eth0", "lo"]);
+    let outside = std::fs::read_to_string("/proc/net/dev").unwrap();
+    assert_eq!(
+        process_view.len(),
+        outside.lines().count() - 2,
+        "the process view is the host's"
+    );
     // A panic inside keeps its message.
     let caught = std::panic::catch_unwind(|| {
         in_netns(&lab.host(0).ns, || panic!("inside the namespace")).unwrap();

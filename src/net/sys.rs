@@ -2,7 +2,6 @@
 //! `unsafe`:
 //! - `IPV6_CHECKSUM` (RFC 3542 §3.1): neither socket2 nor nix wraps it, so `libc::setsockopt` it is.
 //! - a `sockaddr_ll` for `sendto` on an AF_PACKET socket: socket2 can only build one from raw storage.
-//! - a zero-timeout `poll`: nix's wrapper needs a feature the workspace does not enable.
 //! - `AsyncFd::register`: tokio 1.54 deprecated the safe `AsyncFd::new` (I/O safety) for this.
 #![allow(unsafe_code)]
 
@@ -58,21 +57,6 @@ pub(crate) fn packet_destination(
     let len = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
     // SAFETY: the family is AF_PACKET and the first `len` bytes hold the sockaddr_ll written above.
     Ok(unsafe { SockAddr::new(storage, len) })
-}
-
-/// Whether a datagram is queued on `socket` right now (zero-timeout `poll` for POLLIN). The IPv6 VRRP
-/// socket needs it: the kernel drops a packet with a bad checksum inside `recvmsg` and answers EAGAIN,
-/// and tokio's edge-triggered readiness would then not wake again for a good packet already queued
-/// behind it.
-pub(crate) fn readable_now(socket: &impl AsRawFd) -> bool {
-    let mut entry = libc::pollfd {
-        fd: socket.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, count 1, zero timeout: poll only writes `revents`.
-    let ready = unsafe { libc::poll(&mut entry, 1, 0) };
-    ready > 0 && entry.revents & libc::POLLIN != 0
 }
 
 /// Register `socket` with the current tokio runtime's reactor (panics outside a runtime).
