@@ -1,0 +1,203 @@
+//! The schedule of a random scenario: host starts, up to five faults with their recoveries, and the
+//! end of the run.
+
+use vrrp_core::{Instant, Micros};
+
+use super::{priority, rng_u16};
+use crate::model::{Event, HostSel, HostSpec, Weather};
+use crate::oracle::settle_time;
+use crate::rng::Rng;
+
+/// Builds the event list.
+pub(super) struct Timeline {
+    events: Vec<(Instant, Event)>,
+    settle: u64,
+    interval: u64,
+    longest_delay: u64,
+    vrids: u8,
+    sync_group: bool,
+    now: u64,
+}
+
+impl Timeline {
+    pub(super) fn new(
+        hosts: &[HostSpec],
+        delay_max: Micros,
+        vrids: u8,
+        sync_group: bool,
+    ) -> Timeline {
+        let configs = || hosts.iter().flat_map(|h| h.routers.iter());
+        Timeline {
+            events: Vec::new(),
+            settle: settle_time(hosts, delay_max).as_micros(),
+            interval: configs()
+                .map(|c| c.advert_interval.as_micros())
+                .max()
+                .unwrap_or(1),
+            longest_delay: configs()
+                .map(|c| c.preempt_delay.as_micros())
+                .max()
+                .unwrap_or(0),
+            vrids,
+            sync_group,
+            now: 0,
+        }
+    }
+
+    fn at(&mut self, at: u64, event: Event) {
+        self.events.push((Instant::from_micros(at), event));
+    }
+
+    pub(super) fn initial_weather(&mut self, rng: &mut Rng) -> Weather {
+        match rng.below(100) {
+            0..=74 => Weather::CALM,
+            75..=84 => Weather {
+                loss_permille: 0,
+                dup_permille: rng_u16(rng, 20, 200),
+            },
+            _ => {
+                let calm_at = rng.between(2 * self.interval, 8 * self.interval);
+                self.at(calm_at, Event::Weather(Weather::CALM));
+                Weather {
+                    loss_permille: rng_u16(rng, 50, 400),
+                    dup_permille: rng_u16(rng, 0, 100),
+                }
+            }
+        }
+    }
+
+    pub(super) fn starts(&mut self, rng: &mut Rng, count: usize) {
+        let together = rng.chance(300);
+        for host in 0..count {
+            let at = if together {
+                0
+            } else {
+                rng.below(2 * self.interval)
+            };
+            self.now = self.now.max(at);
+            let start = Event::Start {
+                host: HostSel::Host(host),
+                reuse: false,
+            };
+            self.at(at, start);
+        }
+    }
+
+    pub(super) fn faults(&mut self, rng: &mut Rng, count: usize) {
+        for _ in 0..rng.below(6) {
+            self.now += if rng.chance(550) {
+                self.settle + rng.below(3 * self.interval)
+            } else {
+                rng.between(1, self.settle)
+            };
+            self.fault(rng, count);
+        }
+    }
+
+    fn fault(&mut self, rng: &mut Rng, count: usize) {
+        let now = self.now;
+        let later = now + rng.between(self.interval / 2 + 1, 6 * self.interval);
+        let vrid = u8::try_from(rng.between(1, u64::from(self.vrids))).unwrap_or(1);
+        let any = HostSel::Host(usize::try_from(rng.below(count as u64)).unwrap_or(0));
+        let target = if rng.chance(500) {
+            HostSel::MasterOf(vrid)
+        } else {
+            any
+        };
+        let restart = Event::Start {
+            host: HostSel::FirstDown,
+            reuse: rng.chance(500),
+        };
+        match rng.below(100) {
+            0..=21 => {
+                let host = if rng.chance(700) {
+                    HostSel::MasterOf(vrid)
+                } else {
+                    any
+                };
+                self.at(now, Event::Crash(host));
+                if rng.chance(600) {
+                    self.at(later, restart);
+                }
+            }
+            22..=35 => {
+                let host = if rng.chance(700) {
+                    HostSel::MasterOf(vrid)
+                } else {
+                    any
+                };
+                self.at(now, Event::Stop(host));
+                if rng.chance(600) {
+                    self.at(later, restart);
+                }
+            }
+            36..=47 => {
+                let side: Vec<usize> = (0..count).filter(|_| rng.chance(500)).collect();
+                if side.is_empty() || side.len() == count {
+                    return;
+                }
+                self.at(now, Event::Partition(side));
+                if rng.chance(800) {
+                    self.at(later, Event::Heal);
+                }
+            }
+            48..=57 => {
+                self.at(now, Event::LinkDown(target));
+                if rng.chance(850) {
+                    self.at(later, Event::LinkUp(HostSel::FirstLinkDown));
+                }
+            }
+            58..=71 if !self.sync_group => {
+                let priority = priority(rng);
+                let event = Event::SetBasePriority {
+                    host: target,
+                    vrid,
+                    priority,
+                };
+                self.at(now, event);
+            }
+            58..=83 => {
+                let ok = rng.chance(500);
+                let event = Event::Tracker {
+                    host: target,
+                    vrid,
+                    tracker: 0,
+                    ok,
+                };
+                self.at(now, event);
+            }
+            84..=95 => {
+                let burst = Weather {
+                    loss_permille: rng_u16(rng, 50, 500),
+                    dup_permille: rng_u16(rng, 0, 200),
+                };
+                self.at(now, Event::Weather(burst));
+                let calm = Weather {
+                    loss_permille: 0,
+                    dup_permille: if rng.chance(300) {
+                        rng_u16(rng, 1, 200)
+                    } else {
+                        0
+                    },
+                };
+                self.at(later, Event::Weather(calm));
+            }
+            _ => {
+                let dup = Weather {
+                    loss_permille: 0,
+                    dup_permille: rng_u16(rng, 0, 300),
+                };
+                self.at(now, Event::Weather(dup));
+            }
+        }
+    }
+
+    /// Sorted events, and an end leaving the settle time, two intervals and any preempt delay after the
+    /// last one.
+    pub(super) fn finish(mut self) -> (Vec<(Instant, Event)>, Instant) {
+        self.events.sort_by_key(|(at, _)| *at);
+        let last = self.events.last().map_or(0, |(at, _)| at.as_micros());
+        let end = last + self.settle + 2 * self.interval + self.longest_delay + 1;
+        (self.events, Instant::from_micros(end))
+    }
+}

@@ -1,0 +1,264 @@
+//! Scheduled events: starts, crashes, stops, link and partition changes, priority and tracker changes,
+//! weather. Each one that changes something restarts the stable window.
+
+use vrrp_core::{Input, StateKind, TrackerId};
+
+use super::host::{Engine, Status};
+use super::takeover::Leaving;
+use super::{Pending, Sim};
+use crate::check::Invariant;
+use crate::model::{Event, HostId, HostSel};
+
+impl Sim {
+    pub(super) fn apply(&mut self, event: Event) {
+        let selector = event_host(&event);
+        let target = selector.and_then(|s| self.resolve(s));
+        self.note(|| {
+            let resolved = match (selector, target) {
+                (Some(HostSel::Host(_)) | None, _) => String::new(),
+                (Some(_), Some(h)) => format!(" = h{h}"),
+                (Some(_), None) => " = nobody".to_string(),
+            };
+            format!("EVENT {event}{resolved}")
+        });
+        // A takeover is only timed when nothing else happens before it.
+        let earlier = std::mem::take(&mut self.takeovers);
+        let mut plans = Vec::new();
+        let changed = match (&event, target) {
+            (Event::Start { reuse, .. }, Some(h)) => self.start(h, *reuse),
+            (Event::Crash(_), Some(h)) => {
+                plans = self.plan_takeovers(h, Leaving::Crash);
+                self.crash(h)
+            }
+            (Event::Stop(_), Some(h)) => {
+                plans = self.plan_takeovers(h, Leaving::Stop);
+                self.stop(h)
+            }
+            (Event::LinkDown(_), Some(h)) => self.set_link(h, false),
+            (Event::LinkUp(_), Some(h)) => self.set_link(h, true),
+            (Event::SetBasePriority { vrid, priority, .. }, Some(h)) => {
+                self.set_base_priority(h, *vrid, *priority)
+            }
+            (
+                Event::Tracker {
+                    vrid, tracker, ok, ..
+                },
+                Some(h),
+            ) => self.set_tracker(h, *vrid, *tracker, *ok),
+            (Event::Partition(side), _) => {
+                self.net.partition(side);
+                true
+            }
+            (Event::Heal, _) => {
+                let was = self.net.is_partitioned();
+                self.net.heal();
+                was
+            }
+            (Event::Weather(weather), _) => {
+                self.net.set_weather(*weather, &mut self.rng);
+                true
+            }
+            (_, None) => false,
+        };
+        if !changed {
+            self.note(|| "EVENT changed nothing".to_string());
+            self.takeovers = earlier;
+            return;
+        }
+        for plan in &plans {
+            let line = plan.describe();
+            self.note(|| line);
+        }
+        self.takeovers = plans;
+        self.disturb();
+        let deadlines: Vec<_> = self.takeovers.iter().map(|t| t.give_up_at).collect();
+        for at in deadlines {
+            self.push(at, Pending::Check);
+        }
+    }
+
+    /// The stable window starts again now; its end gets a check of its own.
+    pub(super) fn disturb(&mut self) {
+        self.checker
+            .disturb(self.now, self.net.weather().is_lossless());
+        if let Some(from) = self.checker.settled_from() {
+            self.push(from, Pending::Check);
+        }
+    }
+
+    fn resolve(&self, selector: HostSel) -> Option<HostId> {
+        let hosts = self.hosts.iter().enumerate();
+        match selector {
+            HostSel::Host(h) => (h < self.hosts.len()).then_some(h),
+            HostSel::MasterOf(vrid) => self
+                .running_hosts()
+                .find(|&h| self.state(h, vrid) == Some(StateKind::Master)),
+            HostSel::FirstDown => hosts
+                .filter(|(_, h)| matches!(h.status, Status::Crashed | Status::Stopped))
+                .min_by_key(|(i, h)| (h.down_since, *i))
+                .map(|(i, _)| i),
+            HostSel::FirstLinkDown => hosts
+                .filter(|(_, h)| !h.link_up)
+                .min_by_key(|(i, h)| (h.link_down_since, *i))
+                .map(|(i, _)| i),
+        }
+    }
+
+    /// Starts a host that is not running.
+    fn start(&mut self, host: HostId, reuse: bool) -> bool {
+        let h = &mut self.hosts[host];
+        if h.running() {
+            return false;
+        }
+        let reusing = reuse && h.status == Status::Stopped && h.engine.is_some();
+        h.incarnation += 1;
+        h.status = Status::Running;
+        for slot in &mut h.slots {
+            slot.armed = None;
+            slot.last_arrival.iter_mut().for_each(|a| *a = None);
+        }
+        if !reusing {
+            let configs = h.slots.iter().map(|s| s.current_config()).collect();
+            match Engine::new(configs, h.sync_group) {
+                Ok(engine) => h.engine = Some(engine),
+                Err(error) => {
+                    self.fail(Invariant::Setup, format!("h{host}: {error}"));
+                    return false;
+                }
+            }
+            // The daemon would report the world as it is before starting: trackers and link.
+            let mut inputs = Vec::new();
+            for (slot_id, slot) in self.hosts[host].slots.iter().enumerate() {
+                for (i, (&ok, t)) in slot
+                    .trackers_ok
+                    .iter()
+                    .zip(&slot.config.trackers)
+                    .enumerate()
+                {
+                    if ok != t.initially_ok {
+                        inputs.push((
+                            slot_id,
+                            Input::Tracker {
+                                tracker: TrackerId(i),
+                                ok,
+                            },
+                        ));
+                    }
+                }
+                if !self.hosts[host].link_up {
+                    inputs.push((slot_id, Input::InterfaceDown));
+                }
+            }
+            for (slot, input) in inputs {
+                self.feed(host, slot, input);
+            }
+        }
+        for slot in 0..self.hosts[host].slots.len() {
+            self.open_preempt_window(host, slot);
+        }
+        self.feed_all(host, Input::Startup);
+        true
+    }
+
+    /// Silent crash: the routers and the host's VIPs vanish; nothing is sent.
+    fn crash(&mut self, host: HostId) -> bool {
+        let now = self.now;
+        let h = &mut self.hosts[host];
+        if !h.running() {
+            return false;
+        }
+        h.engine = None;
+        h.vips.clear();
+        h.status = Status::Crashed;
+        h.down_since = now;
+        h.incarnation += 1;
+        for slot in &mut h.slots {
+            slot.armed = None;
+        }
+        true
+    }
+
+    /// Graceful stop: Shutdown to every router (a master resigns with priority 0 and removes its VIPs).
+    fn stop(&mut self, host: HostId) -> bool {
+        if !self.hosts[host].running() {
+            return false;
+        }
+        self.feed_all(host, Input::Shutdown);
+        let now = self.now;
+        let h = &mut self.hosts[host];
+        h.status = Status::Stopped;
+        h.down_since = now;
+        h.incarnation += 1;
+        for slot in &mut h.slots {
+            slot.armed = None;
+        }
+        true
+    }
+
+    fn set_link(&mut self, host: HostId, up: bool) -> bool {
+        let now = self.now;
+        let h = &mut self.hosts[host];
+        if h.link_up == up {
+            return false;
+        }
+        h.link_up = up;
+        if !up {
+            h.link_down_since = now;
+        }
+        let input = if up {
+            Input::InterfaceUp
+        } else {
+            Input::InterfaceDown
+        };
+        for slot in 0..self.hosts[host].slots.len() {
+            self.feed(host, slot, input.clone());
+        }
+        true
+    }
+
+    fn set_base_priority(&mut self, host: HostId, vrid: u8, priority: u8) -> bool {
+        let h = &mut self.hosts[host];
+        let Some(slot) = h.slot_of(vrid) else {
+            return false;
+        };
+        let s = &mut h.slots[slot];
+        // The documented contract of Input::SetBasePriority: owners ignore it, and only 1..=254 apply.
+        let applies = !s.config.is_owner() && (1..=254).contains(&priority) && s.base != priority;
+        if !applies {
+            return false;
+        }
+        s.base = priority;
+        self.feed(host, slot, Input::SetBasePriority(priority));
+        true
+    }
+
+    fn set_tracker(&mut self, host: HostId, vrid: u8, tracker: usize, ok: bool) -> bool {
+        let h = &mut self.hosts[host];
+        let Some(slot) = h.slot_of(vrid) else {
+            return false;
+        };
+        match h.slots[slot].trackers_ok.get_mut(tracker) {
+            Some(status) if *status != ok => *status = ok,
+            _ => return false,
+        }
+        let input = Input::Tracker {
+            tracker: TrackerId(tracker),
+            ok,
+        };
+        self.feed(host, slot, input);
+        true
+    }
+}
+
+fn event_host(event: &Event) -> Option<HostSel> {
+    match event {
+        Event::Start { host, .. }
+        | Event::Crash(host)
+        | Event::Stop(host)
+        | Event::LinkDown(host)
+        | Event::LinkUp(host)
+        | Event::SetBasePriority { host, .. }
+        | Event::Tracker { host, .. } => Some(*host),
+        Event::Partition(_) | Event::Heal | Event::Weather(_) => None,
+    }
+}
