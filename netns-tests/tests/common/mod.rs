@@ -6,7 +6,16 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use std::io::Read;
+use std::net::SocketAddrV6;
+
+use keepvip::net::vrrp_socket::VRRP_GROUP_V6;
+use keepvip::net::{Received, VrrpSocket};
 use netns_tests::{HOST_IF, in_netns, kernel};
+use socket2::{Domain, Protocol, Socket, Type};
+
+/// How long a root test waits for a packet or an event.
+pub const WAIT: Duration = Duration::from_secs(5);
 
 /// Drive `future` on a fresh current-thread tokio runtime (inside whatever namespace the thread is in).
 pub fn run<F: Future>(future: F) -> F::Output {
@@ -69,4 +78,37 @@ pub fn exchange<R: Send, S: Send>(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (received, sent)
     })
+}
+
+/// One datagram from a plain (blocking, read timeout set) socket.
+pub fn read_datagram(socket: &Socket) -> Vec<u8> {
+    let mut buf = [0u8; 1500];
+    let len = (&mut &*socket).read(&mut buf).unwrap();
+    buf[..len].to_vec()
+}
+
+/// Receive one packet on `socket`: (metadata, payload bytes).
+pub async fn recv_one(socket: &VrrpSocket) -> (Received, Vec<u8>) {
+    let mut buf = [0u8; 1500];
+    let got = tokio::time::timeout(WAIT, socket.recv(&mut buf))
+        .await
+        .expect("no VRRP packet within 5 s")
+        .unwrap();
+    let payload = buf[got.payload.clone()].to_vec();
+    (got, payload)
+}
+
+/// A plain IPv6 raw socket for protocol 112 on `ifindex`, without keepvip's options: no
+/// IPV6_CHECKSUM, so it sends payloads exactly as given.
+pub fn plain_v6_socket(ifindex: u32) -> Socket {
+    let socket = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::from(112))).unwrap();
+    socket.bind_device(Some(HOST_IF.as_bytes())).unwrap();
+    socket.set_multicast_if_v6(ifindex).unwrap();
+    socket.set_multicast_hops_v6(255).unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    socket
+}
+
+pub fn group_v6(ifindex: u32) -> socket2::SockAddr {
+    SocketAddrV6::new(VRRP_GROUP_V6, 0, 0, ifindex).into()
 }
