@@ -15,6 +15,7 @@ install_missing() {
     command -v ip >/dev/null 2>&1 || need+=(iproute2)
     command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
     command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+    command -v pgrep >/dev/null 2>&1 || need+=(procps)
     [ ${#need[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "scripts/test.sh: missing ${need[*]}; the namespace tests need root (or use --quick)" >&2

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 //! `keepvip demo` end to end: it runs as a newcomer would run it, reports a takeover measured on the wire
 //! within tolerance of the protocol bound, and leaves nothing behind.
 
