@@ -15,8 +15,9 @@ use super::RunOptions;
 use super::clock::Clock;
 use super::instance::Instance;
 use super::receive::{self, Verdict};
-use super::setup::{self, SocketSlot};
-use crate::config::{Config, Family};
+use super::setup;
+use super::tasks::{spawn_link_monitor, spawn_receivers};
+use crate::config::Config;
 use crate::control::{self, Status};
 use crate::net::netlink::{LinkEvent, LinkEvents};
 use crate::net::{FrameSender, Netlink, VrrpSocket};
@@ -59,6 +60,8 @@ pub enum Event {
         src: IpAddr,
         dst: IpAddr,
         ttl: u8,
+        /// The socket's cumulative kernel drop counter (SO_RXQ_OVFL) as of this packet.
+        kernel_drops: u32,
     },
     Link(LinkEvent),
     /// An interface's IPv6 link-local address left DAD after the link came back.
@@ -78,9 +81,18 @@ pub struct Daemon {
     pub events: mpsc::Sender<Event>,
     /// Drops before an instance could be named (unknown VRID, too short to carry one).
     pub discards: BTreeMap<String, u64>,
-    links_up: HashMap<u32, bool>,
+    pub(super) links_up: HashMap<u32, bool>,
+    /// Last kernel drop counter seen per socket, to count only what is new.
+    kernel_drops: HashMap<usize, u32>,
     router_id: String,
 }
+
+/// Label for packets the kernel dropped before keepvip could read them: IPv6 adverts whose checksum
+/// fails (the kernel verifies it, IPV6_CHECKSUM) and receive-queue overflows.
+pub const KERNEL_DROPPED: &str = "kernel_dropped";
+
+/// How often link state is re-read, in case a netlink overrun lost an event.
+const LINK_RESYNC: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError> {
     let netlink = Arc::new(Netlink::connect().map_err(|e| DaemonError::Netlink(e.to_string()))?);
@@ -113,6 +125,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         events,
         discards: BTreeMap::new(),
         links_up: HashMap::new(),
+        kernel_drops: HashMap::new(),
         router_id: config.global.router_id.clone(),
     };
     for instance in &daemon.instances {
@@ -123,10 +136,13 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     status_tx.send_replace(daemon.status());
     info!(instances = daemon.instances.len(), "keepvip running");
 
+    let mut resync = tokio::time::interval(LINK_RESYNC);
+    resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let deadline = daemon.next_deadline();
         tokio::select! {
             _ = sleep_until(&daemon.clock, deadline) => daemon.fire_timers().await,
+            _ = resync.tick() => daemon.resync_links().await,
             Some(event) = inbox.recv() => daemon.handle_event(event).await,
             _ = sigterm.recv() => { info!("SIGTERM: shutting down"); break; }
             _ = sigint.recv() => { info!("SIGINT: shutting down"); break; }
@@ -144,61 +160,6 @@ async fn sleep_until(clock: &Clock, deadline: Option<vrrp_core::Instant>) {
         Some(at) => tokio::time::sleep_until(clock.to_tokio(at)).await,
         None => std::future::pending().await,
     }
-}
-
-/// One task per socket: read, copy out, hand to the loop. Errors are logged and reading goes on.
-fn spawn_receivers(slots: Vec<SocketSlot>, events: &mpsc::Sender<Event>) -> Vec<Arc<VrrpSocket>> {
-    let mut sockets = Vec::with_capacity(slots.len());
-    for (index, slot) in slots.into_iter().enumerate() {
-        let socket = Arc::new(slot.socket);
-        sockets.push(socket.clone());
-        let events = events.clone();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 65_536];
-            loop {
-                match socket.recv(&mut buf).await {
-                    Ok(received) => {
-                        let Some(bytes) = buf.get(received.payload.clone()) else {
-                            continue;
-                        };
-                        let event = Event::Packet {
-                            socket: index,
-                            bytes: bytes.to_vec(),
-                            src: received.src,
-                            dst: received.dst,
-                            ttl: received.ttl,
-                        };
-                        if events.send(event).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        warn!(interface = socket.ifname(), error = %e, "receive failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    }
-                }
-            }
-        });
-    }
-    sockets
-}
-
-fn spawn_link_monitor(mut link_events: LinkEvents, events: mpsc::Sender<Event>) {
-    tokio::spawn(async move {
-        loop {
-            match link_events.next().await {
-                Ok(event) => {
-                    if events.send(Event::Link(event)).await.is_err() {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    warn!(error = %e, "link monitor stopped");
-                    return;
-                }
-            }
-        }
-    });
 }
 
 impl Daemon {
@@ -255,7 +216,11 @@ impl Daemon {
                 src,
                 dst,
                 ttl,
-            } => self.handle_packet(socket, &bytes, src, dst, ttl).await,
+                kernel_drops,
+            } => {
+                self.count_kernel_drops(socket, kernel_drops);
+                self.handle_packet(socket, &bytes, src, dst, ttl).await
+            }
             Event::Link(event) => self.handle_link(event).await,
             Event::Ipv6Ready {
                 ifindex,
@@ -298,75 +263,11 @@ impl Daemon {
         }
     }
 
-    async fn handle_link(&mut self, event: LinkEvent) {
-        let (ifindex, up) = match &event {
-            LinkEvent::Changed(info) => (info.index, info.up),
-            LinkEvent::Removed { index, .. } => (*index, false),
-        };
-        let Some(was_up) = self.links_up.get(&ifindex).copied() else {
-            return;
-        };
-        if was_up == up {
-            return;
-        }
-        self.links_up.insert(ifindex, up);
-        info!(ifindex, up, "link state changed");
-        let now = self.clock.now();
-        let mut waits_for_dad = false;
-        for index in 0..self.instances.len() {
-            let instance = &self.instances[index];
-            if instance.link.index != ifindex {
-                continue;
-            }
-            if !up {
-                self.feed(index, now, Input::InterfaceDown).await;
-            } else if instance.family() == Family::Ipv6 {
-                // IPv6 sends fail while the link-local address is tentative: wait for DAD first.
-                waits_for_dad = true;
-            } else {
-                self.feed(index, now, Input::InterfaceUp).await;
-            }
-        }
-        if waits_for_dad {
-            let netlink = self.netlink.clone();
-            let events = self.events.clone();
-            tokio::spawn(async move {
-                let timeout = std::time::Duration::from_secs(30);
-                match netlink.wait_ipv6_link_local_ready(ifindex, timeout).await {
-                    Ok(link_local) => {
-                        let _ = events
-                            .send(Event::Ipv6Ready {
-                                ifindex,
-                                link_local,
-                            })
-                            .await;
-                    }
-                    Err(e) => warn!(ifindex, error = %e, "IPv6 link-local address not ready"),
-                }
-            });
-        }
-    }
-
-    async fn handle_ipv6_ready(&mut self, ifindex: u32, link_local: Ipv6Addr) {
-        if self.links_up.get(&ifindex) != Some(&true) {
-            return;
-        }
-        let now = self.clock.now();
-        for index in 0..self.instances.len() {
-            let instance = &mut self.instances[index];
-            if instance.link.index != ifindex || instance.family() != Family::Ipv6 {
-                continue;
-            }
-            if instance.primary_address() != IpAddr::V6(link_local) {
-                warn!(
-                    instance = %instance.config.name,
-                    old = %instance.primary_address(),
-                    new = %link_local,
-                    "link-local address changed; adverts keep the old source until restart"
-                );
-            }
-            instance.link.link_local = Some(link_local);
-            self.feed(index, now, Input::InterfaceUp).await;
+    fn count_kernel_drops(&mut self, socket: usize, total: u32) {
+        let seen = self.kernel_drops.insert(socket, total).unwrap_or(0);
+        let new = total.wrapping_sub(seen);
+        if new > 0 {
+            *self.discards.entry(KERNEL_DROPPED.to_owned()).or_default() += u64::from(new);
         }
     }
 

@@ -11,8 +11,10 @@ mod core_config;
 mod effects;
 mod event_loop;
 mod instance;
+mod links;
 mod receive;
 mod setup;
+mod tasks;
 
 use std::path::PathBuf;
 
