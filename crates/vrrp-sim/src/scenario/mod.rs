@@ -55,9 +55,15 @@ impl Scenario {
         let shape = shape(&mut rng, vrids);
         let mut numbers: Vec<u8> = (1..=16).collect();
         rng.shuffle(&mut numbers);
-        let owners: Vec<Option<usize>> = (0..vrids)
+        // A sync group follows one preference order for all its VRIDs: crossed preferences (each host
+        // best for one VRID) livelock, see tests/core_findings.rs. So the owner owns them all.
+        let mut owners: Vec<Option<usize>> = (0..vrids)
             .map(|_| rng.chance(150).then(|| rng.below(count as u64) as usize))
             .collect();
+        if shape.sync_group {
+            let first = owners.first().copied().flatten();
+            owners.iter_mut().for_each(|o| *o = first);
+        }
         let mut hosts = Vec::with_capacity(count);
         for (host, &number) in numbers.iter().take(count).enumerate() {
             let shared_priority = priority(&mut rng);

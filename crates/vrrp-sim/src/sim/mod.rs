@@ -200,6 +200,12 @@ impl Sim {
         self.trace = Some(trace);
     }
 
+    /// Turns the settled election checks off (`false`) or on; the VIP, priority and takeover checks
+    /// stay on. For exploring configurations known not to converge.
+    pub fn set_election_checks(&mut self, on: bool) {
+        self.checker.set_election_checks(on);
+    }
+
     /// Stops the run with [`Invariant::EventBudget`] after this many queue entries.
     pub fn set_event_budget(&mut self, events: u64) {
         self.event_budget = events;
