@@ -1,5 +1,7 @@
 //! The checker can fail: hand-built snapshots that break each election rule, and whole runs where a
 //! real fault (stray VIPs, peers that cannot hear each other) must be reported.
+// Helpers here are not #[test] functions, so clippy.toml's allow-unwrap-in-tests does not cover them.
+#![allow(clippy::unwrap_used)]
 
 use std::net::IpAddr;
 

@@ -1,6 +1,8 @@
 //! Focused scenarios, each named after what it shows, with exact virtual-time assertions. Every run
 //! also goes through the simulator's continuous invariant checks (`run_until` returns the first
 //! violation).
+// Helpers here are not #[test] functions, so clippy.toml's allow-unwrap-in-tests does not cover them.
+#![allow(clippy::unwrap_used)]
 
 use vrrp_core::{Config, Instant, Micros, StateKind, TrackerConfig};
 use vrrp_sim::{Event, HostSel, HostSpec, NetParams, Sim, Weather, ipv4_router};
