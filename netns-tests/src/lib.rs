@@ -25,3 +25,4 @@ pub use pcap::Frame;
 pub use process::Proc;
 pub use root::require_root;
 pub use wait::{wait_for, wait_for_value};
+pub mod daemon;
