@@ -1,7 +1,7 @@
 //! Link loss on the master of two real keepvip daemons: it goes to FAULT (keepalived semantics) and
 //! drops its VIP, the backup takes over one Master_Down_Interval after the master's last advert, and on
 //! link up the old master preempts back after its own Master_Down_Interval, or, with preempt = false,
-//! stays backup. Takeover tolerance as in daemon_failover: [-1 ms, +25 ms] at 10 ms, [-5 ms, +150 ms]
+//! stays backup. Takeover tolerance as in daemon_failover: [-1 ms, +25 ms] at 10 ms, [-5 ms, +50 ms]
 //! at 1 s. Root only; run with `--test-threads=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 

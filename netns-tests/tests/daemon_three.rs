@@ -21,7 +21,7 @@ const VIP_CIDR: &str = "192.0.2.100/24";
 
 /// 200, 150 and 100; SIGKILL the 200. The 150's timer (shorter Skew_Time) fires first: it becomes
 /// master with the VIP and the 100 stays backup. When the two skews differ by more than the takeover
-/// tolerance (at 1 s: 195 ms apart against +150 ms; at 10 ms: 1.95 ms against +25 ms), the test also
+/// tolerance (at 1 s: 195 ms apart against +50 ms; at 10 ms: 1.95 ms against +25 ms), the test also
 /// demands the order on the wire: the first advert after the silence is the 150's, one MDI after the
 /// dead master's last, and the 100 never became master. At smaller gaps a loaded machine may let the
 /// 100 fire too; RFC 5798 then settles it (§6.4.3 (725)), and only the end state is asserted.
