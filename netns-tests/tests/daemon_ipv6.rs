@@ -164,3 +164,61 @@ fn ipv6_pair_elects_and_fails_over(interval: Interval) {
 fn ipv6_pair_elects_and_fails_over_at_10ms() {
     ipv6_pair_elects_and_fails_over(Interval::from_millis(10));
 }
+
+/// The IPv6 master's link goes down and up again. Down: FAULT, its VIPs go, the backup takes over.
+/// Up: the kernel makes a new, tentative link-local address; the daemon waits out DAD before it
+/// rejoins (no advert fails with EADDRNOTAVAIL meanwhile), then preempts back: the VIPs return to it
+/// and its adverts resume from the same link-local source.
+#[test]
+fn ipv6_master_link_flap_waits_for_dad_then_preempts_back_at_10ms() {
+    let interval = Interval::from_millis(10);
+    let lab = Lab::builder("ipv6flap")
+        .hosts(2)
+        .ipv6(Ipv6Mode::Dad)
+        .build()
+        .unwrap();
+    let capture = lab.capture("vrrp6", &["ip6", "proto", "112"]).unwrap();
+    let a_ll = lab.host(0).link_local.unwrap();
+    let vips = ["2001:db8::100/64"];
+    let master = start_keepvip(&lab, 0, 0, &InstanceSpec::new(200, interval, &vips));
+    expect_state(&master, MASTER, election_timeout(interval));
+    let backup = start_keepvip(&lab, 1, 0, &InstanceSpec::new(100, interval, &vips));
+    expect_state(&backup, BACKUP, election_timeout(interval));
+    expect_adverts_received(&backup, 2, election_timeout(interval));
+
+    lab.set_host_link(0, false).unwrap();
+    expect_state(&master, "FAULT", Duration::from_secs(5));
+    expect_state(&backup, MASTER, election_timeout(interval));
+    for vip in [LINK_LOCAL_VIP, GLOBAL_VIP] {
+        expect_vip(&lab, 0, IpAddr::V6(vip), false, Duration::from_secs(2));
+        expect_vip(&lab, 1, IpAddr::V6(vip), true, Duration::from_secs(2));
+    }
+
+    let up_at = wall_clock();
+    lab.set_host_link(0, true).unwrap();
+    // DAD takes one to two seconds on these links before the daemon may send.
+    expect_state(&master, MASTER, Duration::from_secs(15));
+    expect_state(&backup, BACKUP, election_timeout(interval));
+    for vip in [LINK_LOCAL_VIP, GLOBAL_VIP] {
+        expect_vip(&lab, 0, IpAddr::V6(vip), true, Duration::from_secs(2));
+        expect_vip(&lab, 1, IpAddr::V6(vip), false, Duration::from_secs(2));
+    }
+    assert_vips_usable(&lab, 0);
+    let frames = capture.frames().unwrap();
+    let resumed: Vec<_> = adverts_from(&adverts(&frames), IpAddr::V6(a_ll))
+        .into_iter()
+        .filter(|advert| advert.timestamp > up_at)
+        .collect();
+    assert!(!resumed.is_empty(), "adverts from {a_ll} after link up");
+    assert_eq!(resumed[0].repr().priority, 200);
+    eprintln!(
+        "MEASURE ipv6_rejoin first_advert_after_link_up_ms={}",
+        resumed[0].timestamp.saturating_sub(up_at).as_millis()
+    );
+    assert!(
+        !master.logs().contains("advert not sent"),
+        "no send failures while the new link-local was tentative: {}",
+        master.describe()
+    );
+    capture.stop().unwrap();
+}
