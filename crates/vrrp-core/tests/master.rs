@@ -26,6 +26,33 @@ fn master_sends_advert_every_interval() {
 }
 
 #[test]
+fn master_keeps_its_advert_cadence_when_the_timer_is_handled_late() {
+    let config = config(100);
+    let (mut router, became) = master(config.clone());
+    let first = became + dur(1_000_000);
+    // Handled 900 us late (a timer wheel's rounding plus scheduling): the next advert is still due one
+    // interval after the first was due, so lateness does not accumulate.
+    assert_eq!(
+        router.handle(first + dur(900), Input::Timer),
+        vec![Action::SendAdvert(own_advert(&config, 100))]
+    );
+    assert_eq!(router.next_deadline(), Some(first + dur(1_000_000)));
+}
+
+#[test]
+fn master_more_than_an_interval_late_restarts_its_timer_without_a_burst() {
+    let config = config(100);
+    let (mut router, became) = master(config.clone());
+    let first = became + dur(1_000_000);
+    let stalled_until = first + dur(2_500_000);
+    assert_eq!(
+        router.handle(stalled_until, Input::Timer),
+        vec![Action::SendAdvert(own_advert(&config, 100))]
+    );
+    assert_eq!(router.next_deadline(), Some(stalled_until + dur(1_000_000)));
+}
+
+#[test]
 fn master_advertises_at_its_own_interval_not_the_learned_one() {
     let mut config = config(100);
     config.advert_interval = cs(20);

@@ -40,9 +40,22 @@ impl Router {
         self.transition(State::Master { advert_at }, reason, out);
     }
 
-    /// 6.4.3 (680)-(690): the Adver_Timer fired.
+    /// 6.4.3 (680)-(690): the Adver_Timer fired. The timer restarts from when it was due, not from
+    /// when the caller got round to it: a wake-up that is always a little late (a 1 ms timer wheel
+    /// at a 10 ms interval) must not stretch every interval. More than a whole interval late, it
+    /// restarts from `now` instead, so a stalled daemon never sends a burst to catch up.
     pub(super) fn advert_timer(&mut self, now: Instant, out: &mut Vec<Action>) {
-        self.advertise_now(now, out);
+        let State::Master { advert_at: due } = self.state else {
+            return;
+        };
+        out.push(Action::SendAdvert(self.advert(self.effective_priority())));
+        let on_cadence = due + self.advert_interval();
+        let advert_at = if on_cadence > now {
+            on_cadence
+        } else {
+            now + self.advert_interval()
+        };
+        self.state = State::Master { advert_at };
     }
 
     /// Sends an advert and restarts the Adver_Timer (6.4.3 (685)-(690), (710)-(715)).
