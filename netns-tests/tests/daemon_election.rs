@@ -10,7 +10,7 @@ use netns_tests::Lab;
 use netns_tests::daemon::scenario::{
     BACKUP, MASTER, election_timeout, expect_state, has_vip, start_keepvip,
 };
-use netns_tests::daemon::timing::mean_spacing;
+use netns_tests::daemon::timing::{gaps, mean_spacing, trimmed_mean_spacing};
 use netns_tests::daemon::wire::adverts_from;
 use netns_tests::daemon::{InstanceSpec, Interval, adverts};
 use netns_tests::frames::mac_to_string;
@@ -22,8 +22,12 @@ const VIP_CIDR: &str = "192.0.2.100/24";
 /// The mean spacing of `count` consecutive adverts may be this fraction of the interval off (5%). A
 /// daemon that schedules each advert from the previous deadline keeps the mean within microseconds of
 /// the interval however late single adverts are; one that restarts the timer from the moment a late
-/// timer fired accumulates every delay into the mean (1.1 ms per advert measured at 10 ms: 11%).
+/// timer fired accumulates every delay into the mean (1.1 ms per advert measured at 10 ms: 11%, before
+/// vrrp-core 670610e).
 const SPACING_TOLERANCE_DIVISOR: u32 = 20;
+/// The largest 1/20 of the gaps are left out of the mean: a stall of the machine (tens of ms, seen on
+/// this shared VM) is not the daemon's rate.
+const SPACING_TRIM_DIVISOR: usize = 20;
 
 /// 200 and 100: the 200 becomes master and holds the VIP; `count` of its adverts are checked field by
 /// field (TTL 255, 224.0.0.18, VRRPv3, VRID 1, priority 200, the interval in centiseconds, the VIP),
@@ -56,9 +60,15 @@ fn higher_priority_wins_and_advertises_at_the_interval(interval: Interval, count
     capture.stop().unwrap();
     let all = adverts(&frames);
     let from_b = adverts_from(&all, IpAddr::V4(b.ipv4));
+    let from_a: Vec<Duration> = adverts_from(&all, IpAddr::V4(a.ipv4))
+        .iter()
+        .map(|advert| advert.timestamp)
+        .collect();
     assert!(
         from_b.is_empty(),
-        "the backup must not advertise: {from_b:?}"
+        "the backup must not advertise: {from_b:?}; the master's largest gap was {:?} (more than \
+         the backup's MDI means the master stalled)",
+        gaps(&from_a).iter().max()
     );
     let window: Vec<_> = adverts(&frames[settled..])
         .into_iter()
@@ -90,19 +100,20 @@ fn higher_priority_wins_and_advertises_at_the_interval(interval: Interval, count
     assert_eq!(eth_dst.as_deref(), Some("01:00:5e:00:00:12"));
 
     let stamps: Vec<Duration> = window.iter().map(|advert| advert.timestamp).collect();
-    let mean = mean_spacing(&stamps).unwrap();
+    let mean = trimmed_mean_spacing(&stamps, SPACING_TRIM_DIVISOR).unwrap();
     let nominal = interval.duration();
     eprintln!(
-        "MEASURE advert_spacing interval_ms={} adverts={count} mean_us={}",
+        "MEASURE advert_spacing interval_ms={} adverts={count} mean_us={} trimmed_mean_us={}",
         interval.as_millis(),
+        mean_spacing(&stamps).unwrap_or_default().as_micros(),
         mean.as_micros()
     );
     let slack = nominal / SPACING_TOLERANCE_DIVISOR;
     assert!(
         mean >= nominal - slack && mean <= nominal + slack,
-        "mean advert spacing {mean:?} for a {nominal:?} interval over {count} adverts (tolerance \
-         {slack:?}); gaps: {:?}",
-        stamps.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>()
+        "mean advert spacing {mean:?} (largest 1/{SPACING_TRIM_DIVISOR} of the gaps left out) for \
+         a {nominal:?} interval over {count} adverts (tolerance {slack:?}); gaps: {:?}",
+        gaps(&stamps)
     );
 
     // tcpdump's own decoder: a good VRRPv3 checksum prints no "(bad vrrp cksum ...)" (it computes the

@@ -174,7 +174,10 @@ fn carrier_loss_on_master_faults_and_it_preempts_back_at_10ms() {
     link_loss_on_master(Interval::from_millis(10), Cut::Carrier, true);
 }
 
+/// At 100 ms: this asserts that nothing happens for many Master_Down_Intervals, and at 10 ms one
+/// stall of the machine longer than the old master's 32 ms MDI (69 ms seen once on this shared VM)
+/// is a legitimate takeover, not a preempt.
 #[test]
-fn link_down_on_master_without_preempt_it_stays_backup_at_10ms() {
-    link_loss_on_master(Interval::from_millis(10), Cut::AdminDown, false);
+fn link_down_on_master_without_preempt_it_stays_backup_at_100ms() {
+    link_loss_on_master(Interval::from_millis(100), Cut::AdminDown, false);
 }
