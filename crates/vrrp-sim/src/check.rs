@@ -31,6 +31,9 @@ pub enum Invariant {
     /// After a settled master's silent crash or graceful stop: the best backup's first advert comes at
     /// the instant its timer must fire, within the delay tolerance of the master's last advert.
     TakeoverTime,
+    /// A router that started next to a settled master it hears in time displaced it although it does
+    /// not preempt (Preempt_Mode off), or before its preempt delay ended.
+    PreemptOffHonoured,
     /// A run that processes more events than its budget (a livelock or an advert storm).
     EventBudget,
     /// The scenario itself was unusable (a config the core refuses).

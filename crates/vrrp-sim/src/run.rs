@@ -68,7 +68,8 @@ impl Summary {
         let t = &self.totals;
         format!(
             "vrrp-sim: {} seeds in {:.2} s: {} failures; {} events, {} adverts, {} deliveries, {} lost, \
-             {} state changes, {} settled checks, {} takeovers timed exactly, max {} masters at once",
+             {} state changes, {} settled checks, {} takeovers timed exactly, {} masters kept by \
+             non-preempting newcomers, max {} masters at once",
             self.seeds,
             self.elapsed.as_secs_f64(),
             self.failures.len(),
@@ -79,6 +80,7 @@ impl Summary {
             t.state_changes,
             t.settled_checks,
             t.takeovers_verified,
+            t.incumbents_kept,
             t.max_masters
         )
     }
@@ -108,6 +110,7 @@ fn add(total: &mut Stats, one: &Stats) {
     total.state_changes += one.state_changes;
     total.settled_checks += one.settled_checks;
     total.takeovers_verified += one.takeovers_verified;
+    total.incumbents_kept += one.incumbents_kept;
     total.max_masters = total.max_masters.max(one.max_masters);
 }
 

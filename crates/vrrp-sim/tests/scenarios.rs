@@ -346,3 +346,55 @@ fn ipv6_and_v2_routers_elect_and_take_over() {
         last + us(3_609_375)
     );
 }
+
+fn start_at(sim: &mut Sim, host: usize, at: Instant) {
+    let start = Event::Start {
+        host: HostSel::Host(host),
+        reuse: false,
+    };
+    sim.schedule(at, start);
+}
+
+/// h0 (100) alone from zero: master at 3.609375 s, adverts at 3.609375 + k s. h1 (200) joins at 10 s.
+fn incumbent_and_newcomer(newcomer: Config) -> Sim {
+    let hosts = vec![
+        HostSpec::single(ipv4_router(1, 1, 100)),
+        HostSpec::single(newcomer),
+    ];
+    let mut sim = Sim::new(hosts, NetParams::IDEAL, 0).unwrap();
+    start_at(&mut sim, 0, ms(0));
+    start_at(&mut sim, 1, ms(10_000));
+    sim
+}
+
+#[test]
+fn preempt_off_higher_priority_backup_leaves_the_master_alone() {
+    let mut newcomer = ipv4_router(1, 2, 200);
+    newcomer.preempt = false;
+    let mut sim = incumbent_and_newcomer(newcomer);
+    sim.run_until(ms(40_000)).unwrap();
+    assert_eq!(sim.masters(1), vec![0]);
+    assert_eq!(sim.first_advert(1, 1, ms(0)), None);
+    // The BestMaster invariant exempts it; a crash of h0 still hands over to it.
+    sim.apply_now(Event::Crash(HostSel::Host(0))).unwrap();
+    sim.run_until(ms(50_000)).unwrap();
+    assert_eq!(sim.masters(1), vec![1]);
+}
+
+#[test]
+fn preempt_delay_defers_the_takeover_until_the_window_ends() {
+    let mut newcomer = ipv4_router(1, 2, 200);
+    newcomer.preempt_delay = Micros::from_secs(5);
+    let mut sim = incumbent_and_newcomer(newcomer.clone());
+    sim.run_until(ms(40_000)).unwrap();
+    // Window ends at 15 s; h0's next advert (15.609375) is below h1 and from the master h1 follows:
+    // fast handover, Skew_Time of 200 = 56/256 s.
+    let first = sim.first_advert(1, 1, ms(0)).unwrap();
+    assert_eq!(first.at, ms(15_609) + us(375 + 218_750));
+    assert_eq!(sim.masters(1), vec![1]);
+    // RFC-exact: the 100s are discarded from 15 s on; one MDI (3.21875 s) after the last one accepted.
+    let mut sim = incumbent_and_newcomer(newcomer.rfc_exact());
+    sim.run_until(ms(40_000)).unwrap();
+    let first = sim.first_advert(1, 1, ms(0)).unwrap();
+    assert_eq!(first.at, ms(14_609) + us(375 + 3_218_750));
+}

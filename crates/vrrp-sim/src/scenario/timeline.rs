@@ -108,6 +108,12 @@ impl Timeline {
             host: HostSel::FirstDown,
             reuse: rng.chance(500),
         };
+        // Some restarts come after the network settled again (preempt-off newcomers are checked then).
+        let restart_at = if rng.chance(400) {
+            now + self.settle + rng.below(2 * self.interval)
+        } else {
+            later
+        };
         match rng.below(100) {
             0..=21 => {
                 let host = if rng.chance(700) {
@@ -117,7 +123,7 @@ impl Timeline {
                 };
                 self.at(now, Event::Crash(host));
                 if rng.chance(600) {
-                    self.at(later, restart);
+                    self.at(restart_at, restart.clone());
                 }
             }
             22..=35 => {
@@ -128,7 +134,7 @@ impl Timeline {
                 };
                 self.at(now, Event::Stop(host));
                 if rng.chance(600) {
-                    self.at(later, restart);
+                    self.at(restart_at, restart.clone());
                 }
             }
             36..=47 => {

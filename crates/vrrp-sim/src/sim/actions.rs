@@ -97,6 +97,7 @@ impl Sim {
             let who = trace::router(host, self.vrid_of(host, slot));
             self.note(|| format!("EVENT preempt delay of {who} over"));
             self.takeovers.clear();
+            self.incumbents_at_window_end(host);
             self.disturb();
         }
     }
@@ -159,6 +160,7 @@ impl Sim {
                             from: host,
                             to,
                             source,
+                            sent: self.now,
                             repr: Rc::clone(&repr),
                         };
                         self.push(at, what);
@@ -174,7 +176,14 @@ impl Sim {
     }
 
     /// An advert reaches `to`: dispatched by VRID to its router, if the host runs and its link is up.
-    pub(super) fn deliver(&mut self, from: HostId, to: HostId, source: IpAddr, repr: Rc<Repr>) {
+    pub(super) fn deliver(
+        &mut self,
+        from: HostId,
+        to: HostId,
+        source: IpAddr,
+        sent: Instant,
+        repr: Rc<Repr>,
+    ) {
         let Some(target) = self.hosts.get_mut(to) else {
             return;
         };
@@ -191,6 +200,9 @@ impl Sim {
             });
         }
         self.stats.deliveries += 1;
+        if !self.takeovers.is_empty() {
+            self.takeover_heard(from, to, repr.vrid, sent, repr.priority);
+        }
         let repr = Rc::unwrap_or_clone(repr);
         self.feed(to, slot, Input::Advert { source, repr });
     }

@@ -23,28 +23,53 @@ impl Sim {
         });
         // A takeover is only timed when nothing else happens before it.
         let earlier = std::mem::take(&mut self.takeovers);
+        let earlier_incumbents = std::mem::take(&mut self.incumbents);
+        let mut incumbents = Vec::new();
+        let settled = self.checker.is_settled(self.now);
         let mut plans = Vec::new();
         let changed = match (&event, target) {
-            (Event::Start { reuse, .. }, Some(h)) => self.start(h, *reuse),
+            (Event::Start { reuse, .. }, Some(h)) => {
+                incumbents = self.plan_incumbents(settled, h);
+                self.start(h, *reuse)
+            }
             (Event::Crash(_), Some(h)) => {
-                plans = self.plan_takeovers(h, Leaving::Crash);
+                plans = self.plan_takeovers(settled, h, None, Leaving::Crash);
                 self.crash(h)
             }
             (Event::Stop(_), Some(h)) => {
-                plans = self.plan_takeovers(h, Leaving::Stop);
+                plans = self.plan_takeovers(settled, h, None, Leaving::Stop);
                 self.stop(h)
             }
-            (Event::LinkDown(_), Some(h)) => self.set_link(h, false),
+            (Event::LinkDown(_), Some(h)) => {
+                plans = self.plan_takeovers(settled, h, None, Leaving::LinkDown);
+                self.set_link(h, false)
+            }
             (Event::LinkUp(_), Some(h)) => self.set_link(h, true),
             (Event::SetBasePriority { vrid, priority, .. }, Some(h)) => {
-                self.set_base_priority(h, *vrid, *priority)
+                let was_master = self.state(h, *vrid) == Some(StateKind::Master);
+                let sent_before = self.last_sent(h, *vrid);
+                let changed = self.set_base_priority(h, *vrid, *priority);
+                if was_master {
+                    plans = self.plan_takeovers(settled, h, Some(*vrid), Leaving::Lowered);
+                    plans.iter_mut().for_each(|p| p.set_last_sent(sent_before));
+                }
+                changed
             }
             (
                 Event::Tracker {
                     vrid, tracker, ok, ..
                 },
                 Some(h),
-            ) => self.set_tracker(h, *vrid, *tracker, *ok),
+            ) => {
+                let was_master = self.state(h, *vrid) == Some(StateKind::Master);
+                let sent_before = self.last_sent(h, *vrid);
+                let changed = self.set_tracker(h, *vrid, *tracker, *ok);
+                if was_master {
+                    plans = self.plan_takeovers(settled, h, Some(*vrid), Leaving::Lowered);
+                    plans.iter_mut().for_each(|p| p.set_last_sent(sent_before));
+                }
+                changed
+            }
             (Event::Partition(side), _) => {
                 self.net.partition(side);
                 true
@@ -63,6 +88,7 @@ impl Sim {
         if !changed {
             self.note(|| "EVENT changed nothing".to_string());
             self.takeovers = earlier;
+            self.incumbents = earlier_incumbents;
             return;
         }
         for plan in &plans {
@@ -70,11 +96,43 @@ impl Sim {
             self.note(|| line);
         }
         self.takeovers = plans;
+        self.incumbents = incumbents;
         self.disturb();
         let deadlines: Vec<_> = self.takeovers.iter().map(|t| t.give_up_at).collect();
         for at in deadlines {
             self.push(at, Pending::Check);
         }
+    }
+
+    /// Plans the takeovers to time after `host`'s event (for one VRID or all), if the network was
+    /// settled before it; a core timer that disagrees with the model is a violation.
+    fn plan_takeovers(
+        &mut self,
+        settled: bool,
+        host: HostId,
+        vrid: Option<u8>,
+        kind: Leaving,
+    ) -> Vec<super::takeover::Takeover> {
+        let mut plans = Vec::new();
+        if !settled {
+            return plans;
+        }
+        for slot in 0..self.hosts[host].slots.len() {
+            if vrid.is_some_and(|v| self.hosts[host].slots[slot].config.vrid != v) {
+                continue;
+            }
+            match self.plan_takeover(host, slot, kind) {
+                Ok(Some(plan)) => plans.push(plan),
+                Ok(None) => {}
+                Err(detail) => self.fail(Invariant::TakeoverTime, detail),
+            }
+        }
+        plans
+    }
+
+    fn last_sent(&self, host: HostId, vrid: u8) -> Option<vrrp_core::Instant> {
+        let h = &self.hosts[host];
+        h.slot_of(vrid).and_then(|slot| h.slots[slot].last_sent)
     }
 
     /// The stable window starts again now; its end gets a check of its own.

@@ -4,6 +4,7 @@
 mod actions;
 mod apply;
 mod host;
+mod incumbent;
 mod observe;
 mod queue;
 mod takeover;
@@ -22,6 +23,7 @@ use crate::rng::Rng;
 use crate::trace::{self, Trace};
 
 use host::{Host, Status};
+use incumbent::Incumbent;
 use queue::{Pending, Queued};
 use takeover::Takeover;
 
@@ -47,6 +49,8 @@ pub struct Stats {
     pub settled_checks: u64,
     /// Takeovers whose instant was checked exactly.
     pub takeovers_verified: u64,
+    /// Masters left alone by a non-preempting router that started next to them.
+    pub incumbents_kept: u64,
     /// The most masters one VRID had at once (anywhere, settled or not).
     pub max_masters: usize,
 }
@@ -91,6 +95,7 @@ pub struct Sim {
     rng: Rng,
     checker: Checker,
     takeovers: Vec<Takeover>,
+    incumbents: Vec<Incumbent>,
     trace: Option<Trace>,
     adverts: Vec<SentAdvert>,
     stats: Stats,
@@ -135,6 +140,7 @@ impl Sim {
             rng,
             checker,
             takeovers: Vec::new(),
+            incumbents: Vec::new(),
             trace: None,
             adverts: Vec::new(),
             stats: Stats::default(),
@@ -161,43 +167,6 @@ impl Sim {
             sim.schedule(Instant::ZERO, start);
         }
         Ok(sim)
-    }
-
-    /// Records a readable trace from now on (see [`Sim::trace`]).
-    pub fn enable_trace(&mut self) {
-        let mut trace = Trace::default();
-        for (id, host) in self.hosts.iter().enumerate() {
-            for slot in &host.slots {
-                let c = &slot.config;
-                let line = format!(
-                    "{} v{} {:?} prio {} int {}cs preempt {}{} fast {} readvert {} trackers {:?}{}",
-                    trace::host(id, c.primary_address),
-                    c.vrid,
-                    c.version,
-                    c.priority,
-                    c.advert_interval.get(),
-                    c.preempt,
-                    if c.preempt_delay > Micros::ZERO {
-                        format!(" (delay {})", trace::time(Instant::ZERO + c.preempt_delay))
-                    } else {
-                        String::new()
-                    },
-                    c.fast_handover,
-                    c.readvertise_on_lower_priority,
-                    c.trackers.iter().map(|t| t.weight).collect::<Vec<_>>(),
-                    if host.sync_group { " sync-group" } else { "" },
-                );
-                trace.line(self.now, &line);
-            }
-        }
-        let line = format!(
-            "network: delay 0..={}us, {}; settle time {}",
-            self.net.delay_max().as_micros(),
-            crate::model::Event::Weather(self.net.weather()),
-            trace::time(Instant::ZERO + self.checker.settle())
-        );
-        trace.line(self.now, &line);
-        self.trace = Some(trace);
     }
 
     /// Turns the settled election checks off (`false`) or on; the VIP, priority and takeover checks
@@ -359,8 +328,9 @@ impl Sim {
                 from,
                 to,
                 source,
+                sent,
                 repr,
-            } => self.deliver(from, to, source, repr),
+            } => self.deliver(from, to, source, sent, repr),
             Pending::Timer {
                 host,
                 slot,

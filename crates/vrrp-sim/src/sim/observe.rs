@@ -1,10 +1,11 @@
-//! The snapshot the checks look at, rebuilt after every event.
+//! What the simulator shows: the snapshot the checks look at (rebuilt after every event) and the
+//! trace header.
 
-use vrrp_core::StateKind;
+use vrrp_core::{Instant, Micros, StateKind};
 
 use super::Sim;
 use crate::check::{Invariant, RouterView};
-use crate::trace;
+use crate::trace::{self, Trace};
 
 impl Sim {
     /// Builds the snapshot and runs every check that applies now.
@@ -69,5 +70,43 @@ impl Sim {
             self.fail_with(violation);
         }
         self.check_takeover_deadlines();
+        self.check_incumbents();
+    }
+
+    /// Records a readable trace from now on (see [`Sim::trace`]).
+    pub fn enable_trace(&mut self) {
+        let mut trace = Trace::default();
+        for (id, host) in self.hosts.iter().enumerate() {
+            for slot in &host.slots {
+                let c = &slot.config;
+                let line = format!(
+                    "{} v{} {:?} prio {} int {}cs preempt {}{} fast {} readvert {} trackers {:?}{}",
+                    trace::host(id, c.primary_address),
+                    c.vrid,
+                    c.version,
+                    c.priority,
+                    c.advert_interval.get(),
+                    c.preempt,
+                    if c.preempt_delay > Micros::ZERO {
+                        format!(" (delay {})", trace::time(Instant::ZERO + c.preempt_delay))
+                    } else {
+                        String::new()
+                    },
+                    c.fast_handover,
+                    c.readvertise_on_lower_priority,
+                    c.trackers.iter().map(|t| t.weight).collect::<Vec<_>>(),
+                    if host.sync_group { " sync-group" } else { "" },
+                );
+                trace.line(self.now, &line);
+            }
+        }
+        let line = format!(
+            "network: delay 0..={}us, {}; settle time {}",
+            self.net.delay_max().as_micros(),
+            crate::model::Event::Weather(self.net.weather()),
+            trace::time(Instant::ZERO + self.checker.settle())
+        );
+        trace.line(self.now, &line);
+        self.trace = Some(trace);
     }
 }

@@ -17,6 +17,7 @@ pub(super) enum Pending {
         from: HostId,
         to: HostId,
         source: IpAddr,
+        sent: Instant,
         repr: Rc<Repr>,
     },
     Timer {
