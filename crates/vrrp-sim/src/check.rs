@@ -267,7 +267,8 @@ impl Checker {
         for view in views {
             check_vips(now, view)?;
         }
-        if !self.lossless || now < self.stable_since + self.delay_max {
+        // Strictly after: an advert sent before the disturbance arrives at most delay_max later.
+        if !self.lossless || now <= self.stable_since + self.delay_max {
             return Ok(());
         }
         for view in views.iter().filter(|v| v.state == StateKind::Master) {
