@@ -123,7 +123,7 @@ impl Timeline {
                 };
                 self.at(now, Event::Crash(host));
                 if rng.chance(600) {
-                    self.at(restart_at, restart.clone());
+                    self.at(restart_at, restart);
                 }
             }
             22..=35 => {
@@ -134,7 +134,7 @@ impl Timeline {
                 };
                 self.at(now, Event::Stop(host));
                 if rng.chance(600) {
-                    self.at(restart_at, restart.clone());
+                    self.at(restart_at, restart);
                 }
             }
             36..=47 => {
