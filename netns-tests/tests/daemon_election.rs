@@ -38,7 +38,8 @@ fn higher_priority_wins_and_advertises_at_the_interval(interval: Interval, count
     let capture = lab.capture("vrrp", &["ip", "proto", "112"]).unwrap();
     let master_spec = InstanceSpec::new(200, interval, &[VIP_CIDR]);
     let backup_spec = InstanceSpec::new(100, interval, &[VIP_CIDR]);
-    // The 200 starts first and has the shorter Master_Down_Interval: it is master before the 100 could be.
+    // The 200 starts first and has the shorter Master_Down_Interval: it is master before the 100
+    // could be.
     let master = start_keepvip(&lab, 0, 0, &master_spec);
     let backup = start_keepvip(&lab, 1, 0, &backup_spec);
     expect_state(&master, MASTER, election_timeout(interval));
