@@ -16,7 +16,7 @@ use super::clock::Clock;
 use super::instance::Instance;
 use super::receive::{self, Verdict};
 use super::setup;
-use super::tasks::{spawn_link_monitor, spawn_receivers};
+use super::tasks::{spawn_link_monitor, spawn_link_resync, spawn_receivers};
 use crate::config::Config;
 use crate::control::{self, Status};
 use crate::net::netlink::{LinkEvent, LinkEvents};
@@ -136,13 +136,17 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     status_tx.send_replace(daemon.status());
     info!(instances = daemon.instances.len(), "keepvip running");
 
-    let mut resync = tokio::time::interval(LINK_RESYNC);
-    resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let indexes = daemon.links_up.keys().copied().collect();
+    spawn_link_resync(
+        daemon.netlink.clone(),
+        indexes,
+        LINK_RESYNC,
+        daemon.events.clone(),
+    );
     loop {
         let deadline = daemon.next_deadline();
         tokio::select! {
             _ = sleep_until(&daemon.clock, deadline) => daemon.fire_timers().await,
-            _ = resync.tick() => daemon.resync_links().await,
             Some(event) = inbox.recv() => daemon.handle_event(event).await,
             _ = sigterm.recv() => { info!("SIGTERM: shutting down"); break; }
             _ = sigint.recv() => { info!("SIGINT: shutting down"); break; }

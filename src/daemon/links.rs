@@ -1,30 +1,17 @@
 //! Link state: down means FAULT, up means Backup again; IPv6 instances wait for their link-local address
-//! to leave DAD first (design.md §3). Events come from netlink; a periodic re-read covers lost ones.
+//! to leave DAD first (design.md §3). Events come from netlink, and from a periodic re-read (`tasks::spawn_link_resync`) that
+//! covers events a netlink overrun lost.
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 use vrrp_core::Input;
 
 use super::event_loop::{Daemon, Event};
 use crate::config::Family;
-use crate::net::netlink::{LinkEvent, NetlinkError};
+use crate::net::netlink::LinkEvent;
 
 impl Daemon {
-    /// Re-reads the state of every interface in use and feeds any change not yet seen as an event.
-    pub(super) async fn resync_links(&mut self) {
-        let indexes: Vec<u32> = self.links_up.keys().copied().collect();
-        for index in indexes {
-            match self.netlink.link_by_index(index).await {
-                Ok(info) => self.handle_link(LinkEvent::Changed(info)).await,
-                Err(NetlinkError::NoSuchLink(name)) => {
-                    self.handle_link(LinkEvent::Removed { index, name }).await
-                }
-                Err(e) => debug!(index, error = %e, "link resync failed"),
-            }
-        }
-    }
-
     pub(super) async fn handle_link(&mut self, event: LinkEvent) {
         let (ifindex, up) = match &event {
             LinkEvent::Changed(info) => (info.index, info.up),

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::event_loop::Event;
 use super::setup::SocketSlot;
+use crate::net::Netlink;
 use crate::net::VrrpSocket;
-use crate::net::netlink::LinkEvents;
+use crate::net::netlink::{LinkEvent, LinkEvents, NetlinkError};
 
 /// One task per socket: read, copy out, hand to the loop. Errors are logged and reading goes on.
 pub fn spawn_receivers(
@@ -63,6 +64,38 @@ pub fn spawn_link_monitor(mut link_events: LinkEvents, events: mpsc::Sender<Even
                 }
                 Err(e) => {
                     warn!(error = %e, "link monitor stopped");
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// Re-reads the state of `indexes` every `every` and forwards it as link events; the loop ignores what
+/// it has already seen. A task of its own, so a slow netlink answer (RTNL held elsewhere) never delays
+/// the protocol.
+pub fn spawn_link_resync(
+    netlink: Arc<Netlink>,
+    indexes: Vec<u32>,
+    every: std::time::Duration,
+    events: mpsc::Sender<Event>,
+) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            for &index in &indexes {
+                let event = match netlink.link_by_index(index).await {
+                    Ok(info) => LinkEvent::Changed(info),
+                    Err(NetlinkError::NoSuchLink(name)) => LinkEvent::Removed { index, name },
+                    Err(e) => {
+                        debug!(index, error = %e, "link resync failed");
+                        continue;
+                    }
+                };
+                if events.send(Event::Link(event)).await.is_err() {
                     return;
                 }
             }

@@ -53,7 +53,10 @@ pub enum SendError {
 impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::SourceNotReady(err) => write!(f, "source address not usable yet: {err}"),
+            Self::SourceNotReady(err) => write!(
+                f,
+                "source address not usable (tentative, or gone with the link): {err}"
+            ),
             Self::FamilyMismatch => f.write_str("destination family differs from the socket's"),
             Self::PayloadTooShort { len } => {
                 write!(f, "payload of {len} bytes is shorter than a VRRP header")
