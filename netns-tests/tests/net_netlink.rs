@@ -150,6 +150,40 @@ fn stale_vip_cleanup_removes_only_marked_vips_of_this_config() {
     assert_eq!(left, [v4(1), v4(101), v4(102), v4(103)]);
 }
 
+/// An owner's VIP is its real address: keepvip must neither mark, replace nor remove an address it
+/// did not install, or shutdown / FAULT / a crash-restart would strip the host of its own address.
+#[test]
+fn an_address_keepvip_did_not_install_is_never_marked_or_removed() {
+    let lab = Lab::builder("nlforeign").hosts(1).build().unwrap();
+    let host = lab.host(0);
+    let index = ifindex(&host.ns);
+    kernel::add_address(&host.ns, HOST_IF, "192.0.2.100/24", &[]).unwrap();
+    let (installed, removed, stale, marked) = in_netns(&host.ns, || {
+        run(async {
+            let netlink = Netlink::connect().unwrap();
+            let installed = netlink.add_vip(index, &vip(v4(100), 24)).await.unwrap();
+            let removed = netlink.remove_vips(index, &[v4(100)]).await.unwrap();
+            let stale = netlink.remove_stale_vips(index, &[v4(100)]).await.unwrap();
+            let marked = netlink
+                .addresses(index)
+                .await
+                .unwrap()
+                .iter()
+                .any(|a| a.address == v4(100) && a.is_keepvip());
+            (installed, removed, stale, marked)
+        })
+    })
+    .unwrap();
+    assert!(
+        !installed,
+        "add_vip must report the foreign address as left alone"
+    );
+    assert!(removed.is_empty(), "removed {removed:?}");
+    assert!(stale.is_empty(), "stale cleanup removed {stale:?}");
+    assert!(!marked, "the operator's address was given keepvip's marker");
+    assert!(kernel::has_address(&host.ns, HOST_IF, v4(100)).unwrap());
+}
+
 #[test]
 fn vip_scope_and_link_local_lookup() {
     let lab = Lab::builder("nlscope")

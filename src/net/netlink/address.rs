@@ -176,8 +176,17 @@ fn vip_message(
 
 impl Netlink {
     /// Install `vip` on `ifindex`, marked as keepvip's. Idempotent: adding an address that is already
-    /// there succeeds (NLM_F_REPLACE) and leaves one copy.
-    pub async fn add_vip(&self, ifindex: u32, vip: &Vip) -> Result<(), NetlinkError> {
+    /// there succeeds (NLM_F_REPLACE) and leaves one copy. An address keepvip did not install (an
+    /// owner's real address, say) is left exactly as it is: `Ok(false)`.
+    pub async fn add_vip(&self, ifindex: u32, vip: &Vip) -> Result<bool, NetlinkError> {
+        let foreign = self
+            .addresses(ifindex)
+            .await?
+            .iter()
+            .any(|a| a.address == vip.address && !a.is_keepvip());
+        if foreign {
+            return Ok(false);
+        }
         let mut request = self
             .handle
             .address()
@@ -190,7 +199,8 @@ impl Netlink {
                 format!("add {}/{} on #{ifindex}", vip.address, vip.prefix_len),
                 err,
             )
-        })
+        })?;
+        Ok(true)
     }
 
     /// Every address on `ifindex`, in the kernel's order (primary IPv4 addresses before secondaries).
@@ -235,8 +245,9 @@ impl Netlink {
         }
     }
 
-    /// Remove each of `vips` that is on `ifindex` (whatever its prefix length, marked or not: the
-    /// daemon asks for its own VIPs). Returns the ones actually removed; absent ones are not an error.
+    /// Remove each of `vips` that is on `ifindex` and carries keepvip's marker (whatever its prefix
+    /// length). Addresses keepvip did not install are never removed. Returns the ones removed; absent
+    /// ones are not an error.
     pub async fn remove_vips(
         &self,
         ifindex: u32,
@@ -245,7 +256,10 @@ impl Netlink {
         let wanted: HashSet<IpAddr> = vips.iter().copied().collect();
         let mut removed = Vec::new();
         for address in self.addresses(ifindex).await? {
-            if wanted.contains(&address.address) && self.delete(&address).await? {
+            if wanted.contains(&address.address)
+                && address.is_keepvip()
+                && self.delete(&address).await?
+            {
                 removed.push(address.address);
             }
         }
