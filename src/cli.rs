@@ -129,7 +129,7 @@ pub fn run(cli: &Cli) -> ExitCode {
         .log_format
         .map(LogFormat::from)
         .unwrap_or(config.global.log_format);
-    crate::logging::init(format);
+    let _log_guard = crate::logging::init(format);
     let options = crate::daemon::RunOptions {
         control_socket: cli.control_socket.clone(),
     };

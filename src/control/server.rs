@@ -1,6 +1,7 @@
 //! Serves the latest published [`Status`] over a unix stream socket: one JSON document per connection.
 
 use std::io;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use tokio::io::AsyncWriteExt;
@@ -14,7 +15,15 @@ use super::Status;
 pub async fn serve(path: PathBuf, status: watch::Receiver<Status>) -> io::Result<()> {
     let listener = bind(&path)?;
     loop {
-        let (mut stream, _) = listener.accept().await?;
+        let mut stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // EMFILE, ECONNABORTED...: the status socket must outlive a bad moment.
+            Err(e) => {
+                tracing::warn!(error = %e, "control socket accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         let body = match serde_json::to_vec(&*status.borrow()) {
             Ok(body) => body,
             Err(e) => format!("{{\"error\":\"{e}\"}}").into_bytes(),
@@ -35,5 +44,8 @@ fn bind(path: &Path) -> io::Result<UnixListener> {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
-    UnixListener::bind(path)
+    let listener = UnixListener::bind(path)?;
+    // Root and the socket's group may read status; nobody else, whatever the umask.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    Ok(listener)
 }

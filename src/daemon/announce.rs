@@ -4,6 +4,9 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
 
 use tracing::warn;
 use vrrp_wire::{GratuitousArp, UnsolicitedNa};
@@ -33,8 +36,21 @@ pub fn frames_for(link: &LinkInfo, vips: impl Iterator<Item = IpAddr>) -> Vec<Ve
     .collect()
 }
 
-/// Runs the schedule until aborted (the daemon aborts it when the instance leaves MASTER).
-pub async fn run(sender: Arc<FrameSender>, ifindex: u32, frames: Vec<Vec<u8>>, timing: GarpTiming) {
+/// How long the first burst waits for the VIPs to be installed before announcing anyway.
+const INSTALL_WAIT: Duration = Duration::from_secs(1);
+
+/// Runs the schedule until aborted (the daemon aborts it when the instance leaves MASTER). The first
+/// burst waits until `installed` fires (the VIPs are on the interface), at most `INSTALL_WAIT`.
+pub async fn run(
+    sender: Arc<FrameSender>,
+    ifindex: u32,
+    frames: Vec<Vec<u8>>,
+    timing: GarpTiming,
+    installed: Option<oneshot::Receiver<()>>,
+) {
+    if let Some(installed) = installed {
+        let _ = tokio::time::timeout(INSTALL_WAIT, installed).await;
+    }
     burst(&sender, ifindex, &frames, timing).await;
     if let Some(delay) = timing.delay {
         tokio::time::sleep(delay).await;

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use tokio::sync::oneshot;
 use tracing::{error, info, warn};
 use vrrp_core::{Action, Report, StateKind};
 use vrrp_wire::{Repr, VRRP_IPV4_GROUP, VRRP_IPV6_GROUP};
@@ -11,17 +12,20 @@ use super::announce;
 use super::event_loop::Daemon;
 use super::instance::state_name;
 use super::setup::all_vips;
+use super::vips::VipCommand;
 use crate::config::{self, Scope};
 use crate::net::netlink::{Vip as NetVip, VipScope};
 
 impl Daemon {
     pub async fn execute(&mut self, index: usize, actions: Vec<Action>) {
+        // The core asks to add VIPs and then announce them; the announcer waits for the add.
+        let mut installed = None;
         for action in actions {
             match action {
                 Action::SendAdvert(repr) => self.send_advert(index, &repr).await,
-                Action::AddVips(_) => self.add_vips(index).await,
-                Action::RemoveVips(_) => self.remove_vips(index).await,
-                Action::AnnounceVips(_) => self.announce(index),
+                Action::AddVips(_) => installed = Some(self.add_vips(index)),
+                Action::RemoveVips(_) => self.remove_vips(index),
+                Action::AnnounceVips(_) => self.announce(index, installed.take()),
                 Action::StateChanged {
                     from,
                     to,
@@ -83,33 +87,34 @@ impl Daemon {
         }
     }
 
-    async fn add_vips(&mut self, index: usize) {
+    fn add_vips(&mut self, index: usize) -> oneshot::Receiver<()> {
         let instance = &self.instances[index];
-        for vip in instance
-            .config
-            .vips
-            .iter()
-            .chain(&instance.config.excluded_vips)
-        {
-            if let Err(e) = self
-                .netlink
-                .add_vip(instance.link.index, &net_vip(vip))
-                .await
-            {
-                error!(instance = %instance.config.name, vip = %vip.addr, error = %e, "VIP not added");
-            }
-        }
+        let (done, installed) = oneshot::channel();
+        self.vip_worker.send(VipCommand::Add {
+            instance: instance.config.name.clone(),
+            ifindex: instance.link.index,
+            vips: instance
+                .config
+                .vips
+                .iter()
+                .chain(&instance.config.excluded_vips)
+                .map(net_vip)
+                .collect(),
+            installed: done,
+        });
+        installed
     }
 
-    async fn remove_vips(&mut self, index: usize) {
+    fn remove_vips(&mut self, index: usize) {
         let instance = &self.instances[index];
-        let vips: Vec<IpAddr> = all_vips(&instance.config).collect();
-        if let Err(e) = self.netlink.remove_vips(instance.link.index, &vips).await {
-            error!(instance = %instance.config.name, error = %e, "VIPs not removed");
-        }
+        self.vip_worker.send(VipCommand::Remove {
+            instance: instance.config.name.clone(),
+            ifindex: instance.link.index,
+            addresses: all_vips(&instance.config).collect(),
+        });
     }
 
-    fn announce(&mut self, index: usize) {
+    fn announce(&mut self, index: usize, installed: Option<oneshot::Receiver<()>>) {
         let instance = &mut self.instances[index];
         instance.stop_announcing();
         let frames = announce::frames_for(&instance.link, all_vips(&instance.config));
@@ -118,6 +123,7 @@ impl Daemon {
             instance.link.index,
             frames,
             instance.config.garp,
+            installed,
         )));
     }
 }

@@ -6,17 +6,19 @@ use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 use vrrp_core::Input;
 
 use super::RunOptions;
 use super::clock::Clock;
 use super::instance::Instance;
+use super::lock;
 use super::receive::{self, Verdict};
 use super::setup;
-use super::tasks::{spawn_link_monitor, spawn_link_resync, spawn_receivers};
+use super::tasks::{Feeders, spawn_link_monitor, spawn_link_resync, spawn_receivers};
+use super::vips::VipWorker;
 use crate::config::Config;
 use crate::control::{self, Status};
 use crate::net::netlink::{LinkEvent, LinkEvents};
@@ -27,10 +29,22 @@ use crate::net::{FrameSender, Netlink, VrrpSocket};
 pub enum DaemonError {
     Runtime(String),
     Netlink(String),
-    Interface { instance: String, reason: String },
-    Instance { instance: String, reason: String },
+    Interface {
+        instance: String,
+        reason: String,
+    },
+    Instance {
+        instance: String,
+        reason: String,
+    },
     Socket(String),
     Signal(String),
+    Lock {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    /// A feeder task ended: the daemon shut down rather than run deaf.
+    TaskEnded(String),
 }
 
 impl fmt::Display for DaemonError {
@@ -46,6 +60,13 @@ impl fmt::Display for DaemonError {
             }
             DaemonError::Socket(e) => write!(f, "socket: {e}"),
             DaemonError::Signal(e) => write!(f, "signal handler: {e}"),
+            DaemonError::Lock { path, reason } => write!(f, "lock {}: {reason}", path.display()),
+            DaemonError::TaskEnded(what) => {
+                write!(
+                    f,
+                    "internal task ended ({what}); shut down and released the VIPs"
+                )
+            }
         }
     }
 }
@@ -64,6 +85,10 @@ pub enum Event {
         kernel_drops: u32,
     },
     Link(LinkEvent),
+    /// A packet dropped by a receiver before the loop saw it (counted globally).
+    Dropped {
+        reason: &'static str,
+    },
     /// An interface's IPv6 link-local address left DAD after the link came back.
     Ipv6Ready {
         ifindex: u32,
@@ -79,6 +104,7 @@ pub struct Daemon {
     pub frames: Arc<FrameSender>,
     pub clock: Clock,
     pub events: mpsc::Sender<Event>,
+    pub vip_worker: VipWorker,
     /// Drops before an instance could be named (unknown VRID, too short to carry one).
     pub discards: BTreeMap<String, u64>,
     pub(super) links_up: HashMap<u32, bool>,
@@ -94,20 +120,23 @@ pub const KERNEL_DROPPED: &str = "kernel_dropped";
 /// How often link state is re-read, in case a netlink overrun lost an event.
 const LINK_RESYNC: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How long shutdown waits for queued VIP removals.
+const VIP_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError> {
+    // Before anything touches the interfaces: a second daemon must not clear the first's VIPs.
+    let _lock = lock::acquire(&options.control_socket)?;
     let netlink = Arc::new(Netlink::connect().map_err(|e| DaemonError::Netlink(e.to_string()))?);
     // Subscribe before reading link state, so no change falls in between.
     let link_events = LinkEvents::subscribe().map_err(|e| DaemonError::Netlink(e.to_string()))?;
     let built = setup::build(&config, &netlink).await?;
     let frames = Arc::new(FrameSender::open().map_err(|e| DaemonError::Socket(e.to_string()))?);
-    let mut sigterm =
-        signal(SignalKind::terminate()).map_err(|e| DaemonError::Signal(e.to_string()))?;
-    let mut sigint =
-        signal(SignalKind::interrupt()).map_err(|e| DaemonError::Signal(e.to_string()))?;
+    let mut signals = Signals::install()?;
 
     let (events, mut inbox) = mpsc::channel(1024);
-    let sockets = spawn_receivers(built.sockets, &events);
-    spawn_link_monitor(link_events, events.clone());
+    let mut feeders = Feeders::new();
+    let sockets = spawn_receivers(built.sockets, &events, &mut feeders);
+    spawn_link_monitor(link_events, events.clone(), &mut feeders);
     let (status_tx, status_rx) = watch::channel(Status::default());
     let control_path = options.control_socket.clone();
     let control = tokio::spawn(async move {
@@ -119,6 +148,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let mut daemon = Daemon {
         instances: built.instances,
         sockets,
+        vip_worker: VipWorker::spawn(netlink.clone()),
         netlink,
         frames,
         clock: Clock::start(),
@@ -132,31 +162,85 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         let up = !built.links_down.contains(&instance.link.index);
         daemon.links_up.insert(instance.link.index, up);
     }
-    daemon.start().await;
-    status_tx.send_replace(daemon.status());
-    info!(instances = daemon.instances.len(), "keepvip running");
-
     let indexes = daemon.links_up.keys().copied().collect();
     spawn_link_resync(
         daemon.netlink.clone(),
         indexes,
         LINK_RESYNC,
         daemon.events.clone(),
+        &mut feeders,
     );
+    daemon.start().await;
+    status_tx.send_replace(daemon.status());
+    info!(instances = daemon.instances.len(), "keepvip running");
+
+    let mut outcome = Ok(());
     loop {
         let deadline = daemon.next_deadline();
         tokio::select! {
-            _ = sleep_until(&daemon.clock, deadline) => daemon.fire_timers().await,
+            _ = sleep_until(&daemon.clock, deadline) => {
+                // Adverts that queued up while the loop was busy count before any timer fires.
+                while let Ok(event) = inbox.try_recv() {
+                    daemon.handle_event(event).await;
+                }
+                daemon.fire_timers().await;
+            }
             Some(event) = inbox.recv() => daemon.handle_event(event).await,
-            _ = sigterm.recv() => { info!("SIGTERM: shutting down"); break; }
-            _ = sigint.recv() => { info!("SIGINT: shutting down"); break; }
+            Some(ended) = feeders.join_next() => {
+                let what = match ended {
+                    Ok(name) => format!("{name} stopped"),
+                    Err(e) => format!("{e}"),
+                };
+                error!(task = %what, "internal task ended: shutting down to release the VIPs");
+                outcome = Err(DaemonError::TaskEnded(what));
+                break;
+            }
+            stop = signals.next() => { info!(signal = stop, "shutting down"); break; }
         }
         status_tx.send_replace(daemon.status());
     }
+    feeders.abort_all();
     daemon.shutdown().await;
     control.abort();
     let _ = std::fs::remove_file(&options.control_socket);
-    Ok(())
+    outcome
+}
+
+/// SIGTERM and SIGINT stop the daemon. SIGHUP (keepalived's reload) and SIGUSR1/2 (its dumps) are
+/// caught and logged: their default action would kill the master without resigning, leaving its VIPs
+/// on the interface while a backup takes over.
+struct Signals {
+    term: Signal,
+    int: Signal,
+    hup: Signal,
+    usr1: Signal,
+    usr2: Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Signals, DaemonError> {
+        let one = |kind| signal(kind).map_err(|e| DaemonError::Signal(e.to_string()));
+        Ok(Signals {
+            term: one(SignalKind::terminate())?,
+            int: one(SignalKind::interrupt())?,
+            hup: one(SignalKind::hangup())?,
+            usr1: one(SignalKind::user_defined1())?,
+            usr2: one(SignalKind::user_defined2())?,
+        })
+    }
+
+    /// Waits for a stopping signal and returns its name; logs and ignores the others.
+    async fn next(&mut self) -> &'static str {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => return "SIGTERM",
+                _ = self.int.recv() => return "SIGINT",
+                _ = self.hup.recv() => warn!("SIGHUP: reload is not supported yet; running config unchanged"),
+                _ = self.usr1.recv() => info!("SIGUSR1 ignored: use `keepvip status`"),
+                _ = self.usr2.recv() => info!("SIGUSR2 ignored: use `keepvip status`"),
+            }
+        }
+    }
 }
 
 async fn sleep_until(clock: &Clock, deadline: Option<vrrp_core::Instant>) {
@@ -178,12 +262,15 @@ impl Daemon {
         }
     }
 
-    async fn shutdown(&mut self) {
+    /// Every master resigns (priority-0 adverts go out at once, in instance order); the VIP removals
+    /// they queue are then finished, within `VIP_DRAIN_LIMIT`.
+    async fn shutdown(mut self) {
         let now = self.clock.now();
         for index in 0..self.instances.len() {
             self.feed(index, now, Input::Shutdown).await;
             self.instances[index].stop_announcing();
         }
+        self.vip_worker.drain(VIP_DRAIN_LIMIT).await;
     }
 
     fn next_deadline(&self) -> Option<vrrp_core::Instant> {
@@ -226,6 +313,7 @@ impl Daemon {
                 self.handle_packet(socket, &bytes, src, dst, ttl).await
             }
             Event::Link(event) => self.handle_link(event).await,
+            Event::Dropped { reason } => *self.discards.entry(reason.to_owned()).or_default() += 1,
             Event::Ipv6Ready {
                 ifindex,
                 link_local,

@@ -12,9 +12,11 @@ mod effects;
 mod event_loop;
 mod instance;
 mod links;
+mod lock;
 mod receive;
 mod setup;
 mod tasks;
+mod vips;
 
 use std::path::PathBuf;
 
@@ -30,11 +32,28 @@ pub struct RunOptions {
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; then every master resigns (priority-0 advert) and removes its
-/// VIPs before this returns.
+/// VIPs before this returns. Should the loop panic, the VIPs this config installed are removed before
+/// the panic goes on, so a bug never leaves an address on two hosts.
 pub fn run(config: Config, options: RunOptions) -> Result<(), DaemonError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let main = runtime()?;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        main.block_on(event_loop::run(config.clone(), options))
+    }));
+    drop(main);
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => {
+            if let Ok(cleanup) = runtime() {
+                cleanup.block_on(setup::remove_installed_vips(&config));
+            }
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, DaemonError> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| DaemonError::Runtime(e.to_string()))?;
-    runtime.block_on(event_loop::run(config, options))
+        .map_err(|e| DaemonError::Runtime(e.to_string()))
 }

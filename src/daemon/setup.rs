@@ -186,3 +186,15 @@ fn open_socket(
         ifindex: index,
     })
 }
+
+/// Last resort after a panic: removes every keepvip-marked VIP of `config` from its interfaces.
+pub async fn remove_installed_vips(config: &config::Config) {
+    let Ok(netlink) = Netlink::connect() else {
+        return;
+    };
+    for instance in &config.instances {
+        if let Ok(link) = netlink.link_by_name(&instance.interface).await {
+            clear_stale_vips(instance, link.index, &netlink).await;
+        }
+    }
+}

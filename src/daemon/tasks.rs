@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
 use super::event_loop::Event;
@@ -12,38 +13,56 @@ use crate::net::Netlink;
 use crate::net::VrrpSocket;
 use crate::net::netlink::{LinkEvent, LinkEvents, NetlinkError};
 
-/// One task per socket: read, copy out, hand to the loop. Errors are logged and reading goes on.
+/// The feeder tasks. Each returns its name; any of them ending (or panicking) is fatal for the daemon,
+/// which then shuts down cleanly rather than run deaf (a dead receiver would make this node take over
+/// while the real master is alive).
+pub type Feeders = JoinSet<&'static str>;
+
+/// The largest VRRP message: 8-byte header, 255 IPv6 addresses (or IPv4 ones plus v2 auth data).
+const MAX_VRRP_LEN: usize = 8 + 255 * 16;
+
+/// One task per socket: read, copy out, hand to the loop. Errors are logged (rate-limited) and reading
+/// goes on.
 pub fn spawn_receivers(
     slots: Vec<SocketSlot>,
     events: &mpsc::Sender<Event>,
+    feeders: &mut Feeders,
 ) -> Vec<Arc<VrrpSocket>> {
     let mut sockets = Vec::with_capacity(slots.len());
     for (index, slot) in slots.into_iter().enumerate() {
         let socket = Arc::new(slot.socket);
         sockets.push(socket.clone());
         let events = events.clone();
-        tokio::spawn(async move {
+        feeders.spawn(async move {
             let mut buf = vec![0u8; 65_536];
+            let mut failures: u64 = 0;
             loop {
                 match socket.recv(&mut buf).await {
                     Ok(received) => {
                         let Some(bytes) = buf.get(received.payload.clone()) else {
                             continue;
                         };
-                        let event = Event::Packet {
+                        let event = if bytes.len() > MAX_VRRP_LEN {
+                            Event::Dropped { reason: "too_long" }
+                        } else {
+                            Event::Packet {
                             socket: index,
                             bytes: bytes.to_vec(),
                             src: received.src,
                             dst: received.dst,
                             ttl: received.ttl,
-                            kernel_drops: received.kernel_drops,
+                                kernel_drops: received.kernel_drops,
+                            }
                         };
                         if events.send(event).await.is_err() {
-                            return;
+                            return "receiver";
                         }
                     }
                     Err(e) => {
-                        warn!(interface = socket.ifname(), error = %e, "receive failed");
+                        failures += 1;
+                        if failures.is_power_of_two() {
+                            warn!(interface = socket.ifname(), error = %e, failures, "receive failed");
+                        }
                         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                     }
                 }
@@ -53,18 +72,22 @@ pub fn spawn_receivers(
     sockets
 }
 
-pub fn spawn_link_monitor(mut link_events: LinkEvents, events: mpsc::Sender<Event>) {
-    tokio::spawn(async move {
+pub fn spawn_link_monitor(
+    mut link_events: LinkEvents,
+    events: mpsc::Sender<Event>,
+    feeders: &mut Feeders,
+) {
+    feeders.spawn(async move {
         loop {
             match link_events.next().await {
                 Ok(event) => {
                     if events.send(Event::Link(event)).await.is_err() {
-                        return;
+                        return "link monitor";
                     }
                 }
                 Err(e) => {
                     warn!(error = %e, "link monitor stopped");
-                    return;
+                    return "link monitor";
                 }
             }
         }
@@ -79,8 +102,9 @@ pub fn spawn_link_resync(
     indexes: Vec<u32>,
     every: std::time::Duration,
     events: mpsc::Sender<Event>,
+    feeders: &mut Feeders,
 ) {
-    tokio::spawn(async move {
+    feeders.spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks.tick().await;
@@ -96,7 +120,7 @@ pub fn spawn_link_resync(
                     }
                 };
                 if events.send(Event::Link(event)).await.is_err() {
-                    return;
+                    return "link resync";
                 }
             }
         }

@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -33,7 +34,8 @@ impl Lab {
     pub fn build(priorities: &[u8]) -> io::Result<Lab> {
         let prefix = format!("kvdemo{}", std::process::id());
         let dir = std::env::temp_dir().join(&prefix);
-        std::fs::create_dir_all(&dir)?;
+        // A fresh directory only root can enter: never follow something planted at a guessable path.
+        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
         let mut lab = Lab {
             namespaces: Vec::new(),
             observer: format!("{prefix}-obs"),
