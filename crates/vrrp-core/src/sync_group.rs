@@ -14,6 +14,7 @@
 
 use crate::config::{Config, ConfigError};
 use crate::input::{Action, Input};
+use crate::router::master::address_greater;
 use crate::router::{Router, State};
 use crate::time::Instant;
 
@@ -99,9 +100,17 @@ impl SyncGroup {
             .iter()
             .any(|m| matches!(m.state(), State::Backup { .. }));
         if any_following {
+            // Symmetry breaker for crossed preferences (each host preferred on a different VRID): both
+            // groups would resign and retry in lockstep for ever. The host whose followed master has the
+            // higher address (RFC 5798 (735)'s tie-break) wins; the other holds back.
+            let yield_to_peer = self.members.iter().any(|m| {
+                matches!(m.state(), State::Backup { .. })
+                    && m.known_master()
+                        .is_some_and(|k| address_greater(k.address, m.config().primary_address))
+            });
             for (index, router) in self.members.iter_mut().enumerate() {
                 let mut actions = Vec::new();
-                router.resign_to_backup(now, &mut actions);
+                router.resign_to_backup(now, yield_to_peer, &mut actions);
                 tag(MemberId(index), actions, out);
             }
         }

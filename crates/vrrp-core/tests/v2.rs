@@ -103,3 +103,25 @@ fn v2_adverts_carry_password_and_whole_seconds() {
     assert_eq!(sent.max_adver_int, cs(300));
     assert_eq!(sent.version, vrrp_wire::Version::V2);
 }
+
+#[test]
+fn v2_master_only_discards_a_lower_priority_advert() {
+    // RFC 3768 §6.4.3: "else: Discard ADVERTISEMENT" (RFC 9568's immediate re-advert is v3 only).
+    let (mut router, became) = master(config_v2(100));
+    let actions = router.handle(
+        became + dur(10_000),
+        Input::Advert {
+            source: v4(2),
+            repr: advert_v2(50),
+        },
+    );
+    assert_eq!(actions, vec![Action::Discard(Discard::LowerPriority)]);
+}
+
+#[test]
+fn v2_owner_ignores_adverts_as_rfc_3768_requires() {
+    // RFC 3768 §7.1: the local router must not be the address owner; erratum 8298 is RFC 9568's.
+    let mut router = started(config_v2(255));
+    let actions = receive(&mut router, advert_v2(0));
+    assert_eq!(actions, vec![Action::Discard(Discard::OwnerIgnoresAdverts)]);
+}

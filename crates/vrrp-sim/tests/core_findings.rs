@@ -1,6 +1,4 @@
-//! Behaviour of vrrp-core the simulator found and that is not fixed yet. Each test states what should
-//! happen and fails today; they are `#[ignore]`d so the suite stays green. Run them with
-//! `cargo test -p vrrp-sim --test core_findings -- --ignored --nocapture` (prints the trace).
+//! Behaviour of vrrp-core the simulator found, kept as regression tests once fixed.
 
 use vrrp_core::{Instant, Micros};
 use vrrp_sim::{Event, HostSel, HostSpec, NetParams, Sim, ipv4_router};
@@ -9,14 +7,15 @@ use vrrp_sim::{Event, HostSel, HostSpec, NetParams, Sim, ipv4_router};
 /// 100), h1 prefers VRID 2. Zero delay, nothing else happens.
 ///
 /// Expected: after the settle time, one master per VRID (either host may hold both).
-/// Actual: every cycle both groups' timers fire at the same instant (3.609375 s, then every 3.21875 s),
+/// Before the fix: every cycle both groups' timers fire at the same instant (3.609375 s, then every 3.21875 s),
 /// both go master, each one's preferred member preempts the other's, both groups resign with priority
 /// 0 and restart their Master_Down_Timers in step: a livelock with no master most of the time and the
 /// VIPs added and removed on both hosts every cycle. With random delay it usually breaks after a few
 /// cycles (the generator's seeds 39287 and 59598, before sync-group scenarios were restricted to one
 /// preference order, converged only after 3+ cycles or never).
+/// Fixed by the sync-group tie-break (`SyncGroup::handle`: the host that loses RFC 5798 (735)'s address
+/// comparison holds back for MDI + one interval).
 #[test]
-#[ignore = "vrrp-core sync groups livelock with crossed preferences (reported)"]
 fn sync_groups_with_crossed_preferences_settle_on_one_master_per_vrid() {
     let hosts = vec![
         HostSpec {

@@ -12,6 +12,15 @@ use super::{KnownMaster, Router, State};
 impl Router {
     /// 6.4.2 (365)-(410): the Master_Down_Timer fired.
     pub(super) fn master_down(&mut self, now: Instant, out: &mut Vec<Action>) {
+        // A sync-group member that yielded to the peer host holds back until the peer had time to take
+        // every VRID (see `SyncGroup`): checked here, when the timer fires, because an advert may have
+        // re-armed the timer for earlier meanwhile.
+        if now < self.sync_hold_until {
+            self.state = State::Backup {
+                master_down_at: self.sync_hold_until,
+            };
+            return;
+        }
         self.become_master(now, Reason::MasterDown, out);
     }
 
@@ -53,13 +62,14 @@ impl Router {
         // best backup takes over after its Skew_Time, within one advert interval, instead of waiting out
         // a whole Master_Down_Interval. `min` so repeated adverts never push the takeover later.
         let following = self.known_master.is_some_and(|m| m.address == source);
-        if self.config.fast_handover && following {
-            if let State::Backup { master_down_at } = self.state {
-                let fast = now + self.skew_time();
-                self.state = State::Backup {
-                    master_down_at: master_down_at.min(fast),
-                };
-            }
+        if self.config.fast_handover
+            && following
+            && let State::Backup { master_down_at } = self.state
+        {
+            let fast = now + self.skew_time();
+            self.state = State::Backup {
+                master_down_at: master_down_at.min(fast),
+            };
             return;
         }
         // (465)-(470): discard.

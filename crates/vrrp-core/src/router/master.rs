@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use vrrp_wire::Repr;
+use vrrp_wire::{Repr, Version};
 
 use crate::input::{Action, Discard, Reason};
 use crate::time::{Instant, Micros};
@@ -105,21 +105,33 @@ impl Router {
             out.push(Action::Discard(Discard::LowerPriority));
             // RFC 9568 §6.4.3: send an advert at once to assert ourselves to the sender and refresh
             // learning bridges. The Adver_Timer keeps its cadence (9568 does not reset it).
-            if self.config.readvertise_on_lower_priority {
+            // VRRPv2 (RFC 3768 §6.4.3) only discards.
+            if self.config.readvertise_on_lower_priority && self.config.version == Version::V3 {
                 out.push(Action::SendAdvert(self.advert(ours)));
             }
         }
     }
 
     /// Leaves Master for Backup because a sync-group sibling did: resign with priority 0 so the peer's
-    /// members take over after Skew_Time, and drop the VIPs.
-    pub(crate) fn resign_to_backup(&mut self, now: Instant, out: &mut Vec<Action>) {
+    /// members take over after Skew_Time, and drop the VIPs. `yield_to_peer`: this host lost the group's
+    /// tie-break, so it may not become master again for MDI + one interval (`sync_hold_until`).
+    pub(crate) fn resign_to_backup(
+        &mut self,
+        now: Instant,
+        yield_to_peer: bool,
+        out: &mut Vec<Action>,
+    ) {
         if !matches!(self.state, State::Master { .. }) {
             return;
         }
         out.push(Action::SendAdvert(self.advert(0)));
         out.push(Action::RemoveVips(self.config.addresses.clone()));
         self.enter_backup(now, Reason::SyncGroup, out);
+        if yield_to_peer {
+            self.sync_hold_until = now
+                + self.master_down_interval()
+                + Micros::from_centisecs(self.master_adver_interval);
+        }
     }
 
     /// Advertisement_Interval as a duration.
@@ -131,7 +143,7 @@ impl Router {
 /// RFC 5798 §6.4.3 (735) as clarified by RFC 9568: an unsigned integer comparison of the addresses in
 /// network byte order. Addresses of different families never compare greater (the receive checks drop
 /// those adverts before).
-pub fn address_greater(theirs: IpAddr, ours: IpAddr) -> bool {
+pub(crate) fn address_greater(theirs: IpAddr, ours: IpAddr) -> bool {
     match (theirs, ours) {
         (IpAddr::V4(a), IpAddr::V4(b)) => u32::from(a) > u32::from(b),
         (IpAddr::V6(a), IpAddr::V6(b)) => u128::from(a) > u128::from(b),

@@ -4,7 +4,7 @@
 mod backup;
 mod fault;
 mod initialize;
-mod master;
+pub(crate) mod master;
 mod receive;
 
 use std::net::IpAddr;
@@ -86,6 +86,8 @@ pub struct Router {
     pub(crate) pending_master_reason: Reason,
     /// Set by a sync group while a sibling is in FAULT.
     group_fault: bool,
+    /// A sync-group member that yielded to the peer host does not become master before this.
+    pub(crate) sync_hold_until: Instant,
 }
 
 impl Router {
@@ -103,6 +105,7 @@ impl Router {
             sync_gated: false,
             pending_master_reason: Reason::MasterDown,
             group_fault: false,
+            sync_hold_until: Instant::ZERO,
             config,
         })
     }

@@ -46,7 +46,10 @@ impl Router {
         }
         // ...and the local router must not be the owner. RFC 9568 erratum 8298 drops that second
         // condition: an owner processes adverts (two owners then settle by address, §6.4.3 (735)).
-        if self.config.is_owner() && !self.config.owner_processes_adverts {
+        // VRRPv2 keeps RFC 3768 §7.1's rule.
+        let owner_processes =
+            self.config.owner_processes_adverts && self.config.version == Version::V3;
+        if self.config.is_owner() && !owner_processes {
             return Err(Discard::OwnerIgnoresAdverts);
         }
         // RFC 9568 §1 / §7.1: IPv4 and IPv6 virtual routers are separate instances.
