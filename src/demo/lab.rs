@@ -145,7 +145,13 @@ impl Drop for Lab {
 }
 
 fn ip(args: &[&str]) -> io::Result<()> {
-    let out = Command::new("ip").args(args).output()?;
+    let out = Command::new("ip").args(args).output().map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            io::Error::new(e.kind(), "the `ip` command is missing: install iproute2")
+        } else {
+            e
+        }
+    })?;
     if out.status.success() {
         Ok(())
     } else {
