@@ -36,6 +36,10 @@ pub struct InstanceStatus {
     pub transitions: u64,
     /// Adverts addressed to this instance that the protocol discarded, by reason.
     pub discards: BTreeMap<String, u64>,
+    /// The checksum variant the current master uses ("pseudo-header" or "message-only"), when a
+    /// peer is master.
+    #[serde(default)]
+    pub master_checksum: Option<String>,
 }
 
 impl fmt::Display for Status {
@@ -60,6 +64,9 @@ impl fmt::Display for Status {
                 i.master.as_deref().unwrap_or("-"),
                 i.vips.join(",")
             )?;
+            if let Some(mode) = &i.master_checksum {
+                writeln!(f, "    master's checksum: {mode}")?;
+            }
             for (reason, n) in &i.discards {
                 writeln!(f, "    discarded {reason}: {n}")?;
             }

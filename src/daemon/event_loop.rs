@@ -14,6 +14,7 @@ use vrrp_core::Input;
 use super::RunOptions;
 use super::clock::Clock;
 use super::instance::Instance;
+use super::links::DadWaits;
 use super::lock;
 use super::receive::{self, Verdict};
 use super::setup;
@@ -93,6 +94,8 @@ pub enum Event {
     Ipv6Ready {
         ifindex: u32,
         link_local: Ipv6Addr,
+        /// Which link-up this answers (`DadWaits`).
+        generation: u64,
     },
 }
 
@@ -110,6 +113,7 @@ pub struct Daemon {
     pub(super) links_up: HashMap<u32, bool>,
     /// Last kernel drop counter seen per socket, to count only what is new.
     kernel_drops: HashMap<usize, u32>,
+    pub(super) dad_waits: DadWaits,
     router_id: String,
 }
 
@@ -156,6 +160,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         discards: BTreeMap::new(),
         links_up: HashMap::new(),
         kernel_drops: HashMap::new(),
+        dad_waits: DadWaits::default(),
         router_id: config.global.router_id.clone(),
     };
     for instance in &daemon.instances {
@@ -317,7 +322,11 @@ impl Daemon {
             Event::Ipv6Ready {
                 ifindex,
                 link_local,
-            } => self.handle_ipv6_ready(ifindex, link_local).await,
+                generation,
+            } => {
+                self.handle_ipv6_ready(ifindex, link_local, generation)
+                    .await
+            }
         }
     }
 
@@ -338,11 +347,23 @@ impl Daemon {
         match receive::judge(bytes, src, dst, ttl, |vrid| {
             find(&self.instances, vrid).is_some()
         }) {
-            Verdict::Advert { vrid, repr } => {
+            Verdict::Advert {
+                vrid,
+                repr,
+                checksum,
+            } => {
                 if let Some(index) = find(&self.instances, vrid) {
                     self.instances[index].counters.adverts_received += 1;
                     self.feed(index, now, Input::Advert { source: src, repr })
                         .await;
+                    let instance = &mut self.instances[index];
+                    if instance
+                        .router
+                        .known_master()
+                        .is_some_and(|m| m.address == src)
+                    {
+                        instance.master_checksum = Some(checksum);
+                    }
                 }
             }
             Verdict::Dropped { vrid, reason } => {

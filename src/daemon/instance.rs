@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use tokio::task::JoinHandle;
 use vrrp_core::{Router, StateKind};
+use vrrp_wire::ChecksumMode;
 
 use crate::config::{self, Family};
 use crate::control::InstanceStatus;
@@ -45,6 +46,8 @@ pub struct Instance {
     pub counters: Counters,
     /// The running GARP/NA schedule while master.
     pub announcer: Option<JoinHandle<()>>,
+    /// The checksum variant the current master's adverts use (interop diagnostics).
+    pub master_checksum: Option<ChecksumMode>,
 }
 
 impl Instance {
@@ -97,6 +100,13 @@ impl Instance {
             adverts_received: self.counters.adverts_received,
             transitions: self.counters.transitions,
             discards: self.counters.discards.clone(),
+            master_checksum: match state {
+                StateKind::Master => None,
+                _ => self.master_checksum.map(|mode| match mode {
+                    ChecksumMode::PseudoHeader => "pseudo-header".to_owned(),
+                    ChecksumMode::MessageOnly => "message-only".to_owned(),
+                }),
+            },
         }
     }
 }

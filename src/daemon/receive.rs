@@ -3,13 +3,18 @@
 
 use std::net::IpAddr;
 
-use vrrp_wire::{Packet, Repr, check_hop_limit};
+use vrrp_wire::{ChecksumMode, Packet, Repr, check_hop_limit};
 
 /// Where a received packet goes.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// For the instance with this VRID on the socket: parsed and wire-valid.
-    Advert { vrid: u8, repr: Repr },
+    /// For the instance with this VRID on the socket: parsed and wire-valid, with the checksum variant
+    /// the sender used (keepalived/FRR include the IPv4 pseudo-header, RFC 9568 does not).
+    Advert {
+        vrid: u8,
+        repr: Repr,
+        checksum: ChecksumMode,
+    },
     /// Dropped before the core. `vrid` is known when the header got that far, so the drop can be
     /// counted against the instance the packet was aimed at.
     Dropped {
@@ -40,9 +45,10 @@ pub fn judge(
         Err(e) => return dropped(e.reason()),
     };
     match Repr::parse(&packet, src, dst) {
-        Ok((repr, _mode)) if vrid_configured(repr.vrid) => Verdict::Advert {
+        Ok((repr, checksum)) if vrid_configured(repr.vrid) => Verdict::Advert {
             vrid: repr.vrid,
             repr,
+            checksum,
         },
         Ok(_) => dropped(UNKNOWN_VRID),
         Err(e) => dropped(e.reason()),
@@ -53,7 +59,7 @@ pub fn judge(
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
-    use vrrp_wire::{Addresses, Auth, Centisecs, ChecksumMode, Version};
+    use vrrp_wire::{Addresses, Auth, Centisecs, Version};
 
     const SRC: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
     const DST: IpAddr = IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18));
@@ -76,6 +82,36 @@ mod tests {
         let verdict = judge(&advert(7), SRC, DST, 255, |v| v == 7);
         assert!(
             matches!(verdict, Verdict::Advert { vrid: 7, .. }),
+            "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn the_senders_checksum_variant_is_reported() {
+        let message_only = Repr::parse_bytes(&advert(7), SRC, DST).unwrap().0;
+        let bytes = message_only
+            .to_bytes(SRC, DST, ChecksumMode::MessageOnly)
+            .unwrap();
+        let verdict = judge(&bytes, SRC, DST, 255, |_| true);
+        assert!(
+            matches!(
+                verdict,
+                Verdict::Advert {
+                    checksum: ChecksumMode::MessageOnly,
+                    ..
+                }
+            ),
+            "{verdict:?}"
+        );
+        let verdict = judge(&advert(7), SRC, DST, 255, |_| true);
+        assert!(
+            matches!(
+                verdict,
+                Verdict::Advert {
+                    checksum: ChecksumMode::PseudoHeader,
+                    ..
+                }
+            ),
             "{verdict:?}"
         );
     }

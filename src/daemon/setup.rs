@@ -42,6 +42,20 @@ pub async fn build(config: &config::Config, netlink: &Netlink) -> Result<Setup, 
                 instance: instance.name.clone(),
                 reason: e.to_string(),
             })?;
+        // `check` compares interface names; two names can be one interface (altnames).
+        if let Some(twin) = instances.iter().find(|other: &&Instance| {
+            other.link.index == link.index
+                && other.family() == instance.family()
+                && other.config.vrid == instance.vrid
+        }) {
+            return Err(DaemonError::Instance {
+                instance: instance.name.clone(),
+                reason: format!(
+                    "VRID {} is already used on this interface by instance {} ({} is {})",
+                    instance.vrid, twin.config.name, instance.interface, twin.config.interface
+                ),
+            });
+        }
         if !link.up && !links_down.contains(&link.index) {
             links_down.push(link.index);
         }
@@ -97,6 +111,7 @@ pub async fn build(config: &config::Config, netlink: &Netlink) -> Result<Setup, 
             socket,
             counters: Counters::default(),
             announcer: None,
+            master_checksum: None,
         });
     }
     Ok(Setup {

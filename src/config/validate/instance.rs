@@ -76,6 +76,12 @@ pub(crate) fn validate(
     let priority = u8_or(sink, "priority", raw.priority.as_ref(), 1..=255, 100);
     let preempt = raw.preempt.as_ref().is_none_or(|p| *p.get_ref());
     let accept = raw.accept.as_ref().is_none_or(|a| *a.get_ref());
+    if let Some(value) = raw.accept.as_ref().filter(|a| !*a.get_ref()) {
+        sink.warning(
+            &value.span(),
+            "accept = false is not enforced yet: the master accepts traffic to its VIPs either way",
+        );
+    }
     let preempt_delay = match &raw.preempt_delay {
         None => Some(Duration::ZERO),
         Some(d) => millis_in(sink, "preempt_delay", d, 0, 1_000_000).map(Duration::from_millis),
