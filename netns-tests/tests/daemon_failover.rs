@@ -14,7 +14,9 @@ use netns_tests::daemon::scenario::{
 };
 use netns_tests::daemon::takeover::{observe_takeover, print_summary};
 use netns_tests::daemon::wire::{adverts, adverts_from, wall_clock};
-use netns_tests::daemon::{InstanceSpec, Interval, master_down_interval, skew_time};
+use netns_tests::daemon::{
+    InstanceSpec, Interval, PauseWatch, master_down_interval, retry_on_machine_pause, skew_time,
+};
 
 const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 const VIP_CIDR: &str = "192.0.2.100/24";
@@ -25,12 +27,18 @@ const BACKUP_PRIORITY: u8 = 100;
 /// (its own priority, the master's interval) after the master's last advert, within the takeover
 /// tolerance; the backup then holds the VIP (the dead master's copy stays: nobody removes it) and a
 /// gratuitous ARP for the VIP (sender IP = target IP = VIP) leaves from the backup's MAC. Between cycles
-/// the master restarts, clears its stale VIP and preempts back.
-fn sigkill_master_backup_takes_over_after_mdi(interval: Interval, cycles: usize) {
+/// the master restarts, clears its stale VIP and preempts back. `watch`: each master incarnation must
+/// advertise until its kill, and each takeover is measured (retry.rs).
+fn sigkill_master_backup_takes_over_after_mdi(
+    watch: &PauseWatch,
+    interval: Interval,
+    cycles: usize,
+) {
     let lab = Lab::builder("sigkill").hosts(2).build().unwrap();
     let capture = lab
         .capture("vrrp", &["ip", "proto", "112", "or", "arp"])
         .unwrap();
+    watch.capture(&capture);
     let (a, b) = (lab.host(0).clone(), lab.host(1).clone());
     let vip = IpAddr::V4(VIP);
     let master_spec = InstanceSpec::new(MASTER_PRIORITY, interval, &[VIP_CIDR]);
@@ -44,10 +52,12 @@ fn sigkill_master_backup_takes_over_after_mdi(interval: Interval, cycles: usize)
     );
     expect_state(&backup, BACKUP, election_timeout(interval));
     let mdi = master_down_interval(interval, BACKUP_PRIORITY);
+    watch.master(&master, IpAddr::V4(a.ipv4), interval, BACKUP_PRIORITY);
     let mut errors = Vec::new();
     let mut old_masters = Vec::new();
     for cycle in 0..cycles {
         expect_adverts_received(&backup, 2, election_timeout(interval));
+        watch.silencing(IpAddr::V4(a.ipv4));
         let killed_at = wall_clock();
         master.kill().unwrap();
         expect_state(&backup, MASTER, election_timeout(interval));
@@ -64,7 +74,7 @@ fn sigkill_master_backup_takes_over_after_mdi(interval: Interval, cycles: usize)
                     .any(|arp| arp.timestamp > killed_at && arp.eth_src == b.mac)
             },
         );
-        takeover.assert_within("sigkill_mdi", interval, mdi);
+        takeover.assert_within(watch, "sigkill_mdi", interval, mdi);
         errors.push(takeover.error_micros(mdi));
         assert!(
             takeover.trigger.timestamp < killed_at,
@@ -100,6 +110,7 @@ fn sigkill_master_backup_takes_over_after_mdi(interval: Interval, cycles: usize)
             master = start_keepvip(&lab, 0, cycle + 1, &master_spec);
             expect_state(&master, MASTER, election_timeout(interval));
             expect_state(&backup, BACKUP, election_timeout(interval));
+            watch.master(&master, IpAddr::V4(a.ipv4), interval, BACKUP_PRIORITY);
             expect_vip(&lab, 1, vip, false, Duration::from_secs(2));
             assert!(has_vip(&lab, 0, vip));
         }
@@ -110,22 +121,34 @@ fn sigkill_master_backup_takes_over_after_mdi(interval: Interval, cycles: usize)
 
 #[test]
 fn sigkill_master_backup_takes_over_after_mdi_at_10ms() {
-    sigkill_master_backup_takes_over_after_mdi(Interval::from_millis(10), 5);
+    retry_on_machine_pause(
+        "sigkill_master_backup_takes_over_after_mdi_at_10ms",
+        |watch| {
+            sigkill_master_backup_takes_over_after_mdi(watch, Interval::from_millis(10), 5);
+        },
+    );
 }
 
 #[test]
 fn sigkill_master_backup_takes_over_after_mdi_at_1s() {
-    sigkill_master_backup_takes_over_after_mdi(Interval::from_millis(1000), 2);
+    retry_on_machine_pause(
+        "sigkill_master_backup_takes_over_after_mdi_at_1s",
+        |watch| {
+            sigkill_master_backup_takes_over_after_mdi(watch, Interval::from_millis(1000), 2);
+        },
+    );
 }
 
 /// SIGTERM the 200 master: it sends one priority-0 advert (RFC 5798 §6.4.3 (760)-(770)) and nothing
 /// after it, removes its VIP and exits 0; the 100 backup's first advert comes its Skew_Time after the
 /// priority-0 advert (§6.4.2 (440)-(445)), within the takeover tolerance, and it takes the VIP.
-fn sigterm_master_resigns_and_backup_takes_over_after_skew(interval: Interval) {
+/// `watch`: the master must advertise until the SIGTERM; the takeover is measured (retry.rs).
+fn sigterm_master_resigns_and_backup_takes_over_after_skew(watch: &PauseWatch, interval: Interval) {
     let lab = Lab::builder("sigterm").hosts(2).build().unwrap();
     let capture = lab
         .capture("vrrp", &["ip", "proto", "112", "or", "arp"])
         .unwrap();
+    watch.capture(&capture);
     let (a, b) = (lab.host(0).clone(), lab.host(1).clone());
     let vip = IpAddr::V4(VIP);
     let master = start_keepvip(
@@ -142,8 +165,10 @@ fn sigterm_master_resigns_and_backup_takes_over_after_skew(interval: Interval) {
         &InstanceSpec::new(BACKUP_PRIORITY, interval, &[VIP_CIDR]),
     );
     expect_state(&backup, BACKUP, election_timeout(interval));
+    watch.master(&master, IpAddr::V4(a.ipv4), interval, BACKUP_PRIORITY);
     expect_adverts_received(&backup, 2, election_timeout(interval));
 
+    watch.silencing(IpAddr::V4(a.ipv4));
     let terminated_at = wall_clock();
     master.terminate().unwrap();
     let status = master.wait_exit(Duration::from_secs(5)).unwrap();
@@ -172,7 +197,7 @@ fn sigterm_master_resigns_and_backup_takes_over_after_skew(interval: Interval) {
     let repr = resign.repr();
     assert_eq!((repr.vrid, repr.priority), (1, 0), "{repr:?}");
     let skew = skew_time(interval, BACKUP_PRIORITY);
-    takeover.assert_within("sigterm_skew", interval, skew);
+    takeover.assert_within(watch, "sigterm_skew", interval, skew);
     print_summary("sigterm_skew", interval, &[takeover.error_micros(skew)]);
 
     let from_old = adverts_from(&adverts(&takeover.frames), IpAddr::V4(a.ipv4));
@@ -207,10 +232,26 @@ fn sigterm_master_resigns_and_backup_takes_over_after_skew(interval: Interval) {
 
 #[test]
 fn sigterm_master_resigns_and_backup_takes_over_after_skew_at_10ms() {
-    sigterm_master_resigns_and_backup_takes_over_after_skew(Interval::from_millis(10));
+    retry_on_machine_pause(
+        "sigterm_master_resigns_and_backup_takes_over_after_skew_at_10ms",
+        |watch| {
+            sigterm_master_resigns_and_backup_takes_over_after_skew(
+                watch,
+                Interval::from_millis(10),
+            );
+        },
+    );
 }
 
 #[test]
 fn sigterm_master_resigns_and_backup_takes_over_after_skew_at_1s() {
-    sigterm_master_resigns_and_backup_takes_over_after_skew(Interval::from_millis(1000));
+    retry_on_machine_pause(
+        "sigterm_master_resigns_and_backup_takes_over_after_skew_at_1s",
+        |watch| {
+            sigterm_master_resigns_and_backup_takes_over_after_skew(
+                watch,
+                Interval::from_millis(1000),
+            );
+        },
+    );
 }

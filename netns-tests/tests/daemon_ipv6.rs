@@ -14,7 +14,9 @@ use netns_tests::daemon::scenario::{
 };
 use netns_tests::daemon::takeover::observe_takeover;
 use netns_tests::daemon::wire::{adverts, adverts_from, unsolicited_nas, wall_clock};
-use netns_tests::daemon::{InstanceSpec, Interval, master_down_interval};
+use netns_tests::daemon::{
+    InstanceSpec, Interval, PauseWatch, master_down_interval, retry_on_machine_pause,
+};
 use netns_tests::frames::mac_to_string;
 use netns_tests::{HOST_IF, Ipv6Mode, Lab, kernel};
 use vrrp_wire::{Addresses, ChecksumMode, VRRP_IPV6_GROUP, Version};
@@ -41,8 +43,9 @@ fn assert_vips_usable(lab: &Lab, index: usize) {
 /// 255 and a checksum vrrp-wire accepts; both VIPs are on the master only. SIGKILL it: the backup
 /// advertises one MDI after its last advert (takeover tolerance as in daemon_failover), holds both VIPs,
 /// and sends an unsolicited NA for each (RFC 5798 §6.4.2 (395)-(400): to ff02::1 from its link-local
-/// address, Override set, Solicited clear, its MAC as target link-layer address).
-fn ipv6_pair_elects_and_fails_over(interval: Interval) {
+/// address, Override set, Solicited clear, its MAC as target link-layer address). `watch`: the master
+/// must advertise until the kill; the takeover is measured (retry.rs).
+fn ipv6_pair_elects_and_fails_over(watch: &PauseWatch, interval: Interval) {
     let lab = Lab::builder("ipv6")
         .hosts(2)
         .ipv6(Ipv6Mode::Dad)
@@ -51,6 +54,7 @@ fn ipv6_pair_elects_and_fails_over(interval: Interval) {
     let capture = lab
         .capture("vrrp6", &["ip6", "proto", "112", "or", "icmp6"])
         .unwrap();
+    watch.capture(&capture);
     let (a, b) = (lab.host(0).clone(), lab.host(1).clone());
     let (a_ll, b_ll) = (a.link_local.unwrap(), b.link_local.unwrap());
     let dad_running = kernel::addresses(&a.ns, HOST_IF)
@@ -64,6 +68,7 @@ fn ipv6_pair_elects_and_fails_over(interval: Interval) {
     expect_state(&master, MASTER, election_timeout(interval));
     let backup = start_keepvip(&lab, 1, 0, &InstanceSpec::new(100, interval, &vips));
     expect_state(&backup, BACKUP, election_timeout(interval));
+    watch.master(&master, IpAddr::V6(a_ll), interval, 100);
     expect_adverts_received(&backup, 2, election_timeout(interval));
     assert_vips_usable(&lab, 0);
     for vip in [LINK_LOCAL_VIP, GLOBAL_VIP] {
@@ -107,6 +112,7 @@ fn ipv6_pair_elects_and_fails_over(interval: Interval) {
         adverts(&frames)
     );
 
+    watch.silencing(IpAddr::V6(a_ll));
     let killed_at = wall_clock();
     master.kill().unwrap();
     expect_state(&backup, MASTER, election_timeout(interval));
@@ -126,6 +132,7 @@ fn ipv6_pair_elects_and_fails_over(interval: Interval) {
         },
     );
     takeover.assert_within(
+        watch,
         "ipv6_sigkill_mdi",
         interval,
         master_down_interval(interval, 100),
@@ -162,7 +169,9 @@ fn ipv6_pair_elects_and_fails_over(interval: Interval) {
 
 #[test]
 fn ipv6_pair_elects_and_fails_over_at_10ms() {
-    ipv6_pair_elects_and_fails_over(Interval::from_millis(10));
+    retry_on_machine_pause("ipv6_pair_elects_and_fails_over_at_10ms", |watch| {
+        ipv6_pair_elects_and_fails_over(watch, Interval::from_millis(10));
+    });
 }
 
 /// The IPv6 master's link goes down and up again. Down: FAULT, its VIPs go, the backup takes over.

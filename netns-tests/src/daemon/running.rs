@@ -153,7 +153,7 @@ impl Keepvip {
 
     /// The `transition` lines of the log, in order.
     pub fn transitions(&self) -> Vec<Transition> {
-        self.logs().lines().filter_map(parse_transition).collect()
+        transitions_in(&self.logs())
     }
 
     /// SIGKILL (no resignation, VIPs stay on the interface) and reap.
@@ -196,6 +196,11 @@ impl Drop for Keepvip {
             );
         }
     }
+}
+
+/// The `transition` lines of a daemon's JSON log text, in order.
+pub fn transitions_in(log: &str) -> Vec<Transition> {
+    log.lines().filter_map(parse_transition).collect()
 }
 
 fn parse_transition(line: &str) -> Option<Transition> {

@@ -4,6 +4,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
+use super::pause::Span;
+use super::retry::PauseWatch;
 use super::timing::{Interval, Tolerance, error_micros, min_median_max};
 use super::wire::{Advert, adverts, first_advert_after, gratuitous_arps};
 use crate::capture::Capture;
@@ -28,9 +30,22 @@ impl Takeover {
         error_micros(expected, self.delay)
     }
 
+    /// The span from the trigger to the new master's first advert.
+    pub fn span(&self) -> Span {
+        Span::new(self.trigger.timestamp, self.first.timestamp)
+    }
+
     /// Panics unless `delay` lies within `tolerance` of `expected`; prints a `MEASURE` line either way.
-    pub fn assert_within(&self, what: &str, interval: Interval, expected: Duration) {
+    /// `watch` learns the measurement, so a late one that a machine pause explains can be rerun.
+    pub fn assert_within(
+        &self,
+        watch: &PauseWatch,
+        what: &str,
+        interval: Interval,
+        expected: Duration,
+    ) {
         let tolerance = Tolerance::takeover(interval);
+        watch.measured(what, self.span(), expected + tolerance.late);
         eprintln!(
             "MEASURE takeover kind={what} interval_ms={} expected_us={} measured_us={} error_us={}",
             interval.as_millis(),
