@@ -4,6 +4,7 @@
 //! evidence pause.rs defines. With evidence it prints `RETRY ...` and the scenario runs again in a
 //! fresh lab (at most `MAX_RERUNS` times); without, the original panic goes on unchanged.
 
+use std::io::Write as _;
 use std::net::IpAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::PathBuf;
@@ -227,6 +228,12 @@ pub fn silence_stamps(
     stamps
 }
 
+/// One line straight to the process's stderr: the test harness captures `eprintln!` of a passing
+/// test, and a rerun must show in CI logs even when the rerun passed.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Run `scenario`; when it fails, rerun it (fresh watch, so a fresh lab) only if its watch shows a
 /// machine pause, printing `RETRY <test>: machine pause detected: ...`; at most `MAX_RERUNS` times.
 /// Any other failure goes on at once with its own panic.
@@ -238,17 +245,19 @@ pub fn retry_on_machine_pause(test: &str, scenario: impl Fn(&PauseWatch)) {
         };
         match watch.machine_pause() {
             Ok(evidence) if attempt < MAX_RERUNS => {
-                eprintln!("RETRY {test}: machine pause detected: {evidence}");
+                say(&format!("RETRY {test}: machine pause detected: {evidence}"));
             }
             Ok(evidence) => {
-                eprintln!(
+                say(&format!(
                     "PAUSE-CHECK {test}: machine pause detected again ({evidence}), but the \
                      {MAX_RERUNS} reruns are spent: failing"
-                );
+                ));
                 resume_unwind(panic);
             }
             Err(none) => {
-                eprintln!("PAUSE-CHECK {test}: no machine pause in evidence ({none}): failing");
+                say(&format!(
+                    "PAUSE-CHECK {test}: no machine pause in evidence ({none}): failing"
+                ));
                 resume_unwind(panic);
             }
         }
