@@ -77,3 +77,58 @@ impl fmt::Display for Status {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_table_shows_state_master_interval_in_ms_and_discards() {
+        let status = Status {
+            pid: 42,
+            router_id: "lb1".into(),
+            instances: vec![InstanceStatus {
+                name: "VI_1".into(),
+                interface: "eth0".into(),
+                vrid: 51,
+                family: "ipv4".into(),
+                version: 3,
+                state: "BACKUP".into(),
+                effective_priority: 100,
+                advert_interval_cs: 10,
+                master: Some("192.0.2.1".into()),
+                vips: vec!["192.0.2.100/24".into()],
+                discards: BTreeMap::from([("bad_checksum".to_owned(), 3)]),
+                master_checksum: Some("pseudo-header".into()),
+                ..InstanceStatus::default()
+            }],
+            discards: BTreeMap::from([("vrid_not_configured".to_owned(), 2)]),
+        };
+        let text = status.to_string();
+        let row = text.lines().nth(2).unwrap();
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(
+            columns,
+            [
+                "VI_1",
+                "eth0",
+                "51",
+                "ipv4",
+                "BACKUP",
+                "100",
+                "100",
+                "192.0.2.1",
+                "192.0.2.100/24"
+            ]
+        );
+        assert!(
+            text.contains("    master's checksum: pseudo-header"),
+            "{text}"
+        );
+        assert!(text.contains("    discarded bad_checksum: 3"), "{text}");
+        assert!(
+            text.contains("discarded before dispatch vrid_not_configured: 2"),
+            "{text}"
+        );
+    }
+}
