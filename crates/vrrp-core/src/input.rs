@@ -32,6 +32,11 @@ pub enum Input {
     /// The interface lost its link (FAULT until it comes back).
     InterfaceDown,
     InterfaceUp,
+    /// The primary address (`Config::primary_address`, the advert source) is no longer usable on the
+    /// interface: removed, or (IPv6) tentative again. FAULT until [`Input::SourceAddressRestored`].
+    SourceAddressLost,
+    /// The primary address is back and usable (IPv6: DAD done).
+    SourceAddressRestored,
 }
 
 /// Something the caller must do, in order. Every protocol decision is already made.
@@ -93,7 +98,7 @@ pub enum Reason {
     Preempted { by: IpAddr, priority: u8 },
     /// Shutdown event.
     Shutdown,
-    /// Link down or a weight-0 tracker KO.
+    /// Link down, source address lost or a weight-0 tracker KO.
     Fault(FaultCause),
     /// Every fault condition cleared.
     FaultCleared,
@@ -110,6 +115,7 @@ impl Reason {
             Reason::Preempted { .. } => "preempted",
             Reason::Shutdown => "shutdown",
             Reason::Fault(FaultCause::LinkDown) => "fault_link_down",
+            Reason::Fault(FaultCause::SourceAddressLost) => "fault_source_lost",
             Reason::Fault(FaultCause::Tracker(_)) => "fault_tracker",
             Reason::Fault(FaultCause::SyncGroup) => "fault_sync_group",
             Reason::FaultCleared => "fault_cleared",
@@ -122,10 +128,20 @@ impl Reason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FaultCause {
     LinkDown,
+    /// The primary address adverts are sent from is gone from the interface.
+    SourceAddressLost,
     /// A weight-0 tracker is KO.
     Tracker(TrackerId),
     /// A sync-group sibling is in FAULT.
     SyncGroup,
+}
+
+impl FaultCause {
+    /// Whether a master entering FAULT for this cause can still send its priority-0 resignation: not
+    /// with the link down, nor without the address adverts leave from (the send would fail).
+    pub fn can_resign(self) -> bool {
+        !matches!(self, FaultCause::LinkDown | FaultCause::SourceAddressLost)
+    }
 }
 
 /// Why a received advert was dropped. The checks the wire layer makes (TTL, checksum, length...) have

@@ -1,14 +1,16 @@
-//! Effective priority and tracker-driven FAULT: the one home for the clamping rule.
+//! Effective priority and the FAULT conditions (link, source address, weight-0 trackers): the one home
+//! for the clamping rule.
 
 use crate::config::{OWNER_PRIORITY, TrackerConfig, TrackerId};
 
-/// The live status of a router's trackers and link, from which effective priority and FAULT follow.
+/// The live status of a router's trackers, link and source address, from which effective priority and FAULT follow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
     base: u8,
     trackers: Vec<TrackerConfig>,
     ok: Vec<bool>,
     link_up: bool,
+    source_present: bool,
 }
 
 impl Health {
@@ -18,6 +20,7 @@ impl Health {
             trackers: trackers.to_vec(),
             ok: trackers.iter().map(|t| t.initially_ok).collect(),
             link_up: true,
+            source_present: true,
         }
     }
 
@@ -50,6 +53,17 @@ impl Health {
 
     pub fn link_up(&self) -> bool {
         self.link_up
+    }
+
+    /// Records whether the primary (source) address is usable; false if unchanged.
+    pub fn set_source_present(&mut self, present: bool) -> bool {
+        let changed = self.source_present != present;
+        self.source_present = present;
+        changed
+    }
+
+    pub fn source_present(&self) -> bool {
+        self.source_present
     }
 
     /// keepalived semantics: base + weights of OK trackers with weight > 0 + weights of KO trackers with

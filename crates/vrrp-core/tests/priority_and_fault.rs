@@ -1,4 +1,5 @@
-//! Effective priority from tracker weights, and FAULT from link down or a weight-0 tracker.
+//! Effective priority from tracker weights, and FAULT from link down, a lost source address or a weight-0
+//! tracker.
 
 mod common;
 
@@ -208,4 +209,132 @@ fn fault_lasts_while_any_cause_remains() {
     );
     assert_eq!(set(&mut router, 0, true).len(), 1);
     assert_eq!(router.state().kind(), StateKind::Backup);
+}
+
+#[test]
+fn source_lost_master_drops_vips_without_advert() {
+    let (mut router, became) = master(config(100));
+    // It cannot send from an address it no longer has: no priority-0 resignation.
+    assert_eq!(
+        router.handle(became + dur(5), Input::SourceAddressLost),
+        vec![
+            Action::RemoveVips(vips_v4()),
+            changed(
+                StateKind::Master,
+                StateKind::Fault,
+                Reason::Fault(FaultCause::SourceAddressLost),
+                false
+            ),
+        ]
+    );
+    assert_eq!(router.state(), State::Fault);
+    assert_eq!(router.next_deadline(), None);
+    assert_eq!(
+        Reason::Fault(FaultCause::SourceAddressLost).label(),
+        "fault_source_lost"
+    );
+}
+
+#[test]
+fn source_lost_backup_faults_silently_and_restored_goes_to_backup_with_a_fresh_timer() {
+    let mut router = started(config(100));
+    assert_eq!(
+        router.handle(ms(1), Input::SourceAddressLost),
+        vec![changed(
+            StateKind::Backup,
+            StateKind::Fault,
+            Reason::Fault(FaultCause::SourceAddressLost),
+            false
+        )]
+    );
+    assert_eq!(
+        router.handle(ms(4_000), Input::SourceAddressRestored),
+        vec![changed(
+            StateKind::Fault,
+            StateKind::Backup,
+            Reason::FaultCleared,
+            false
+        )]
+    );
+    assert_eq!(router.next_deadline(), Some(us(4_000_000 + 3_609_375)));
+}
+
+#[test]
+fn source_lost_and_restored_repeated_change_nothing() {
+    // The daemon re-reads addresses periodically and feeds what it sees, changed or not.
+    let mut router = started(config(100));
+    assert!(
+        router
+            .handle(ms(1), Input::SourceAddressRestored)
+            .is_empty()
+    );
+    router.handle(ms(2), Input::SourceAddressLost);
+    assert!(router.handle(ms(3), Input::SourceAddressLost).is_empty());
+    assert_eq!(router.state(), State::Fault);
+}
+
+#[test]
+fn link_down_and_source_lost_must_both_clear_before_backup() {
+    let mut router = started(config(100));
+    router.handle(ms(1), Input::InterfaceDown);
+    assert!(router.handle(ms(2), Input::SourceAddressLost).is_empty());
+    assert!(router.handle(ms(3), Input::InterfaceUp).is_empty());
+    assert_eq!(router.state(), State::Fault);
+    assert_eq!(router.fault_cause(), Some(FaultCause::SourceAddressLost));
+    assert_eq!(
+        router.handle(ms(4), Input::SourceAddressRestored),
+        vec![changed(
+            StateKind::Fault,
+            StateKind::Backup,
+            Reason::FaultCleared,
+            false
+        )]
+    );
+
+    // The other order: the source comes back first, the link last.
+    router.handle(ms(5), Input::SourceAddressLost);
+    router.handle(ms(6), Input::InterfaceDown);
+    assert!(
+        router
+            .handle(ms(7), Input::SourceAddressRestored)
+            .is_empty()
+    );
+    assert_eq!(router.fault_cause(), Some(FaultCause::LinkDown));
+    assert_eq!(router.handle(ms(8), Input::InterfaceUp).len(), 1);
+    assert_eq!(router.state().kind(), StateKind::Backup);
+}
+
+#[test]
+fn source_lost_before_startup_starts_in_fault() {
+    let mut router = router(config(100));
+    assert!(router.handle(ms(0), Input::SourceAddressLost).is_empty());
+    assert_eq!(
+        router.handle(ms(1), Input::Startup),
+        vec![changed(
+            StateKind::Initialize,
+            StateKind::Fault,
+            Reason::Fault(FaultCause::SourceAddressLost),
+            false
+        )]
+    );
+}
+
+#[test]
+fn source_lost_masks_a_fault_tracker_so_no_resignation_is_attempted() {
+    // A weight-0 tracker alone makes a master resign; with the source gone it cannot send.
+    let (mut router, became) = master(tracked(100, &[0]));
+    router.handle(became + dur(1), Input::SourceAddressLost);
+    set(&mut router, 0, false);
+    assert_eq!(router.fault_cause(), Some(FaultCause::SourceAddressLost));
+    // The source comes back while the tracker is still KO: FAULT stays, now for the tracker, and
+    // nothing is sent (a router in FAULT is not master).
+    assert!(
+        router
+            .handle(became + dur(3), Input::SourceAddressRestored)
+            .is_empty()
+    );
+    assert_eq!(
+        router.fault_cause(),
+        Some(FaultCause::Tracker(TrackerId(0)))
+    );
 }

@@ -37,6 +37,8 @@ pub fn input(input: &Input) -> String {
         Input::SetBasePriority(p) => format!("SetBasePriority {p}"),
         Input::InterfaceDown => "InterfaceDown".into(),
         Input::InterfaceUp => "InterfaceUp".into(),
+        Input::SourceAddressLost => "SourceAddressLost".into(),
+        Input::SourceAddressRestored => "SourceAddressRestored".into(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! FAULT (keepalived semantics, not in the RFC) and the reactions to tracker, priority and link changes.
+//! FAULT (keepalived semantics, not in the RFC) and the reactions to tracker, priority, link and source
+//! address changes.
 
 use crate::input::{Action, FaultCause, Reason};
 use crate::time::Instant;
@@ -6,7 +7,7 @@ use crate::time::Instant;
 use super::{Router, State};
 
 impl Router {
-    /// Tracker, base priority, link or sync-group fault state changed; `before` is the effective priority
+    /// Tracker, base priority, link, source address or sync-group fault state changed; `before` is the effective priority
     /// before the change.
     pub(super) fn on_health_changed(&mut self, now: Instant, before: u8, out: &mut Vec<Action>) {
         match (self.state, self.fault_cause()) {
@@ -31,11 +32,12 @@ impl Router {
         }
     }
 
-    /// A master resigns with one priority-0 advert (unless the link is down: nothing can be sent) and
-    /// drops its VIPs; a backup just stops. In FAULT nothing is sent.
+    /// A master resigns with one priority-0 advert (unless it cannot send: `FaultCause::can_resign`)
+    /// and drops its VIPs, so the backups take over while no host holds them twice; a backup just stops.
+    /// In FAULT nothing is sent.
     fn enter_fault(&mut self, cause: FaultCause, out: &mut Vec<Action>) {
         if let State::Master { .. } = self.state {
-            if cause != FaultCause::LinkDown {
+            if cause.can_resign() {
                 out.push(Action::SendAdvert(self.advert(0)));
             }
             out.push(Action::RemoveVips(self.config.addresses.clone()));

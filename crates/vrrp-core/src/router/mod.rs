@@ -30,8 +30,8 @@ pub enum State {
     BackupAwaitingGroup,
     /// Holding the VIPs; sends the next advert at `advert_at`.
     Master { advert_at: Instant },
-    /// Link down or a weight-0 tracker KO (or a sync-group sibling in FAULT): nothing is sent, adverts are
-    /// ignored, VIPs are not held.
+    /// Link down, source address lost or a weight-0 tracker KO (or a sync-group sibling in FAULT):
+    /// nothing is sent, adverts are ignored, VIPs are not held.
     Fault,
 }
 
@@ -139,6 +139,16 @@ impl Router {
                     self.on_health_changed(now, before, &mut out);
                 }
             }
+            Input::SourceAddressLost => {
+                if self.health.set_source_present(false) {
+                    self.on_health_changed(now, before, &mut out);
+                }
+            }
+            Input::SourceAddressRestored => {
+                if self.health.set_source_present(true) {
+                    self.on_health_changed(now, before, &mut out);
+                }
+            }
         }
         out
     }
@@ -214,10 +224,14 @@ impl Router {
             .or(self.group_fault.then_some(FaultCause::SyncGroup))
     }
 
-    /// This router's own fault condition (link down or a weight-0 tracker KO), ignoring its sync group.
+    /// This router's own fault condition (link down, source address lost or a weight-0 tracker KO),
+    /// ignoring its sync group. The causes that make sending impossible come first, so a master that
+    /// has one never tries to resign.
     pub fn own_fault_cause(&self) -> Option<FaultCause> {
         if !self.health.link_up() {
             Some(FaultCause::LinkDown)
+        } else if !self.health.source_present() {
+            Some(FaultCause::SourceAddressLost)
         } else {
             self.health.failed_fault_tracker().map(FaultCause::Tracker)
         }
