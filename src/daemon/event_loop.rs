@@ -1,12 +1,11 @@
-//! The protocol loop: waits for the earliest core deadline, a received packet, a link event or a
-//! signal; feeds the core; executes its actions; publishes status.
+//! The protocol loop: waits for the earliest core deadline, a received packet, a link or address event
+//! or a signal; feeds the core; executes its actions; publishes status.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 
-use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, error, info, warn};
 use vrrp_core::Input;
@@ -18,11 +17,16 @@ use super::links::DadWaits;
 use super::lock;
 use super::receive::{self, Verdict};
 use super::setup;
-use super::tasks::{Feeders, spawn_link_monitor, spawn_link_resync, spawn_receivers};
+use super::signals::Signals;
+use super::sources::SourceWatch;
+use super::tasks::{
+    Feeders, spawn_address_monitor, spawn_address_resync, spawn_link_monitor, spawn_link_resync,
+    spawn_receivers,
+};
 use super::vips::VipWorker;
 use crate::config::Config;
 use crate::control::{self, Status};
-use crate::net::netlink::{LinkEvent, LinkEvents};
+use crate::net::netlink::{AddressEvent, AddressEvents, InterfaceAddress, LinkEvent, LinkEvents};
 use crate::net::{FrameSender, Netlink, VrrpSocket};
 
 /// Why the daemon could not start or had to stop.
@@ -86,6 +90,13 @@ pub enum Event {
         kernel_drops: u32,
     },
     Link(LinkEvent),
+    Address(AddressEvent),
+    /// A periodic re-read of an interface's addresses, started at `read_at`.
+    Addresses {
+        ifindex: u32,
+        read_at: std::time::Instant,
+        addresses: Vec<InterfaceAddress>,
+    },
     /// A packet dropped by a receiver before the loop saw it (counted globally).
     Dropped {
         reason: &'static str,
@@ -114,6 +125,7 @@ pub struct Daemon {
     /// Last kernel drop counter seen per socket, to count only what is new.
     kernel_drops: HashMap<usize, u32>,
     pub(super) dad_waits: DadWaits,
+    pub(super) sources: SourceWatch,
     router_id: String,
 }
 
@@ -121,7 +133,7 @@ pub struct Daemon {
 /// fails (the kernel verifies it, IPV6_CHECKSUM) and receive-queue overflows.
 pub const KERNEL_DROPPED: &str = "kernel_dropped";
 
-/// How often link state is re-read, in case a netlink overrun lost an event.
+/// How often link state and addresses are re-read, in case a netlink overrun lost an event.
 const LINK_RESYNC: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long shutdown waits for queued VIP removals.
@@ -131,8 +143,10 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     // Before anything touches the interfaces: a second daemon must not clear the first's VIPs.
     let _lock = lock::acquire(&options.control_socket)?;
     let netlink = Arc::new(Netlink::connect().map_err(|e| DaemonError::Netlink(e.to_string()))?);
-    // Subscribe before reading link state, so no change falls in between.
+    // Subscribe before reading link state and addresses, so no change falls in between.
     let link_events = LinkEvents::subscribe().map_err(|e| DaemonError::Netlink(e.to_string()))?;
+    let address_events =
+        AddressEvents::subscribe().map_err(|e| DaemonError::Netlink(e.to_string()))?;
     let built = setup::build(&config, &netlink).await?;
     let frames = Arc::new(FrameSender::open().map_err(|e| DaemonError::Socket(e.to_string()))?);
     let mut signals = Signals::install()?;
@@ -141,6 +155,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let mut feeders = Feeders::new();
     let sockets = spawn_receivers(built.sockets, &events, &mut feeders);
     spawn_link_monitor(link_events, events.clone(), &mut feeders);
+    spawn_address_monitor(address_events, events.clone(), &mut feeders);
     let (status_tx, status_rx) = watch::channel(Status::default());
     let control_path = options.control_socket.clone();
     let control = tokio::spawn(async move {
@@ -161,14 +176,22 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         links_up: HashMap::new(),
         kernel_drops: HashMap::new(),
         dad_waits: DadWaits::default(),
+        sources: SourceWatch::default(),
         router_id: config.global.router_id.clone(),
     };
     for instance in &daemon.instances {
         let up = !built.links_down.contains(&instance.link.index);
         daemon.links_up.insert(instance.link.index, up);
     }
-    let indexes = daemon.links_up.keys().copied().collect();
+    let indexes: Vec<u32> = daemon.links_up.keys().copied().collect();
     spawn_link_resync(
+        daemon.netlink.clone(),
+        indexes.clone(),
+        LINK_RESYNC,
+        daemon.events.clone(),
+        &mut feeders,
+    );
+    spawn_address_resync(
         daemon.netlink.clone(),
         indexes,
         LINK_RESYNC,
@@ -209,43 +232,6 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     control.abort();
     let _ = std::fs::remove_file(&options.control_socket);
     outcome
-}
-
-/// SIGTERM and SIGINT stop the daemon. SIGHUP (keepalived's reload) and SIGUSR1/2 (its dumps) are
-/// caught and logged: their default action would kill the master without resigning, leaving its VIPs
-/// on the interface while a backup takes over.
-struct Signals {
-    term: Signal,
-    int: Signal,
-    hup: Signal,
-    usr1: Signal,
-    usr2: Signal,
-}
-
-impl Signals {
-    fn install() -> Result<Signals, DaemonError> {
-        let one = |kind| signal(kind).map_err(|e| DaemonError::Signal(e.to_string()));
-        Ok(Signals {
-            term: one(SignalKind::terminate())?,
-            int: one(SignalKind::interrupt())?,
-            hup: one(SignalKind::hangup())?,
-            usr1: one(SignalKind::user_defined1())?,
-            usr2: one(SignalKind::user_defined2())?,
-        })
-    }
-
-    /// Waits for a stopping signal and returns its name; logs and ignores the others.
-    async fn next(&mut self) -> &'static str {
-        loop {
-            tokio::select! {
-                _ = self.term.recv() => return "SIGTERM",
-                _ = self.int.recv() => return "SIGINT",
-                _ = self.hup.recv() => warn!("SIGHUP: reload is not supported yet; running config unchanged"),
-                _ = self.usr1.recv() => info!("SIGUSR1 ignored: use `keepvip status`"),
-                _ = self.usr2.recv() => info!("SIGUSR2 ignored: use `keepvip status`"),
-            }
-        }
-    }
 }
 
 async fn sleep_until(clock: &Clock, deadline: Option<vrrp_core::Instant>) {
@@ -318,6 +304,15 @@ impl Daemon {
                 self.handle_packet(socket, &bytes, src, dst, ttl).await
             }
             Event::Link(event) => self.handle_link(event).await,
+            Event::Address(event) => self.handle_address(event).await,
+            Event::Addresses {
+                ifindex,
+                read_at,
+                addresses,
+            } => {
+                self.handle_address_snapshot(ifindex, read_at, addresses)
+                    .await
+            }
             Event::Dropped { reason } => *self.discards.entry(reason.to_owned()).or_default() += 1,
             Event::Ipv6Ready {
                 ifindex,

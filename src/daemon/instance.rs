@@ -48,6 +48,8 @@ pub struct Instance {
     pub announcer: Option<JoinHandle<()>>,
     /// The checksum variant the current master's adverts use (interop diagnostics).
     pub master_checksum: Option<ChecksumMode>,
+    /// The primary address is not usable on the interface (the core was told: `SourceAddressLost`).
+    pub source_lost: bool,
 }
 
 impl Instance {

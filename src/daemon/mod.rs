@@ -1,9 +1,10 @@
-//! `keepvip run`: the IO shell around vrrp-core. It turns socket bytes, link events, signals and clock
-//! ticks into core inputs and executes the actions the core returns. No protocol decision is made here.
+//! `keepvip run`: the IO shell around vrrp-core. It turns socket bytes, link and address events, signals
+//! and clock ticks into core inputs and executes the actions the core returns. No protocol decision is
+//! made here.
 //!
 //! One tokio current-thread runtime: the protocol loop, one receive task per (interface, family) socket,
-//! the link monitor, the control socket and the GARP/NA schedules. The loop owns every router; other
-//! tasks only send it events, so the protocol never waits on a client, a script or a slow announcer.
+//! the link and address monitors, the control socket and the GARP/NA schedules. The loop owns every
+//! router; other tasks only send it events, so the protocol never waits on a client, a script or a slow announcer.
 
 mod announce;
 mod clock;
@@ -15,6 +16,8 @@ mod links;
 mod lock;
 mod receive;
 mod setup;
+mod signals;
+mod sources;
 mod tasks;
 mod vips;
 

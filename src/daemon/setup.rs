@@ -112,6 +112,7 @@ pub async fn build(config: &config::Config, netlink: &Netlink) -> Result<Setup, 
             counters: Counters::default(),
             announcer: None,
             master_checksum: None,
+            source_lost: false,
         });
     }
     Ok(Setup {

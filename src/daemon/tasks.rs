@@ -1,5 +1,5 @@
-//! The tasks that feed the protocol loop: one receiver per raw socket and the link monitor. They only
-//! read and forward; every decision is the loop's.
+//! The tasks that feed the protocol loop: one receiver per raw socket, the link and address monitors and
+//! their periodic re-reads. They only read and forward; every decision is the loop's.
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use super::event_loop::Event;
 use super::setup::SocketSlot;
 use crate::net::Netlink;
 use crate::net::VrrpSocket;
-use crate::net::netlink::{LinkEvent, LinkEvents, NetlinkError};
+use crate::net::netlink::{AddressEvents, LinkEvent, LinkEvents, NetlinkError};
 
 /// The feeder tasks. Each returns its name; any of them ending (or panicking) is fatal for the daemon,
 /// which then shuts down cleanly rather than run deaf (a dead receiver would make this node take over
@@ -121,6 +121,66 @@ pub fn spawn_link_resync(
                 };
                 if events.send(Event::Link(event)).await.is_err() {
                     return "link resync";
+                }
+            }
+        }
+    });
+}
+
+/// Forwards every address change (the loop picks the ones about instances' source addresses).
+pub fn spawn_address_monitor(
+    mut address_events: AddressEvents,
+    events: mpsc::Sender<Event>,
+    feeders: &mut Feeders,
+) {
+    feeders.spawn(async move {
+        loop {
+            match address_events.next().await {
+                Ok(event) => {
+                    if events.send(Event::Address(event)).await.is_err() {
+                        return "address monitor";
+                    }
+                }
+                Err(e) => {
+                    warn!(error = %e, "address monitor stopped");
+                    return "address monitor";
+                }
+            }
+        }
+    });
+}
+
+/// Re-reads the addresses of `indexes` every `every` and forwards them with the instant the read
+/// started, so a lost address event cannot leave an instance's source state wrong for long.
+pub fn spawn_address_resync(
+    netlink: Arc<Netlink>,
+    indexes: Vec<u32>,
+    every: std::time::Duration,
+    events: mpsc::Sender<Event>,
+    feeders: &mut Feeders,
+) {
+    feeders.spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            for &ifindex in &indexes {
+                let read_at = std::time::Instant::now();
+                let addresses = match netlink.addresses(ifindex).await {
+                    Ok(addresses) => addresses,
+                    Err(e) => {
+                        debug!(ifindex, error = %e, "address resync failed");
+                        continue;
+                    }
+                };
+                let snapshot = Event::Addresses {
+                    ifindex,
+                    read_at,
+                    addresses,
+                };
+                if events.send(snapshot).await.is_err() {
+                    return "address resync";
                 }
             }
         }

@@ -70,7 +70,7 @@ pub struct InterfaceAddress {
 }
 
 impl InterfaceAddress {
-    fn from_message(message: AddressMessage) -> Option<Self> {
+    pub(crate) fn from_message(message: AddressMessage) -> Option<Self> {
         let mut address = None;
         let mut local = None;
         let mut label = None;
@@ -120,6 +120,11 @@ impl InterfaceAddress {
 
     pub fn is_secondary(&self) -> bool {
         self.flags.contains(AddressFlags::Secondary)
+    }
+
+    /// Usable as a source address: neither tentative nor failed DAD (always so for IPv4).
+    pub fn is_usable(&self) -> bool {
+        !self.is_tentative() && !self.is_dad_failed()
     }
 }
 

@@ -1,7 +1,8 @@
 //! rtnetlink (pinned rtnetlink =0.24.0 / netlink-packet-route =0.34.0, design.md §3): interfaces, VIPs,
-//! link-state events and the IPv6 link-local readiness wait.
+//! link-state and address events and the IPv6 link-local readiness wait.
 
 mod address;
+mod address_events;
 mod dad;
 mod error;
 mod link;
@@ -10,6 +11,7 @@ use rtnetlink::Handle;
 use tokio::task::JoinHandle;
 
 pub use address::{InterfaceAddress, KEEPVIP_ADDRESS_PROTOCOL, Vip, VipScope};
+pub use address_events::{AddressEvent, AddressEvents};
 pub use error::NetlinkError;
 pub use link::{LinkEvent, LinkEvents, LinkInfo};
 
