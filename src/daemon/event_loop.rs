@@ -20,8 +20,7 @@ use super::setup;
 use super::signals::Signals;
 use super::sources::SourceWatch;
 use super::tasks::{
-    Feeders, spawn_address_monitor, spawn_address_resync, spawn_link_monitor, spawn_link_resync,
-    spawn_receivers,
+    Feeders, spawn_address_resync, spawn_link_resync, spawn_monitor, spawn_receivers,
 };
 use super::vips::VipWorker;
 use crate::config::Config;
@@ -154,8 +153,20 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let (events, mut inbox) = mpsc::channel(1024);
     let mut feeders = Feeders::new();
     let sockets = spawn_receivers(built.sockets, &events, &mut feeders);
-    spawn_link_monitor(link_events, events.clone(), &mut feeders);
-    spawn_address_monitor(address_events, events.clone(), &mut feeders);
+    spawn_monitor(
+        "link monitor",
+        link_events,
+        Event::Link,
+        events.clone(),
+        &mut feeders,
+    );
+    spawn_monitor(
+        "address monitor",
+        address_events,
+        Event::Address,
+        events.clone(),
+        &mut feeders,
+    );
     let (status_tx, status_rx) = watch::channel(Status::default());
     let control_path = options.control_socket.clone();
     let control = tokio::spawn(async move {

@@ -3,7 +3,7 @@
 //! back. Without this a master that lost its address keeps its VIPs while its adverts fail and the
 //! backups take over: the VIPs would be on two hosts.
 //!
-//! Events come from the address subscription (`tasks::spawn_address_monitor`) and from a periodic
+//! Events come from the address subscription (`tasks::spawn_monitor`) and from a periodic
 //! re-read (`tasks::spawn_address_resync`) that covers events a netlink overrun lost.
 //!
 //! Renumbering (a different primary address appears) is not followed: the router keeps the address it

@@ -11,7 +11,7 @@ use super::event_loop::Event;
 use super::setup::SocketSlot;
 use crate::net::Netlink;
 use crate::net::VrrpSocket;
-use crate::net::netlink::{AddressEvents, LinkEvent, LinkEvents, NetlinkError};
+use crate::net::netlink::{AddressEvent, AddressEvents, LinkEvent, LinkEvents, NetlinkError};
 
 /// The feeder tasks. Each returns its name; any of them ending (or panicking) is fatal for the daemon,
 /// which then shuts down cleanly rather than run deaf (a dead receiver would make this node take over
@@ -72,26 +72,57 @@ pub fn spawn_receivers(
     sockets
 }
 
-pub fn spawn_link_monitor(
-    mut link_events: LinkEvents,
+/// A netlink subscription whose events the loop hears about.
+pub trait Subscription: Send + 'static {
+    type Item: Send;
+    fn next(&mut self) -> impl Future<Output = Result<Self::Item, NetlinkError>> + Send;
+}
+
+impl Subscription for LinkEvents {
+    type Item = LinkEvent;
+    fn next(&mut self) -> impl Future<Output = Result<LinkEvent, NetlinkError>> + Send {
+        LinkEvents::next(self)
+    }
+}
+
+impl Subscription for AddressEvents {
+    type Item = AddressEvent;
+    fn next(&mut self) -> impl Future<Output = Result<AddressEvent, NetlinkError>> + Send {
+        AddressEvents::next(self)
+    }
+}
+
+/// Forwards every event of `source` to the loop, wrapped by `wrap`; ends (fatally) with the subscription.
+pub fn spawn_monitor<S: Subscription>(
+    name: &'static str,
+    mut source: S,
+    wrap: fn(S::Item) -> Event,
     events: mpsc::Sender<Event>,
     feeders: &mut Feeders,
 ) {
     feeders.spawn(async move {
         loop {
-            match link_events.next().await {
-                Ok(event) => {
-                    if events.send(Event::Link(event)).await.is_err() {
-                        return "link monitor";
+            match source.next().await {
+                Ok(item) => {
+                    if events.send(wrap(item)).await.is_err() {
+                        return name;
                     }
                 }
                 Err(e) => {
-                    warn!(error = %e, "link monitor stopped");
-                    return "link monitor";
+                    warn!(monitor = name, error = %e, "netlink subscription ended");
+                    return name;
                 }
             }
         }
     });
+}
+
+/// Ticks every `every`, the first tick one period from now; late ticks are not bunched up.
+fn ticker(every: std::time::Duration) -> tokio::time::Interval {
+    let start = tokio::time::Instant::now() + every;
+    let mut ticks = tokio::time::interval_at(start, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks
 }
 
 /// Re-reads the state of `indexes` every `every` and forwards it as link events; the loop ignores what
@@ -105,9 +136,7 @@ pub fn spawn_link_resync(
     feeders: &mut Feeders,
 ) {
     feeders.spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticks.tick().await;
+        let mut ticks = ticker(every);
         loop {
             ticks.tick().await;
             for &index in &indexes {
@@ -127,29 +156,6 @@ pub fn spawn_link_resync(
     });
 }
 
-/// Forwards every address change (the loop picks the ones about instances' source addresses).
-pub fn spawn_address_monitor(
-    mut address_events: AddressEvents,
-    events: mpsc::Sender<Event>,
-    feeders: &mut Feeders,
-) {
-    feeders.spawn(async move {
-        loop {
-            match address_events.next().await {
-                Ok(event) => {
-                    if events.send(Event::Address(event)).await.is_err() {
-                        return "address monitor";
-                    }
-                }
-                Err(e) => {
-                    warn!(error = %e, "address monitor stopped");
-                    return "address monitor";
-                }
-            }
-        }
-    });
-}
-
 /// Re-reads the addresses of `indexes` every `every` and forwards them with the instant the read
 /// started, so a lost address event cannot leave an instance's source state wrong for long.
 pub fn spawn_address_resync(
@@ -160,9 +166,7 @@ pub fn spawn_address_resync(
     feeders: &mut Feeders,
 ) {
     feeders.spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticks.tick().await;
+        let mut ticks = ticker(every);
         loop {
             ticks.tick().await;
             for &ifindex in &indexes {
