@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use vrrp_wire::{Addresses, Auth, Centisecs, Version};
 
+use crate::input::VipSet;
 use crate::time::Micros;
 
 /// Priority of the router that owns the virtual addresses (RFC 5798 §5.2.4).
@@ -51,6 +52,9 @@ pub struct Config {
     /// The virtual addresses, all one family, matching `primary_address`. IPv6: the first is the virtual
     /// router's link-local address (RFC 5798 §5.2.9).
     pub addresses: Addresses,
+    /// Addresses installed and announced with the VIPs but not advertised (keepalived's
+    /// `virtual_ipaddress_excluded`); any family.
+    pub excluded_addresses: Vec<IpAddr>,
     /// Preempt_Mode (RFC 5798 §6.1). Ignored by an owner, which always preempts.
     pub preempt: bool,
     /// keepalived's `preempt_delay`: for this long after startup or after leaving FAULT, a backup does not
@@ -91,6 +95,7 @@ impl Config {
             advert_interval: DEFAULT_ADVERT_INTERVAL,
             primary_address,
             addresses,
+            excluded_addresses: Vec::new(),
             preempt: true,
             preempt_delay: Micros::ZERO,
             accept_mode: false,
@@ -108,6 +113,14 @@ impl Config {
         self.fast_handover = false;
         self.advertise_on_priority_change = false;
         self
+    }
+
+    /// What a master of this config holds: the advertised and the excluded addresses.
+    pub fn vip_set(&self) -> VipSet {
+        VipSet {
+            advertised: self.addresses.clone(),
+            excluded: self.excluded_addresses.clone(),
+        }
     }
 
     /// Whether this router owns the virtual addresses (base priority 255).

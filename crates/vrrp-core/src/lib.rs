@@ -26,6 +26,7 @@
 
 pub mod config;
 pub mod input;
+pub mod node;
 pub mod priority;
 pub mod router;
 pub mod sync_group;
@@ -35,7 +36,11 @@ pub mod timers;
 pub use config::{
     Config, ConfigError, DEFAULT_ADVERT_INTERVAL, OWNER_PRIORITY, TrackerConfig, TrackerId,
 };
-pub use input::{Action, Discard, FaultCause, Input, Reason, Report, StateKind};
+pub use input::{Action, Discard, FaultCause, Input, Reason, Report, StateKind, VipSet};
+pub use node::{
+    Counters, Datagram, GroupId, InstanceId, InstanceView, LinkId, Node, NodeAction, NodeError,
+    NodeInput, UNKNOWN_VRID,
+};
 pub use router::{KnownMaster, Router, State};
 pub use sync_group::{GroupInput, MemberId, SyncGroup};
 pub use time::{Instant, Micros};

@@ -44,6 +44,23 @@ impl Health {
         true
     }
 
+    /// Replaces the tracker list (reload): a tracker at an index that existed keeps its status, a new
+    /// one starts at its `initially_ok`. True if the effective priority or a FAULT condition may
+    /// have changed.
+    pub fn set_trackers(&mut self, trackers: &[TrackerConfig]) -> bool {
+        if self.trackers == trackers {
+            return false;
+        }
+        let ok = trackers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| self.ok.get(i).copied().unwrap_or(t.initially_ok))
+            .collect();
+        self.trackers = trackers.to_vec();
+        self.ok = ok;
+        true
+    }
+
     /// Records the link state; false if unchanged.
     pub fn set_link(&mut self, up: bool) -> bool {
         let changed = self.link_up != up;

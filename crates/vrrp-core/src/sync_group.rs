@@ -73,7 +73,14 @@ impl SyncGroup {
                 }
             }
         }
-        self.reconcile(now, &mut out);
+        let mut members: Vec<&mut Router> = self.members.iter_mut().collect();
+        let mut pulled = Vec::new();
+        reconcile(now, &mut members, &mut pulled);
+        out.extend(
+            pulled
+                .into_iter()
+                .map(|(index, action)| (MemberId(index), action)),
+        );
         out
     }
 
@@ -81,53 +88,6 @@ impl SyncGroup {
     fn all(&mut self, now: Instant, input: &Input, out: &mut Vec<(MemberId, Action)>) {
         for (index, router) in self.members.iter_mut().enumerate() {
             tag(MemberId(index), router.handle(now, input.clone()), out);
-        }
-    }
-
-    /// Restores the group's rules after a member moved on its own: FAULT spreads, Backup pulls masters
-    /// down, Master happens only when every member is ready.
-    fn reconcile(&mut self, now: Instant, out: &mut Vec<(MemberId, Action)>) {
-        // Any member with its own fault condition puts the others in FAULT; none left releases them.
-        let group_fault = self.members.iter().any(|m| m.own_fault_cause().is_some());
-        for (index, router) in self.members.iter_mut().enumerate() {
-            let mut actions = Vec::new();
-            router.set_group_fault(now, group_fault, &mut actions);
-            tag(MemberId(index), actions, out);
-        }
-        // A member that follows a master pulls every master down.
-        let any_following = self
-            .members
-            .iter()
-            .any(|m| matches!(m.state(), State::Backup { .. }));
-        if any_following {
-            // Symmetry breaker for crossed preferences (each host preferred on a different VRID): both
-            // groups would resign and retry in lockstep for ever. The host whose followed master has the
-            // higher address (RFC 5798 (735)'s tie-break) wins; the other holds back.
-            let yield_to_peer = self.members.iter().any(|m| {
-                matches!(m.state(), State::Backup { .. })
-                    && m.known_master()
-                        .is_some_and(|k| address_greater(k.address, m.config().primary_address))
-            });
-            for (index, router) in self.members.iter_mut().enumerate() {
-                let mut actions = Vec::new();
-                router.resign_to_backup(now, yield_to_peer, &mut actions);
-                tag(MemberId(index), actions, out);
-            }
-        }
-        // Master only when every member would be master.
-        let all_ready = self
-            .members
-            .iter()
-            .all(|m| matches!(m.state(), State::BackupAwaitingGroup | State::Master { .. }));
-        if all_ready {
-            for (index, router) in self.members.iter_mut().enumerate() {
-                if router.state() == State::BackupAwaitingGroup {
-                    let mut actions = Vec::new();
-                    let reason = router.pending_master_reason;
-                    router.promote(now, reason, &mut actions);
-                    tag(MemberId(index), actions, out);
-                }
-            }
         }
     }
 
@@ -152,4 +112,54 @@ impl SyncGroup {
 
 fn tag(id: MemberId, actions: Vec<Action>, out: &mut Vec<(MemberId, Action)>) {
     out.extend(actions.into_iter().map(|action| (id, action)));
+}
+
+/// Restores the group's rules after a member moved on its own: FAULT spreads, Backup pulls masters
+/// down, Master happens only when every member is ready. The one home of the sync-group rules, for
+/// [`SyncGroup`] and [`crate::Node`] alike; actions are tagged with the member's position in `members`.
+pub(crate) fn reconcile(now: Instant, members: &mut [&mut Router], out: &mut Vec<(usize, Action)>) {
+    // Any member with its own fault condition puts the others in FAULT; none left releases them.
+    let group_fault = members.iter().any(|m| m.own_fault_cause().is_some());
+    for (index, router) in members.iter_mut().enumerate() {
+        let mut actions = Vec::new();
+        router.set_group_fault(now, group_fault, &mut actions);
+        tag_index(index, actions, out);
+    }
+    // A member that follows a master pulls every master down.
+    let any_following = members
+        .iter()
+        .any(|m| matches!(m.state(), State::Backup { .. }));
+    if any_following {
+        // Symmetry breaker for crossed preferences (each host preferred on a different VRID): both
+        // groups would resign and retry in lockstep for ever. The host whose followed master has the
+        // higher address (RFC 5798 (735)'s tie-break) wins; the other holds back.
+        let yield_to_peer = members.iter().any(|m| {
+            matches!(m.state(), State::Backup { .. })
+                && m.known_master()
+                    .is_some_and(|k| address_greater(k.address, m.config().primary_address))
+        });
+        for (index, router) in members.iter_mut().enumerate() {
+            let mut actions = Vec::new();
+            router.resign_to_backup(now, yield_to_peer, &mut actions);
+            tag_index(index, actions, out);
+        }
+    }
+    // Master only when every member would be master.
+    let all_ready = members
+        .iter()
+        .all(|m| matches!(m.state(), State::BackupAwaitingGroup | State::Master { .. }));
+    if all_ready {
+        for (index, router) in members.iter_mut().enumerate() {
+            if router.state() == State::BackupAwaitingGroup {
+                let mut actions = Vec::new();
+                let reason = router.pending_master_reason;
+                router.promote(now, reason, &mut actions);
+                tag_index(index, actions, out);
+            }
+        }
+    }
+}
+
+fn tag_index(index: usize, actions: Vec<Action>, out: &mut Vec<(usize, Action)>) {
+    out.extend(actions.into_iter().map(|action| (index, action)));
 }

@@ -41,8 +41,8 @@ fn owner_startup_advertises_announces_and_becomes_master() {
         actions,
         vec![
             Action::SendAdvert(own_advert(&config, 255)),
-            Action::AddVips(vips_v4()),
-            Action::AnnounceVips(vips_v4()),
+            Action::AddVips(vips_v4().into()),
+            Action::AnnounceVips(vips_v4().into()),
             changed(
                 StateKind::Initialize,
                 StateKind::Master,

@@ -11,7 +11,7 @@ fn ipv6_backup_takes_over_and_announces_all_vips() {
     let mut router = started(config.clone());
     let actions = router.handle(us(3_609_375), Input::Timer);
     assert_eq!(actions, takeover(&config, 100, Reason::MasterDown));
-    assert_eq!(actions[2], Action::AnnounceVips(vips_v6()));
+    assert_eq!(actions[2], Action::AnnounceVips(vips_v6().into()));
 }
 
 #[test]

@@ -121,7 +121,7 @@ fn higher_priority_advert_preempts_master() {
                 ours: cs(100),
                 theirs: cs(50)
             }),
-            Action::RemoveVips(vips_v4()),
+            Action::RemoveVips(vips_v4().into()),
             changed(
                 StateKind::Master,
                 StateKind::Backup,
@@ -149,7 +149,7 @@ fn equal_priority_higher_address_wins() {
     assert_eq!(
         actions,
         vec![
-            Action::RemoveVips(vips_v4()),
+            Action::RemoveVips(vips_v4().into()),
             changed(
                 StateKind::Master,
                 StateKind::Backup,
@@ -197,7 +197,7 @@ fn shutdown_master_sends_priority_zero_and_removes_vips() {
         router.handle(became + dur(10), Input::Shutdown),
         vec![
             Action::SendAdvert(own_advert(&config, 0)),
-            Action::RemoveVips(vips_v4()),
+            Action::RemoveVips(vips_v4().into()),
             changed(
                 StateKind::Master,
                 StateKind::Initialize,

@@ -18,7 +18,7 @@ fn owner_processes_adverts_and_yields_to_an_owner_with_a_higher_address() {
     assert_eq!(
         actions,
         vec![
-            Action::RemoveVips(vips_v4()),
+            Action::RemoveVips(vips_v4().into()),
             changed(
                 StateKind::Master,
                 StateKind::Backup,

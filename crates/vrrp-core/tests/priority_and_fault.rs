@@ -113,7 +113,7 @@ fn fault_on_weight_zero_tracker_sends_priority_zero_and_drops_vips() {
         actions,
         vec![
             Action::SendAdvert(own_advert(&config, 0)),
-            Action::RemoveVips(vips_v4()),
+            Action::RemoveVips(vips_v4().into()),
             changed(
                 StateKind::Master,
                 StateKind::Fault,
@@ -146,7 +146,7 @@ fn link_down_master_drops_vips_without_advert() {
     assert_eq!(
         router.handle(became + dur(5), Input::InterfaceDown),
         vec![
-            Action::RemoveVips(vips_v4()),
+            Action::RemoveVips(vips_v4().into()),
             changed(
                 StateKind::Master,
                 StateKind::Fault,
@@ -218,7 +218,7 @@ fn source_lost_master_drops_vips_without_advert() {
     assert_eq!(
         router.handle(became + dur(5), Input::SourceAddressLost),
         vec![
-            Action::RemoveVips(vips_v4()),
+            Action::RemoveVips(vips_v4().into()),
             changed(
                 StateKind::Master,
                 StateKind::Fault,

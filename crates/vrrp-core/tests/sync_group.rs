@@ -164,7 +164,7 @@ fn sync_group_fault_spreads_and_masters_resign() {
         actions,
         vec![
             (A, Action::SendAdvert(own_advert(&a, 0))),
-            (A, Action::RemoveVips(vips_v4())),
+            (A, Action::RemoveVips(vips_v4().into())),
             (
                 A,
                 changed(
@@ -175,7 +175,7 @@ fn sync_group_fault_spreads_and_masters_resign() {
                 )
             ),
             (B, Action::SendAdvert(own_advert(&b, 0))),
-            (B, Action::RemoveVips(vips_b())),
+            (B, Action::RemoveVips(vips_b().into())),
             (
                 B,
                 changed(
@@ -216,7 +216,7 @@ fn sync_group_link_down_on_one_member_faults_all() {
     assert_eq!(
         actions,
         vec![
-            (A, Action::RemoveVips(vips_v4())),
+            (A, Action::RemoveVips(vips_v4().into())),
             (
                 A,
                 changed(
@@ -227,7 +227,7 @@ fn sync_group_link_down_on_one_member_faults_all() {
                 )
             ),
             (B, Action::SendAdvert(own_advert(&b, 0))),
-            (B, Action::RemoveVips(vips_b())),
+            (B, Action::RemoveVips(vips_b().into())),
             (
                 B,
                 changed(
@@ -257,7 +257,7 @@ fn sync_group_preempted_member_pulls_masters_to_backup_with_priority_zero() {
     assert_eq!(
         actions,
         vec![
-            (A, Action::RemoveVips(vips_v4())),
+            (A, Action::RemoveVips(vips_v4().into())),
             (
                 A,
                 changed(
@@ -271,7 +271,7 @@ fn sync_group_preempted_member_pulls_masters_to_backup_with_priority_zero() {
                 )
             ),
             (B, Action::SendAdvert(own_advert(&b, 0))),
-            (B, Action::RemoveVips(vips_b())),
+            (B, Action::RemoveVips(vips_b().into())),
             (
                 B,
                 changed(
@@ -329,10 +329,10 @@ fn sync_group_shutdown_stops_every_member() {
         actions,
         vec![
             (A, Action::SendAdvert(own_advert(&a, 0))),
-            (A, Action::RemoveVips(vips_v4())),
+            (A, Action::RemoveVips(vips_v4().into())),
             (A, stop.clone()),
             (B, Action::SendAdvert(own_advert(&b, 0))),
-            (B, Action::RemoveVips(vips_b())),
+            (B, Action::RemoveVips(vips_b().into())),
             (B, stop),
         ]
     );

@@ -45,8 +45,8 @@ pub fn input(input: &Input) -> String {
 pub fn action(action: &Action) -> String {
     match action {
         Action::SendAdvert(repr) => format!("SEND prio {}", repr.priority),
-        Action::AddVips(a) => format!("+VIPs {}", addresses(a)),
-        Action::RemoveVips(a) => format!("-VIPs {}", addresses(a)),
+        Action::AddVips(a) => format!("+VIPs {}", addresses(&a.advertised)),
+        Action::RemoveVips(a) => format!("-VIPs {}", addresses(&a.advertised)),
         Action::AnnounceVips(_) => "announce".into(),
         Action::StateChanged {
             from, to, reason, ..

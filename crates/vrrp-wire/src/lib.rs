@@ -43,7 +43,7 @@ mod types;
 pub use error::{EmitError, FamilyMismatchKind, WireError};
 pub use frames::{FrameError, GratuitousArp, MacAddr, UnsolicitedNa};
 pub use interval::Centisecs;
-pub use packet::{AUTH_DATA_LEN, HEADER_LEN, Packet, TYPE_ADVERTISEMENT};
+pub use packet::{AUTH_DATA_LEN, HEADER_LEN, MAX_MESSAGE_LEN, Packet, TYPE_ADVERTISEMENT};
 pub use rules::{
     IP_PROTOCOL_VRRP, VRRP_HOP_LIMIT, VRRP_IPV4_GROUP, VRRP_IPV6_GROUP, check_hop_limit,
     is_link_local,

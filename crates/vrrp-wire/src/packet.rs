@@ -22,6 +22,9 @@ use crate::{Family, WireError};
 pub const HEADER_LEN: usize = 8;
 /// Length of VRRPv2's authentication data after the addresses.
 pub const AUTH_DATA_LEN: usize = 8;
+/// The longest VRRP message: the header and 255 IPv6 addresses (a VRRPv2 message, 255 IPv4 addresses
+/// and the authentication data, is shorter). A longer datagram cannot be an advertisement.
+pub const MAX_MESSAGE_LEN: usize = HEADER_LEN + 255 * 16;
 /// Type 1, ADVERTISEMENT: the only VRRP message type (RFC 5798 §5.2.2).
 pub const TYPE_ADVERTISEMENT: u8 = 1;
 

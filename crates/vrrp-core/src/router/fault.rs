@@ -40,7 +40,7 @@ impl Router {
             if cause.can_resign() {
                 out.push(Action::SendAdvert(self.advert(0)));
             }
-            out.push(Action::RemoveVips(self.config.addresses.clone()));
+            out.push(Action::RemoveVips(self.config.vip_set()));
         }
         self.known_master = None;
         self.transition(State::Fault, Reason::Fault(cause), out);

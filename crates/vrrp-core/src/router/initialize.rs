@@ -33,7 +33,7 @@ impl Router {
             State::Master { .. } => {
                 // 6.4.3 (660) cancel Adver_Timer (by leaving the state), (665) advert with priority 0.
                 out.push(Action::SendAdvert(self.advert(0)));
-                out.push(Action::RemoveVips(self.config.addresses.clone()));
+                out.push(Action::RemoveVips(self.config.vip_set()));
             }
             // 6.4.2 (350): cancel the Master_Down_Timer (by leaving the state); a backup sends nothing.
             State::Backup { .. } | State::BackupAwaitingGroup | State::Fault => {}

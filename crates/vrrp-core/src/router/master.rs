@@ -26,9 +26,9 @@ impl Router {
     pub(crate) fn promote(&mut self, now: Instant, reason: Reason, out: &mut Vec<Action>) {
         // (110) / (370): send an ADVERTISEMENT.
         out.push(Action::SendAdvert(self.advert(self.effective_priority())));
-        out.push(Action::AddVips(self.config.addresses.clone()));
+        out.push(Action::AddVips(self.config.vip_set()));
         // (115)-(135) / (375)-(400): gratuitous ARP or unsolicited NA for each VIP.
-        out.push(Action::AnnounceVips(self.config.addresses.clone()));
+        out.push(Action::AnnounceVips(self.config.vip_set()));
         // A new master advertises at its own configured interval.
         self.master_adver_interval = self.config.advert_interval;
         self.known_master = Some(KnownMaster {
@@ -92,7 +92,7 @@ impl Router {
                 address: source,
                 priority: repr.priority,
             });
-            out.push(Action::RemoveVips(self.config.addresses.clone()));
+            out.push(Action::RemoveVips(self.config.vip_set()));
             let master_down_at = now + self.master_down_interval();
             // (765): -> Backup.
             let reason = Reason::Preempted {
@@ -125,7 +125,7 @@ impl Router {
             return;
         }
         out.push(Action::SendAdvert(self.advert(0)));
-        out.push(Action::RemoveVips(self.config.addresses.clone()));
+        out.push(Action::RemoveVips(self.config.vip_set()));
         self.enter_backup(now, Reason::SyncGroup, out);
         if yield_to_peer {
             self.sync_hold_until = now

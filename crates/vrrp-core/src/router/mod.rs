@@ -6,6 +6,7 @@ mod fault;
 mod initialize;
 pub(crate) mod master;
 mod receive;
+mod reconfigure;
 
 use std::net::IpAddr;
 
@@ -126,6 +127,7 @@ impl Router {
             }
             Input::SetBasePriority(base) => {
                 if self.health.set_base(base) {
+                    self.config.priority = base;
                     self.on_health_changed(now, before, &mut out);
                 }
             }

@@ -139,8 +139,8 @@ pub fn changed(from: StateKind, to: StateKind, reason: Reason, accept: bool) -> 
 pub fn takeover(config: &Config, priority: u8, reason: Reason) -> Vec<Action> {
     vec![
         Action::SendAdvert(own_advert(config, priority)),
-        Action::AddVips(config.addresses.clone()),
-        Action::AnnounceVips(config.addresses.clone()),
+        Action::AddVips(config.vip_set()),
+        Action::AnnounceVips(config.vip_set()),
         changed(
             StateKind::Backup,
             StateKind::Master,

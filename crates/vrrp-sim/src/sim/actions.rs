@@ -53,9 +53,9 @@ impl Sim {
             }
             match action {
                 Action::SendAdvert(repr) => self.send(host, slot, repr, &mut notes),
-                Action::AddVips(list) => self.add_vips(host, slot, &list),
-                Action::RemoveVips(list) => self.remove_vips(host, slot, &list),
-                Action::AnnounceVips(list) => self.announce(host, slot, &list),
+                Action::AddVips(list) => self.add_vips(host, slot, &list.advertised),
+                Action::RemoveVips(list) => self.remove_vips(host, slot, &list.advertised),
+                Action::AnnounceVips(list) => self.announce(host, slot, &list.advertised),
                 Action::StateChanged { from, reason, .. } => {
                     self.stats.state_changes += 1;
                     // Leaving FAULT restarts the preempt-delay window (keepalived semantics).

@@ -1,0 +1,38 @@
+//! What the node counts per instance and before dispatch: the numbers `keepvip status` and metrics
+//! read. Labels are the stable ones of `vrrp_wire::WireError::reason` and [`crate::Discard::label`].
+
+use std::collections::BTreeMap;
+
+use crate::input::Action;
+
+/// Per instance, since it was added to the node.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Datagrams dispatched to this instance (valid on the wire and for its VRID), accepted or not.
+    pub adverts_received: u64,
+    /// Adverts the instance asked to send (the shell counts what the socket refused).
+    pub adverts_emitted: u64,
+    /// State changes.
+    pub transitions: u64,
+    /// Datagrams aimed at this instance (its link, family and VRID) that were dropped, by reason.
+    pub discards: BTreeMap<&'static str, u64>,
+}
+
+impl Counters {
+    pub(crate) fn discard(&mut self, label: &'static str) {
+        *self.discards.entry(label).or_default() += 1;
+    }
+
+    /// Counts what one action says about the instance.
+    pub(crate) fn count(&mut self, action: &Action) {
+        match action {
+            Action::SendAdvert(_) => self.adverts_emitted += 1,
+            Action::StateChanged { .. } => self.transitions += 1,
+            Action::Discard(discard) => self.discard(discard.label()),
+            Action::AddVips(_)
+            | Action::RemoveVips(_)
+            | Action::AnnounceVips(_)
+            | Action::Report(_) => {}
+        }
+    }
+}
