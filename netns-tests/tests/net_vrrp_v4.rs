@@ -24,7 +24,8 @@ fn ipv4_advert_arrives_with_ttl_255_from_the_source_to_224_0_0_18() {
     let (a, b) = (lab.host(0), lab.host(1));
     let (a_index, b_index) = (ifindex(&a.ns), ifindex(&b.ns));
     let payload = advert_v4_bytes(1, 100, &[VIP], a.ipv4, ChecksumMode::PseudoHeader).unwrap();
-    // design.md's golden vector: v3, VRID 1, prio 100, 100 cs, 192.0.2.1 -> 224.0.0.18, pseudo-header.
+    // docs/protocol.md §Golden vectors: v3, VRID 1, prio 100, 100 cs, 192.0.2.1 -> 224.0.0.18,
+    // pseudo-header.
     assert_eq!(hex(&payload), "31016401006405a4c0000264");
 
     let ((received, bytes), ()) = exchange(

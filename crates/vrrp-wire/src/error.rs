@@ -5,10 +5,11 @@
 
 use std::fmt;
 
-/// A receive rule the packet broke. `Repr::parse` checks them in the order of design.md §2: version,
-/// type, length, checksum, count, interval, (v2 auth type), link-local, family. A family rule whose answer
-/// the layout depends on (mixed src/dst families, VRRPv2 over IPv6) is judged just before the length,
-/// because without one family the address size, and so the length, is undefined.
+/// A receive rule the packet broke. `Repr::parse` checks them in the order of docs/protocol.md §Receive
+/// checks: version, type, length, checksum, count, interval, (v2 auth type), link-local, exact length.
+/// A family rule whose answer the layout depends on (mixed src/dst families, VRRPv2 over IPv6) is judged
+/// just before the length, because without one family the address size, and so the length, is
+/// undefined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WireError {
     /// RFC 5798 §7.1: "MUST verify that the IPvX TTL/Hop Limit is 255". Judged by `check_hop_limit`,
@@ -32,7 +33,8 @@ pub enum WireError {
     /// is at least 1.
     AddressCountZero,
     /// RFC 5798 §5.2.7 (Max Adver Int, centiseconds) / RFC 3768 §5.3.7 (Adver Int, seconds) of zero:
-    /// meaningless (every advertisement timer would fire at once); design.md §2 discards it.
+    /// meaningless (every advertisement timer would fire at once), so discarded (docs/protocol.md
+    /// §Receive checks).
     IntervalZero,
     /// RFC 3768 §5.3.6: type 0 is no authentication; 1 and 2 are reserved for compatibility with RFC
     /// 2338 (simple text password, IP Authentication Header). Accepted: 0 and 1 (keepalived's

@@ -40,7 +40,7 @@ pub enum ChecksumMode {
     MessageOnly,
 }
 
-/// Pseudo-header, for interop with today's keepalived and FRR (design.md §2).
+/// Pseudo-header, for interop with today's keepalived and FRR (docs/protocol.md §Checksums).
 impl Default for ChecksumMode {
     fn default() -> Self {
         ChecksumMode::PseudoHeader

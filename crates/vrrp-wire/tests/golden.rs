@@ -1,6 +1,6 @@
-//! Golden vectors from design.md §2 (recomputed independently with Python before use), each through the
-//! four-test pattern: deconstruct (accessors), construct (setters), parse (bytes -> Repr), emit
-//! (Repr -> bytes).
+//! The golden vectors of docs/protocol.md §Golden vectors (recomputed independently with Python before
+//! use), each through the four-test pattern: deconstruct (accessors), construct (setters), parse
+//! (bytes -> Repr), emit (Repr -> bytes).
 
 // Test helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -128,7 +128,8 @@ mod v3_ipv4 {
 mod v3_ipv6 {
     use super::*;
 
-    /// src fe80::1, dst ff02::12, VIPs fe80::100 and 2001:db8::100: checksum 0x3e2f (design.md §2).
+    /// src fe80::1, dst ff02::12, VIPs fe80::100 and 2001:db8::100: checksum 0x3e2f (docs/protocol.md
+    /// §Golden vectors).
     const PACKET: &str =
         "3101640200643e2f fe800000000000000000000000000100 20010db8000000000000000000000100";
 

@@ -12,7 +12,8 @@ use std::net::IpAddr;
 use common::*;
 use vrrp_wire::{ChecksumMode, FamilyMismatchKind, Packet, Repr, WireError, check_hop_limit};
 
-/// The design.md §2 v3 IPv4 message-only vector: VRID 1, prio 100, 100 cs, VIP 192.0.2.100.
+/// The v3 IPv4 message-only vector of docs/protocol.md §Golden vectors: VRID 1, prio 100, 100 cs, VIP
+/// 192.0.2.100.
 fn v3_ipv4() -> Vec<u8> {
     hex("310164010064a834c0000264")
 }

@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn message_only_checksum_matches_the_golden_vector() {
-        // design.md §2: v3 IPv4 message-only `310164010064a834c0000264`.
+        // docs/protocol.md §Golden vectors: v3 IPv4 message-only `310164010064a834c0000264`.
         let mut packet = [
             0x31, 0x01, 0x64, 0x01, 0x00, 0x64, 0, 0, 0xc0, 0x00, 0x02, 0x64,
         ];

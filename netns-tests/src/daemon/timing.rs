@@ -24,7 +24,7 @@ impl Interval {
 }
 
 /// RFC 5798 §6.1: Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256, to the nanosecond
-/// (design.md: never truncated to centiseconds).
+/// (docs/protocol.md §Timers: never truncated to centiseconds).
 pub fn skew_time(interval: Interval, priority: u8) -> Duration {
     let nanos = interval.0.as_nanos() * (256 - u128::from(priority)) / 256;
     Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
@@ -121,7 +121,8 @@ mod tests {
 
     #[test]
     fn rfc_timers_match_design_md() {
-        // design.md §2: defaults 100 cs and priority 100 give MDI = 3.609375 s; at 10 ms, 36.09 ms.
+        // docs/protocol.md §Timers: defaults 100 cs and priority 100 give MDI = 3.609375 s; at 10 ms,
+        // 36.09 ms.
         let second = Interval::from_millis(1000);
         assert_eq!(
             master_down_interval(second, 100),

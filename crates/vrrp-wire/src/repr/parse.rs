@@ -115,7 +115,7 @@ fn verify_checksum(
         Some(ChecksumMode::PseudoHeader) => &[ChecksumMode::PseudoHeader],
         Some(ChecksumMode::MessageOnly) => &[ChecksumMode::MessageOnly],
         // VRRPv3 over IPv4: keepalived and FRR include the pseudo-header, RFC 9568 does not;
-        // accept both and say which (design.md §2).
+        // accept both and say which (docs/protocol.md §Checksums).
         None => &[ChecksumMode::PseudoHeader, ChecksumMode::MessageOnly],
     };
     candidates
