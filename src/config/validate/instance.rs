@@ -34,9 +34,55 @@ pub(crate) fn validate(
 ) -> (Option<Instance>, Identity) {
     let header = raw.span();
     let raw = raw.get_ref();
+    report_missing_keys(sink, &header, raw);
+    let (name, interface) = names(sink, raw);
+    let settings = settings(sink, global, raw);
+    let vips = vip_lists(sink, raw, interface.as_deref(), &header);
+    let version = version_for_family(sink, raw, settings.version, vips.family);
+    let advert_interval =
+        version.and_then(|v| advert_interval(sink, v, raw.advert_interval.as_ref()));
+    let checksum_mode = checksum_mode(sink, global, raw, version, vips.family);
+    let auth = version.and_then(|v| auth(sink, v, raw.auth_pass.as_ref()));
+    reserved_keys(sink, raw);
+    let addresses = check_duplicates(sink, &vips.advertised, &vips.excluded);
+
+    let identity = Identity {
+        name: name.clone().map(|n| (n, span_of(&raw.name))),
+        interface: interface.clone().map(|i| (i, span_of(&raw.interface))),
+        vrid: settings
+            .vrid
+            .zip(vips.family)
+            .map(|(v, f)| (v, span_of(&raw.vrid), f)),
+        addresses,
+    };
+    let instance = build(
+        sink,
+        Parts {
+            name,
+            interface,
+            vrid: settings.vrid,
+            version,
+            priority: settings.priority,
+            advert_interval,
+            preempt: settings.preempt,
+            preempt_delay: settings.preempt_delay,
+            accept: settings.accept,
+            checksum_mode,
+            auth,
+            garp: settings.garp,
+        },
+        vips.advertised,
+        vips.excluded,
+        &vips.span,
+    );
+    (instance, identity)
+}
+
+/// The required keys, each reported at the `[[instance]]` header when absent.
+fn report_missing_keys(sink: &mut Sink<'_>, header: &Range<usize>, raw: &RawInstance) {
     let mut missing = |key: &str, what: &str| {
         sink.error(
-            &header,
+            header,
             format!("[[instance]] without `{key}`: expected {what}"),
         );
     };
@@ -55,7 +101,10 @@ pub(crate) fn validate(
             "a list of virtual addresses such as [\"192.0.2.10/24\"]",
         );
     }
+}
 
+/// The instance name and the interface name, each `None` when absent or malformed.
+fn names(sink: &mut Sink<'_>, raw: &RawInstance) -> (Option<String>, Option<String>) {
     let name = raw.name.as_ref().and_then(|n| {
         check_instance_name(n.get_ref())
             .map_err(|e| sink.expected("name", &n.span(), e))
@@ -68,6 +117,23 @@ pub(crate) fn validate(
             .ok()
             .map(|()| i.get_ref().clone())
     });
+    (name, interface)
+}
+
+/// The keys that stand on their own; `None` where a value was bad (and already reported).
+struct Settings {
+    vrid: Option<u8>,
+    /// Before the check against the VIPs' family (`version_for_family`).
+    version: Option<Version>,
+    priority: Option<u8>,
+    preempt: bool,
+    accept: bool,
+    preempt_delay: Option<Duration>,
+    garp: Option<GarpTiming>,
+}
+
+/// Checks the keys that need no other key to be judged.
+fn settings(sink: &mut Sink<'_>, global: &Global, raw: &RawInstance) -> Settings {
     let vrid = raw
         .vrid
         .as_ref()
@@ -87,11 +153,37 @@ pub(crate) fn validate(
         Some(d) => millis_in(sink, "preempt_delay", d, 0, 1_000_000).map(Duration::from_millis),
     };
     let garp = garp_overrides(sink, &global.garp, &garp_keys(raw));
+    Settings {
+        vrid,
+        version,
+        priority,
+        preempt,
+        accept,
+        preempt_delay,
+        garp,
+    }
+}
 
-    // Advertised VIPs: one family, which decides the instance's family.
-    let (vips, vips_span) = match &raw.vips {
+/// The parsed `vips` and `excluded_vips`, and the instance's family.
+struct VipLists {
+    advertised: Vec<SpannedVip>,
+    /// Where `vips` is written (the `[[instance]]` header when it is missing).
+    span: Range<usize>,
+    excluded: Vec<SpannedVip>,
+    /// The family of the first good advertised VIP, `None` when there is none.
+    family: Option<Family>,
+}
+
+/// Advertised VIPs: one family, which decides the instance's family.
+fn vip_lists(
+    sink: &mut Sink<'_>,
+    raw: &RawInstance,
+    interface: Option<&str>,
+    header: &Range<usize>,
+) -> VipLists {
+    let (advertised, span) = match &raw.vips {
         Some(list) => {
-            let parsed = vips::parse_list(sink, "vips", list.get_ref(), interface.as_deref());
+            let parsed = vips::parse_list(sink, "vips", list.get_ref(), interface);
             if list.get_ref().is_empty() {
                 sink.expected("vips", &list.span(), "at least one virtual address");
             }
@@ -100,53 +192,33 @@ pub(crate) fn validate(
         None => (Vec::new(), header.clone()),
     };
     let excluded = match &raw.excluded_vips {
-        Some(list) => vips::parse_list(sink, "excluded_vips", list.get_ref(), interface.as_deref()),
+        Some(list) => vips::parse_list(sink, "excluded_vips", list.get_ref(), interface),
         None => Vec::new(),
     };
-    let family = vips.first().map(|v| Family::of(&v.vip.addr));
+    let family = advertised.first().map(|v| Family::of(&v.vip.addr));
+    VipLists {
+        advertised,
+        span,
+        excluded,
+        family,
+    }
+}
 
-    let version = match (version, family, &raw.version) {
+/// VRRPv2 is IPv4 only (RFC 3768): an explicit `version = 2` with IPv6 VIPs is an error.
+fn version_for_family(
+    sink: &mut Sink<'_>,
+    raw: &RawInstance,
+    version: Option<Version>,
+    family: Option<Family>,
+) -> Option<Version> {
+    match (version, family, &raw.version) {
         (Some(Version::V2), Some(Family::Ipv6), Some(v)) => {
             let what = "3 for IPv6 VIPs (VRRPv2 is IPv4 only, RFC 3768)";
             sink.expected("version", &v.span(), what);
             None
         }
         _ => version,
-    };
-    let advert_interval =
-        version.and_then(|v| advert_interval(sink, v, raw.advert_interval.as_ref()));
-    let checksum_mode = checksum_mode(sink, global, raw, version, family);
-    let auth = version.and_then(|v| auth(sink, v, raw.auth_pass.as_ref()));
-    reserved_keys(sink, raw);
-    let addresses = check_duplicates(sink, &vips, &excluded);
-
-    let identity = Identity {
-        name: name.clone().map(|n| (n, span_of(&raw.name))),
-        interface: interface.clone().map(|i| (i, span_of(&raw.interface))),
-        vrid: vrid.zip(family).map(|(v, f)| (v, span_of(&raw.vrid), f)),
-        addresses,
-    };
-    let instance = build(
-        sink,
-        Parts {
-            name,
-            interface,
-            vrid,
-            version,
-            priority,
-            advert_interval,
-            preempt,
-            preempt_delay,
-            accept,
-            checksum_mode,
-            auth,
-            garp,
-        },
-        vips,
-        excluded,
-        &vips_span,
-    );
-    (instance, identity)
+    }
 }
 
 /// The checked values of one instance; `None` where a value was bad (and already reported).
