@@ -1,5 +1,15 @@
-//! keepvip: the IO shell around vrrp-core. Config, sockets, netlink, trackers, notify and control live here;
-//! every protocol decision lives in vrrp-core.
+//! keepvip: the Linux daemon and command line around vrrp-core, where every protocol decision lives.
+//!
+//! | module | owns |
+//! |---|---|
+//! | `cli` | the command line and its exit codes |
+//! | `config` | the TOML schema, validation with `file:line:column` errors |
+//! | `daemon` | `keepvip run`: the shell that drives vrrp-core's `Node` and executes its actions |
+//! | `net` | raw VRRP sockets, the GARP/NA frame sender, rtnetlink |
+//! | `observe` | the counters `status` reads and the status snapshot built from them |
+//! | `control` | the control socket and the status schema |
+//! | `demo` | `keepvip demo`, the namespace demonstration |
+//! | `logging` | text and JSON logs |
 pub mod cli;
 pub mod config;
 pub mod control;
@@ -7,3 +17,4 @@ pub mod daemon;
 pub mod demo;
 pub mod logging;
 pub mod net;
+pub mod observe;

@@ -8,11 +8,11 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use common::{WAIT, exchange, ifindex, read_datagram, recv_one, run};
 use keepvip::net::VrrpSocket;
-use keepvip::net::vrrp_socket::VRRP_GROUP_V4;
 use netns_tests::frames::{mac_to_string, vrrp_frames};
 use netns_tests::vrrp::{advert_v4_bytes, hex};
 use netns_tests::{HOST_IF, Lab, kernel};
 use socket2::{Domain, Protocol, Socket, Type};
+use vrrp_wire::VRRP_IPV4_GROUP;
 use vrrp_wire::{ChecksumMode, Repr};
 
 const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
@@ -42,14 +42,14 @@ fn ipv4_advert_arrives_with_ttl_255_from_the_source_to_224_0_0_18() {
             run(async {
                 let socket = VrrpSocket::open_v4(HOST_IF, a_index, a.ipv4).unwrap();
                 socket
-                    .send(&payload, IpAddr::V4(VRRP_GROUP_V4))
+                    .send(&payload, IpAddr::V4(VRRP_IPV4_GROUP))
                     .await
                     .unwrap();
             })
         },
     );
     assert_eq!(received.src, IpAddr::V4(a.ipv4));
-    assert_eq!(received.dst, IpAddr::V4(VRRP_GROUP_V4));
+    assert_eq!(received.dst, IpAddr::V4(VRRP_IPV4_GROUP));
     assert_eq!(received.ttl, 255);
     assert_eq!(received.ifindex, b_index);
     assert_eq!(received.kernel_drops, 0);
@@ -64,7 +64,7 @@ fn ipv4_advert_arrives_with_ttl_255_from_the_source_to_224_0_0_18() {
         run(async {
             let socket = VrrpSocket::open_v4(HOST_IF, a_index, a.ipv4).unwrap();
             socket
-                .send(&message_only, IpAddr::V4(VRRP_GROUP_V4))
+                .send(&message_only, IpAddr::V4(VRRP_IPV4_GROUP))
                 .await
                 .unwrap();
         })
@@ -80,7 +80,7 @@ fn ipv4_advert_arrives_with_ttl_255_from_the_source_to_224_0_0_18() {
     assert_eq!(wire.len(), 2, "{wire:?}");
     assert_eq!(
         (wire[0].ttl, wire[0].dst, wire[0].src),
-        (255, IpAddr::V4(VRRP_GROUP_V4), IpAddr::V4(a.ipv4))
+        (255, IpAddr::V4(VRRP_IPV4_GROUP), IpAddr::V4(a.ipv4))
     );
     assert_eq!(mac_to_string(&wire[0].eth_dst), "01:00:5e:00:00:12");
     assert_eq!(wire[0].eth_src, a.mac);
@@ -123,7 +123,7 @@ fn ipv4_source_is_the_configured_address_not_the_kernels_choice() {
             run(async {
                 let socket = VrrpSocket::open_v4(HOST_IF, a_index, src).unwrap();
                 socket
-                    .send(&payload, IpAddr::V4(VRRP_GROUP_V4))
+                    .send(&payload, IpAddr::V4(VRRP_IPV4_GROUP))
                     .await
                     .unwrap();
             })
@@ -168,7 +168,10 @@ fn ipv4_multicast_all_off_keeps_other_groups_out() {
             run(async {
                 let socket = VrrpSocket::open_v4(HOST_IF, a_index, a.ipv4).unwrap();
                 socket.send(&other, IpAddr::V4(other_group)).await.unwrap();
-                socket.send(&vrrp, IpAddr::V4(VRRP_GROUP_V4)).await.unwrap();
+                socket
+                    .send(&vrrp, IpAddr::V4(VRRP_IPV4_GROUP))
+                    .await
+                    .unwrap();
             })
         },
     );

@@ -11,10 +11,11 @@ use std::time::Duration;
 use common::{WAIT, exchange, group_v6, ifindex, plain_v6_socket, read_datagram, recv_one, run};
 use keepvip::net::VrrpSocket;
 use keepvip::net::netlink::{Netlink, Vip};
-use keepvip::net::vrrp_socket::{SendError, VRRP_GROUP_V6};
+use keepvip::net::vrrp_socket::SendError;
 use netns_tests::frames::{mac_to_string, vrrp_frames};
 use netns_tests::vrrp::{advert_v6_bytes, hex};
 use netns_tests::{HOST_IF, Ipv6Mode, Lab, kernel};
+use vrrp_wire::VRRP_IPV6_GROUP;
 use vrrp_wire::{ChecksumMode, Repr, WireError};
 
 const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
@@ -59,7 +60,7 @@ fn ipv6_advert_gets_the_kernel_checksum_hop_limit_255_and_link_local_source() {
                 netlink.add_vip(a_index, &vip).await.unwrap();
                 let socket = VrrpSocket::open_v6(HOST_IF, a_index, a_ll).unwrap();
                 socket
-                    .send(&scribbled, IpAddr::V6(VRRP_GROUP_V6))
+                    .send(&scribbled, IpAddr::V6(VRRP_IPV6_GROUP))
                     .await
                     .unwrap();
             })
@@ -68,7 +69,7 @@ fn ipv6_advert_gets_the_kernel_checksum_hop_limit_255_and_link_local_source() {
     assert_eq!(received.src, IpAddr::V6(a_ll));
     assert_eq!(
         received.dst,
-        IpAddr::V6(VRRP_GROUP_V6),
+        IpAddr::V6(VRRP_IPV6_GROUP),
         "destination from IPV6_PKTINFO"
     );
     assert_eq!(received.ttl, 255, "hop limit from IPV6_HOPLIMIT");
@@ -89,7 +90,7 @@ fn ipv6_advert_gets_the_kernel_checksum_hop_limit_255_and_link_local_source() {
     assert_eq!(wire[0].ttl, 255);
     assert_eq!(
         (wire[0].src, wire[0].dst),
-        (IpAddr::V6(a_ll), IpAddr::V6(VRRP_GROUP_V6))
+        (IpAddr::V6(a_ll), IpAddr::V6(VRRP_IPV6_GROUP))
     );
     assert_eq!(mac_to_string(&wire[0].eth_dst), "33:33:00:00:00:12");
     assert_eq!(wire[0].payload, correct);
@@ -187,7 +188,7 @@ fn ipv6_send_from_a_tentative_link_local_is_source_not_ready() {
                 "{tentative:?}"
             );
             let socket = VrrpSocket::open_v6(HOST_IF, index, ll).unwrap();
-            let ours = socket.send(&payload, IpAddr::V6(VRRP_GROUP_V6)).await;
+            let ours = socket.send(&payload, IpAddr::V6(VRRP_IPV6_GROUP)).await;
             // The kernel's own source selection, for the record.
             let plain = plain_v6_socket(index);
             let plain_errno = plain
@@ -199,7 +200,7 @@ fn ipv6_send_from_a_tentative_link_local_is_source_not_ready() {
                 .wait_ipv6_link_local_ready(index, Duration::from_secs(10))
                 .await
                 .unwrap();
-            let after_dad = socket.send(&payload, IpAddr::V6(VRRP_GROUP_V6)).await;
+            let after_dad = socket.send(&payload, IpAddr::V6(VRRP_IPV6_GROUP)).await;
             (ours, plain_errno, after_dad)
         })
     })

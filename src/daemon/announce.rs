@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use tracing::warn;
 use vrrp_wire::{GratuitousArp, UnsolicitedNa};
 
-use super::instance::LinkInfo;
+use super::table::LinkInfo;
 use crate::config::GarpTiming;
 use crate::net::FrameSender;
 

@@ -1,4 +1,5 @@
-//! The daemon's monotonic clock, in the core's units: microseconds since the daemon started.
+//! The daemon's one clock: monotonic microseconds since the daemon started, in the core's units. Every
+//! instant the daemon hands the core, or compares with one, comes from here.
 
 use tokio::time::Instant as TokioInstant;
 

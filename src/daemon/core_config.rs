@@ -43,5 +43,6 @@ pub fn core_config(instance: &config::Instance, primary_address: IpAddr) -> vrrp
         Micros::from_micros(u64::try_from(instance.preempt_delay.as_micros()).unwrap_or(u64::MAX));
     core.accept_mode = instance.accept;
     core.auth = instance.auth;
+    core.excluded_addresses = instance.excluded_vips.iter().map(|vip| vip.addr).collect();
     core
 }

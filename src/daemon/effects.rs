@@ -1,144 +1,135 @@
-//! Executes the core's actions, in order: adverts onto the socket, VIPs through netlink, announcements
-//! through the AF_PACKET sender, transitions into the log.
+//! Executes the core's actions, in order, from their payloads: adverts onto the socket, VIPs through
+//! the netlink worker, announcements through the AF_PACKET sender, transitions and reports into the
+//! log. Nothing here decides anything.
 
 use std::net::IpAddr;
 
 use tokio::sync::oneshot;
 use tracing::{error, info, warn};
-use vrrp_core::{Action, Report, StateKind};
+use vrrp_core::{Action, InstanceId, NodeAction, Report, StateKind, VipSet};
 use vrrp_wire::{Repr, VRRP_IPV4_GROUP, VRRP_IPV6_GROUP};
 
 use super::announce;
 use super::event_loop::Daemon;
-use super::instance::state_name;
-use super::setup::all_vips;
 use super::vips::VipCommand;
-use crate::config::{self, Scope};
-use crate::net::netlink::{Vip as NetVip, VipScope};
+use crate::observe::state_name;
 
 impl Daemon {
-    pub async fn execute(&mut self, index: usize, actions: Vec<Action>) {
+    pub async fn execute(&mut self, actions: Vec<NodeAction>) {
         // The core asks to add VIPs and then announce them; the announcer waits for the add.
         let mut installed = None;
-        for action in actions {
+        for (id, action) in actions {
             match action {
-                Action::SendAdvert(repr) => self.send_advert(index, &repr).await,
-                Action::AddVips(_) => installed = Some(self.add_vips(index)),
-                Action::RemoveVips(_) => self.remove_vips(index),
-                Action::AnnounceVips(_) => self.announce(index, installed.take()),
+                Action::SendAdvert(repr) => self.send_advert(id, &repr).await,
+                Action::AddVips(vips) => installed = Some(self.add_vips(id, &vips)),
+                Action::RemoveVips(vips) => self.remove_vips(id, &vips),
+                Action::AnnounceVips(vips) => self.announce(id, &vips, installed.take()),
                 Action::StateChanged {
                     from,
                     to,
                     reason,
                     accept_vip_traffic,
                 } => {
-                    let instance = &mut self.instances[index];
-                    instance.counters.transitions += 1;
                     if to != StateKind::Master {
-                        instance.stop_announcing();
+                        self.io.stop_announcing(id);
                     }
                     info!(
-                        instance = %instance.config.name,
+                        instance = %self.name(id),
                         from = state_name(from),
                         to = state_name(to),
                         reason = reason.label(),
-                        priority = instance.router.effective_priority(),
+                        priority = self.node.router(id).map_or(0, |r| r.effective_priority()),
                         accept = accept_vip_traffic,
                         "transition"
                     );
                 }
-                Action::Discard(discard) => {
-                    self.instances[index].counters.discard(discard.label());
-                }
-                Action::Report(report) => log_report(&self.instances[index].config.name, &report),
+                // Counted by the node.
+                Action::Discard(_) => {}
+                Action::Report(report) => log_report(self.name(id), &report),
             }
         }
     }
 
-    async fn send_advert(&mut self, index: usize, repr: &Repr) {
-        let instance = &mut self.instances[index];
-        let src = instance.primary_address();
+    fn name(&self, id: InstanceId) -> &str {
+        self.table.get(id).map_or("?", |info| info.name())
+    }
+
+    async fn send_advert(&mut self, id: InstanceId, repr: &Repr) {
+        let (Some(info), Some(router)) = (self.table.get(id), self.node.router(id)) else {
+            return;
+        };
+        let src = router.config().primary_address;
         let dst = match src {
             IpAddr::V4(_) => IpAddr::V4(VRRP_IPV4_GROUP),
             IpAddr::V6(_) => IpAddr::V6(VRRP_IPV6_GROUP),
         };
-        let mode = repr.checksum_mode(instance.config.checksum_mode);
+        let mode = repr.checksum_mode(info.config.checksum_mode);
         let bytes = match repr.to_bytes(src, dst, mode) {
             Ok(bytes) => bytes,
             Err(e) => {
-                error!(instance = %instance.config.name, error = %e, "advert cannot be encoded");
+                error!(instance = %info.name(), error = %e, "advert cannot be encoded");
                 return;
             }
         };
-        match self.sockets[instance.socket].send(&bytes, dst).await {
-            Ok(()) => instance.counters.adverts_sent += 1,
+        let Some(socket) = self.io.socket(info.socket) else {
+            return;
+        };
+        match socket.send(&bytes, dst).await {
+            Ok(()) => self.counters.advert_sent(id),
             Err(e) => {
-                instance.counters.send_errors += 1;
+                let failing = self.counters.advert_failed(id);
                 // Rate-limited: the 1st, 2nd, 4th, 8th... failure in a row of this instance.
-                if instance.counters.send_errors.is_power_of_two() {
-                    warn!(
-                        instance = %instance.config.name,
-                        error = %e,
-                        failures = instance.counters.send_errors,
-                        "advert not sent"
-                    );
+                if failing.is_power_of_two() {
+                    warn!(instance = %self.name(id), error = %e, failures = failing, "advert not sent");
                 }
             }
         }
     }
 
-    fn add_vips(&mut self, index: usize) -> oneshot::Receiver<()> {
-        let instance = &self.instances[index];
+    fn add_vips(&mut self, id: InstanceId, vips: &VipSet) -> oneshot::Receiver<()> {
         let (done, installed) = oneshot::channel();
-        self.vip_worker.send(VipCommand::Add {
-            instance: instance.config.name.clone(),
-            ifindex: instance.link.index,
-            vips: instance
-                .config
-                .vips
-                .iter()
-                .chain(&instance.config.excluded_vips)
-                .map(net_vip)
-                .collect(),
-            installed: done,
-        });
+        if let Some(info) = self.table.get(id) {
+            self.io.vip_worker.send(VipCommand::Add {
+                instance: info.name().to_owned(),
+                ifindex: info.link.index,
+                vips: vips
+                    .iter()
+                    .map(|address| info.install_spec(address))
+                    .collect(),
+                installed: done,
+            });
+        }
         installed
     }
 
-    fn remove_vips(&mut self, index: usize) {
-        let instance = &self.instances[index];
-        self.vip_worker.send(VipCommand::Remove {
-            instance: instance.config.name.clone(),
-            ifindex: instance.link.index,
-            addresses: all_vips(&instance.config).collect(),
-        });
+    fn remove_vips(&mut self, id: InstanceId, vips: &VipSet) {
+        if let Some(info) = self.table.get(id) {
+            self.io.vip_worker.send(VipCommand::Remove {
+                instance: info.name().to_owned(),
+                ifindex: info.link.index,
+                addresses: vips.iter().collect(),
+            });
+        }
     }
 
-    fn announce(&mut self, index: usize, installed: Option<oneshot::Receiver<()>>) {
-        let instance = &mut self.instances[index];
-        instance.stop_announcing();
-        let frames = announce::frames_for(&instance.link, all_vips(&instance.config));
-        instance.announcer = Some(tokio::spawn(announce::run(
-            self.frames.clone(),
-            instance.link.index,
+    fn announce(
+        &mut self,
+        id: InstanceId,
+        vips: &VipSet,
+        installed: Option<oneshot::Receiver<()>>,
+    ) {
+        let Some(info) = self.table.get(id) else {
+            return;
+        };
+        let frames = announce::frames_for(&info.link, vips.iter());
+        let schedule = tokio::spawn(announce::run(
+            self.io.frames.clone(),
+            info.link.index,
             frames,
-            instance.config.garp,
+            info.config.garp,
             installed,
-        )));
-    }
-}
-
-fn net_vip(vip: &config::Vip) -> NetVip {
-    NetVip {
-        address: vip.addr,
-        prefix_len: vip.prefix,
-        label: vip.label.clone(),
-        scope: Some(match vip.scope {
-            Scope::Global => VipScope::Global,
-            Scope::Site => VipScope::Site,
-            Scope::Link => VipScope::Link,
-            Scope::Host => VipScope::Host,
-        }),
+        ));
+        self.io.start_announcing(id, schedule);
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
-use super::event_loop::DaemonError;
+use super::error::DaemonError;
 
 /// Held for the daemon's lifetime; the kernel releases it when the process ends, however it ends.
 pub struct InstanceLock {

@@ -1,30 +1,46 @@
-//! `keepvip run`: the IO shell around vrrp-core. It turns socket bytes, link and address events, signals
-//! and clock ticks into core inputs and executes the actions the core returns. No protocol decision is
-//! made here.
+//! `keepvip run`: the IO shell around vrrp-core's `Node`. It owns the sockets, netlink, the frame
+//! sender and the worker tasks; it turns socket bytes, link and address events, signals and clock ticks
+//! into node inputs and executes the actions the node returns. No protocol decision is made here, and
+//! no copy of protocol state is kept: what the shell needs to know (a router's state, source address,
+//! link state) it reads from the node.
 //!
-//! One tokio current-thread runtime: the protocol loop, one receive task per (interface, family) socket,
-//! the link and address monitors, the control socket and the GARP/NA schedules. The loop owns every
-//! router; other tasks only send it events, so the protocol never waits on a client, a script or a slow announcer.
+//! One tokio current-thread runtime: the protocol loop (`event_loop`), one receive task per
+//! (interface, family) socket, the netlink monitors and periodic re-reads (`tasks`), the control
+//! socket, the VIP worker (`vips`) and the GARP/NA schedules (`announce`). The loop owns the node;
+//! other tasks only send it events, so the protocol never waits on a client, a script or netlink.
+//!
+//! | module | owns |
+//! |---|---|
+//! | `event_loop` | the `Daemon` (node, instance table, IO, counters, clock) and the loop |
+//! | `setup` | startup: interfaces, source addresses, stale VIPs, sockets, instances into the node |
+//! | `effects` | executing the node's actions from their payloads |
+//! | `interfaces`, `link_local` | link and address events into node inputs; IPv6 link-local readiness |
+//! | `io`, `tasks`, `vips`, `announce` | what talks to the kernel, and the tasks that feed the loop |
+//! | `table` | the shell's per-instance facts (name, config, interface, socket) |
+//! | `clock` | the one clock |
+//! | `core_config`, `error`, `event`, `lock`, `signals` | translation, errors, events, single instance, signals |
 
 mod announce;
 mod clock;
 mod core_config;
 mod effects;
+mod error;
+mod event;
 mod event_loop;
-mod instance;
-mod links;
+mod interfaces;
+mod io;
+mod link_local;
 mod lock;
-mod receive;
 mod setup;
 mod signals;
-mod sources;
+mod table;
 mod tasks;
 mod vips;
 
 use std::path::PathBuf;
 
 pub use core_config::core_config;
-pub use event_loop::DaemonError;
+pub use error::DaemonError;
 
 use crate::config::Config;
 

@@ -1,101 +1,66 @@
 //! Startup: find each instance's interface and source address, clear VIPs a crashed keepvip left behind,
-//! open one raw socket per (interface, family), and build the routers.
+//! open one raw socket per (interface, family), and add the routers to the node.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use tracing::{info, warn};
-use vrrp_core::Router;
+use vrrp_core::{LinkId, Node, NodeError};
 
 use super::core_config::core_config;
-use super::event_loop::DaemonError;
-use super::instance::{Counters, Instance, LinkInfo};
+use super::error::DaemonError;
+use super::event::SocketId;
+use super::link_local;
+use super::table::{InstanceInfo, InstanceTable, LinkInfo};
 use crate::config::{self, Family};
+use crate::net::netlink::NetlinkError;
 use crate::net::{Netlink, VrrpSocket};
 
-/// How long startup waits for an IPv6 link-local address to leave DAD (the kernel needs about 2 s).
-const DAD_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// One socket and what it serves.
-pub struct SocketSlot {
-    pub socket: VrrpSocket,
-    pub family: Family,
-    pub ifindex: u32,
+struct SocketSlot {
+    socket: VrrpSocket,
+    family: Family,
+    ifindex: u32,
 }
 
 pub struct Setup {
-    pub instances: Vec<Instance>,
-    pub sockets: Vec<SocketSlot>,
+    pub table: InstanceTable,
+    /// By `SocketId`.
+    pub sockets: Vec<VrrpSocket>,
     /// Index of interfaces whose link was down at startup.
     pub links_down: Vec<u32>,
 }
 
-pub async fn build(config: &config::Config, netlink: &Netlink) -> Result<Setup, DaemonError> {
-    let mut instances = Vec::new();
+/// Builds every instance of `config` into `node` (in config order) and the table beside it.
+pub async fn build(
+    config: &config::Config,
+    netlink: &Netlink,
+    node: &mut Node,
+) -> Result<Setup, DaemonError> {
+    let mut table = InstanceTable::default();
     let mut sockets: Vec<SocketSlot> = Vec::new();
     let mut links_down = Vec::new();
     for instance in &config.instances {
+        let interface_error = |reason: String| DaemonError::Interface {
+            instance: instance.name.clone(),
+            reason,
+        };
         let link = netlink
             .link_by_name(&instance.interface)
             .await
-            .map_err(|e| DaemonError::Interface {
-                instance: instance.name.clone(),
-                reason: e.to_string(),
-            })?;
-        // `check` compares interface names; two names can be one interface (altnames).
-        if let Some(twin) = instances.iter().find(|other: &&Instance| {
-            other.link.index == link.index
-                && other.family() == instance.family()
-                && other.config.vrid == instance.vrid
-        }) {
-            return Err(DaemonError::Instance {
-                instance: instance.name.clone(),
-                reason: format!(
-                    "VRID {} is already used on this interface by instance {} ({} is {})",
-                    instance.vrid, twin.config.name, instance.interface, twin.config.interface
-                ),
-            });
-        }
+            .map_err(|e| interface_error(e.to_string()))?;
         if !link.up && !links_down.contains(&link.index) {
             links_down.push(link.index);
         }
-        let mac = link.mac.ok_or_else(|| DaemonError::Interface {
-            instance: instance.name.clone(),
-            reason: format!("{} has no Ethernet address", instance.interface),
+        let mac = link.mac.ok_or_else(|| {
+            interface_error(format!("{} has no Ethernet address", instance.interface))
         })?;
         clear_stale_vips(instance, link.index, netlink).await;
-        let info = discover_addresses(instance, link.index, mac, link.up, netlink).await?;
-        let family = instance.family();
-        let primary = match family {
-            Family::Ipv4 => info.primary_v4.map(IpAddr::V4),
-            Family::Ipv6 => info.link_local.map(IpAddr::V6),
-        }
-        .ok_or_else(|| DaemonError::Interface {
-            instance: instance.name.clone(),
-            reason: format!(
-                "{} has no {} to send adverts from",
-                instance.interface,
-                match family {
-                    Family::Ipv4 => "IPv4 address",
-                    Family::Ipv6 => "IPv6 link-local address",
-                }
-            ),
-        })?;
-        let socket = match sockets
-            .iter()
-            .position(|s| s.ifindex == link.index && s.family == family)
-        {
-            Some(index) => index,
-            None => {
-                sockets.push(open_socket(instance, link.index, primary, family)?);
-                sockets.len() - 1
-            }
-        };
-        let router =
-            Router::new(core_config(instance, primary)).map_err(|e| DaemonError::Instance {
-                instance: instance.name.clone(),
-                reason: e.to_string(),
-            })?;
+        let info = discover_addresses(instance, link.index, mac, link.up, netlink)
+            .await
+            .map_err(|e| interface_error(e.to_string()))?;
+        let primary = source_address(instance, &info).map_err(interface_error)?;
+        let id = add_to_node(node, &table, instance, link.index, primary)?;
+        let socket = socket_for(&mut sockets, instance, link.index, primary)?;
         info!(
             instance = %instance.name,
             interface = %instance.interface,
@@ -104,20 +69,18 @@ pub async fn build(config: &config::Config, netlink: &Netlink) -> Result<Setup, 
             source = %primary,
             "instance ready"
         );
-        instances.push(Instance {
-            config: instance.clone(),
-            router,
-            link: info,
-            socket,
-            counters: Counters::default(),
-            announcer: None,
-            master_checksum: None,
-            source_lost: false,
-        });
+        table.insert(
+            id,
+            InstanceInfo {
+                config: instance.clone(),
+                link: info,
+                socket,
+            },
+        );
     }
     Ok(Setup {
-        instances,
-        sockets,
+        table,
+        sockets: sockets.into_iter().map(|slot| slot.socket).collect(),
         links_down,
     })
 }
@@ -128,30 +91,12 @@ async fn discover_addresses(
     mac: [u8; 6],
     link_up: bool,
     netlink: &Netlink,
-) -> Result<LinkInfo, DaemonError> {
-    let failed = |e: crate::net::netlink::NetlinkError| DaemonError::Interface {
-        instance: instance.name.clone(),
-        reason: e.to_string(),
-    };
+) -> Result<LinkInfo, NetlinkError> {
     // keepvip-marked addresses (VIPs) never count as the primary address.
-    let primary_v4 = netlink.primary_ipv4(index).await.map_err(failed)?;
-    // IPv6 sends fail while the link-local address is tentative (design.md §3): wait for DAD first.
-    let link_local = if instance.family() == Family::Ipv6 && link_up {
-        Some(
-            netlink
-                .wait_ipv6_link_local_ready(index, DAD_TIMEOUT)
-                .await
-                .map_err(failed)?,
-        )
-    } else {
-        netlink
-            .ipv6_link_local(index)
-            .await
-            .map_err(failed)?
-            .and_then(|a| match a.address {
-                IpAddr::V6(v6) => Some(v6),
-                IpAddr::V4(_) => None,
-            })
+    let primary_v4 = netlink.primary_ipv4(index).await?;
+    let link_local = match instance.family() {
+        Family::Ipv6 => link_local::at_startup(netlink, index, link_up).await?,
+        Family::Ipv4 => link_local::at_startup(netlink, index, false).await?,
     };
     Ok(LinkInfo {
         index,
@@ -161,8 +106,72 @@ async fn discover_addresses(
     })
 }
 
+/// The address adverts leave from: the primary IPv4 address, or the IPv6 link-local address.
+fn source_address(instance: &config::Instance, info: &LinkInfo) -> Result<IpAddr, String> {
+    let (found, what) = match instance.family() {
+        Family::Ipv4 => (info.primary_v4.map(IpAddr::V4), "IPv4 address"),
+        Family::Ipv6 => (info.link_local.map(IpAddr::V6), "IPv6 link-local address"),
+    };
+    found.ok_or_else(|| format!("{} has no {what} to send adverts from", instance.interface))
+}
+
+fn add_to_node(
+    node: &mut Node,
+    table: &InstanceTable,
+    instance: &config::Instance,
+    ifindex: u32,
+    primary: IpAddr,
+) -> Result<vrrp_core::InstanceId, DaemonError> {
+    let failed = |reason: String| DaemonError::Instance {
+        instance: instance.name.clone(),
+        reason,
+    };
+    match node.add_instance(LinkId(ifindex), core_config(instance, primary)) {
+        Ok(id) => Ok(id),
+        // `check` compares interface names; two names can be one interface (altnames).
+        Err(NodeError::DuplicateVrid { existing }) => {
+            let twin = table.get(existing).map(|t| &t.config);
+            Err(failed(format!(
+                "VRID {} is already used on this interface by instance {} ({} is {})",
+                instance.vrid,
+                twin.map_or("?", |t| t.name.as_str()),
+                instance.interface,
+                twin.map_or("?", |t| t.interface.as_str()),
+            )))
+        }
+        Err(e) => Err(failed(e.to_string())),
+    }
+}
+
+/// The socket of (interface, family), opened on first use.
+fn socket_for(
+    sockets: &mut Vec<SocketSlot>,
+    instance: &config::Instance,
+    ifindex: u32,
+    primary: IpAddr,
+) -> Result<SocketId, DaemonError> {
+    let family = instance.family();
+    if let Some(index) = sockets
+        .iter()
+        .position(|s| s.ifindex == ifindex && s.family == family)
+    {
+        return Ok(SocketId(index));
+    }
+    let socket = match primary {
+        IpAddr::V4(src) => VrrpSocket::open_v4(&instance.interface, ifindex, src),
+        IpAddr::V6(src) => VrrpSocket::open_v6(&instance.interface, ifindex, src),
+    }
+    .map_err(|e| DaemonError::Socket(e.to_string()))?;
+    sockets.push(SocketSlot {
+        socket,
+        family,
+        ifindex,
+    });
+    Ok(SocketId(sockets.len() - 1))
+}
+
 /// Every address the instance installs while master: advertised and excluded VIPs.
-pub fn all_vips(instance: &config::Instance) -> impl Iterator<Item = IpAddr> + '_ {
+fn all_vips(instance: &config::Instance) -> impl Iterator<Item = IpAddr> + '_ {
     instance
         .vips
         .iter()
@@ -183,24 +192,6 @@ async fn clear_stale_vips(instance: &config::Instance, index: u32, netlink: &Net
         Ok(_) => {}
         Err(e) => warn!(instance = %instance.name, error = %e, "could not check for stale VIPs"),
     }
-}
-
-fn open_socket(
-    instance: &config::Instance,
-    index: u32,
-    primary: IpAddr,
-    family: Family,
-) -> Result<SocketSlot, DaemonError> {
-    let socket = match primary {
-        IpAddr::V4(src) => VrrpSocket::open_v4(&instance.interface, index, src),
-        IpAddr::V6(src) => VrrpSocket::open_v6(&instance.interface, index, src),
-    }
-    .map_err(|e| DaemonError::Socket(e.to_string()))?;
-    Ok(SocketSlot {
-        socket,
-        family,
-        ifindex: index,
-    })
 }
 
 /// Last resort after a panic: removes every keepvip-marked VIP of `config` from its interfaces.

@@ -4,7 +4,7 @@
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tracing::{info, warn};
 
-use super::event_loop::DaemonError;
+use super::error::DaemonError;
 
 /// SIGTERM and SIGINT stop the daemon. SIGHUP (keepalived's reload) and SIGUSR1/2 (its dumps) are
 /// caught and logged: their default action would kill the master without resigning, leaving its VIPs

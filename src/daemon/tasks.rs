@@ -1,15 +1,14 @@
-//! The tasks that feed the protocol loop: one receiver per raw socket, the link and address monitors and
-//! their periodic re-reads. They only read and forward; every decision is the loop's.
+//! The tasks that feed the protocol loop: one receiver per raw socket, the netlink monitors, and the
+//! periodic re-reads. They only read and forward; every decision is the loop's (and the core's).
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tracing::{debug, warn};
+use tracing::warn;
+use vrrp_wire::MAX_MESSAGE_LEN;
 
-use super::event_loop::Event;
-use super::setup::SocketSlot;
-use crate::net::Netlink;
+use super::event::{Event, SocketId};
 use crate::net::VrrpSocket;
 use crate::net::netlink::{AddressEvent, AddressEvents, LinkEvent, LinkEvents, NetlinkError};
 
@@ -18,41 +17,34 @@ use crate::net::netlink::{AddressEvent, AddressEvents, LinkEvent, LinkEvents, Ne
 /// while the real master is alive).
 pub type Feeders = JoinSet<&'static str>;
 
-/// The largest VRRP message: 8-byte header, 255 IPv6 addresses (or IPv4 ones plus v2 auth data).
-const MAX_VRRP_LEN: usize = 8 + 255 * 16;
-
-/// One task per socket: read, copy out, hand to the loop. Errors are logged (rate-limited) and reading
-/// goes on.
+/// One task per socket: read, copy out, hand to the loop. A datagram longer than any advert is cut
+/// to one byte past the limit (enough for the core to discard it as too long). Errors are logged
+/// (rate-limited) and reading goes on.
 pub fn spawn_receivers(
-    slots: Vec<SocketSlot>,
+    sockets: &[Arc<VrrpSocket>],
     events: &mpsc::Sender<Event>,
     feeders: &mut Feeders,
-) -> Vec<Arc<VrrpSocket>> {
-    let mut sockets = Vec::with_capacity(slots.len());
-    for (index, slot) in slots.into_iter().enumerate() {
-        let socket = Arc::new(slot.socket);
-        sockets.push(socket.clone());
-        let events = events.clone();
+) {
+    for (index, socket) in sockets.iter().enumerate() {
+        let (socket, events) = (socket.clone(), events.clone());
         feeders.spawn(async move {
             let mut buf = vec![0u8; 65_536];
             let mut failures: u64 = 0;
             loop {
                 match socket.recv(&mut buf).await {
                     Ok(received) => {
-                        let Some(bytes) = buf.get(received.payload.clone()) else {
+                        let kept = received.payload.start
+                            ..received.payload.end.min(received.payload.start + MAX_MESSAGE_LEN + 1);
+                        let Some(bytes) = buf.get(kept) else {
                             continue;
                         };
-                        let event = if bytes.len() > MAX_VRRP_LEN {
-                            Event::Dropped { reason: "too_long" }
-                        } else {
-                            Event::Packet {
-                            socket: index,
+                        let event = Event::Packet {
+                            socket: SocketId(index),
                             bytes: bytes.to_vec(),
                             src: received.src,
                             dst: received.dst,
                             ttl: received.ttl,
-                                kernel_drops: received.kernel_drops,
-                            }
+                            kernel_drops: received.kernel_drops,
                         };
                         if events.send(event).await.is_err() {
                             return "receiver";
@@ -69,7 +61,6 @@ pub fn spawn_receivers(
             }
         });
     }
-    sockets
 }
 
 /// A netlink subscription whose events the loop hears about.
@@ -117,74 +108,33 @@ pub fn spawn_monitor<S: Subscription>(
     });
 }
 
-/// Ticks every `every`, the first tick one period from now; late ticks are not bunched up.
-fn ticker(every: std::time::Duration) -> tokio::time::Interval {
-    let start = tokio::time::Instant::now() + every;
-    let mut ticks = tokio::time::interval_at(start, every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticks
-}
-
-/// Re-reads the state of `indexes` every `every` and forwards it as link events; the loop ignores what
-/// it has already seen. A task of its own, so a slow netlink answer (RTNL held elsewhere) never delays
-/// the protocol.
-pub fn spawn_link_resync(
-    netlink: Arc<Netlink>,
+/// Every `every` (the first time one period from now), runs `read` for each of `indexes` and forwards
+/// what it returns; `None` (a failed read) is skipped. A task of its own, so a slow netlink answer
+/// (RTNL held elsewhere) never delays the protocol. Late ticks are not bunched up.
+pub fn spawn_periodic<F, Fut>(
+    name: &'static str,
     indexes: Vec<u32>,
     every: std::time::Duration,
+    read: F,
     events: mpsc::Sender<Event>,
     feeders: &mut Feeders,
-) {
+) where
+    F: Fn(u32) -> Fut + Send + 'static,
+    Fut: Future<Output = Option<Event>> + Send,
+{
     feeders.spawn(async move {
-        let mut ticks = ticker(every);
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is immediate; startup has just read everything.
+        ticks.tick().await;
         loop {
             ticks.tick().await;
             for &index in &indexes {
-                let event = match netlink.link_by_index(index).await {
-                    Ok(info) => LinkEvent::Changed(info),
-                    Err(NetlinkError::NoSuchLink(name)) => LinkEvent::Removed { index, name },
-                    Err(e) => {
-                        debug!(index, error = %e, "link resync failed");
-                        continue;
-                    }
+                let Some(event) = read(index).await else {
+                    continue;
                 };
-                if events.send(Event::Link(event)).await.is_err() {
-                    return "link resync";
-                }
-            }
-        }
-    });
-}
-
-/// Re-reads the addresses of `indexes` every `every` and forwards them with the instant the read
-/// started, so a lost address event cannot leave an instance's source state wrong for long.
-pub fn spawn_address_resync(
-    netlink: Arc<Netlink>,
-    indexes: Vec<u32>,
-    every: std::time::Duration,
-    events: mpsc::Sender<Event>,
-    feeders: &mut Feeders,
-) {
-    feeders.spawn(async move {
-        let mut ticks = ticker(every);
-        loop {
-            ticks.tick().await;
-            for &ifindex in &indexes {
-                let read_at = std::time::Instant::now();
-                let addresses = match netlink.addresses(ifindex).await {
-                    Ok(addresses) => addresses,
-                    Err(e) => {
-                        debug!(ifindex, error = %e, "address resync failed");
-                        continue;
-                    }
-                };
-                let snapshot = Event::Addresses {
-                    ifindex,
-                    read_at,
-                    addresses,
-                };
-                if events.send(snapshot).await.is_err() {
-                    return "address resync";
+                if events.send(event).await.is_err() {
+                    return name;
                 }
             }
         }

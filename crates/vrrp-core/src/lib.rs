@@ -4,7 +4,9 @@
 //! the caller passes the time into every call, feeds it [`Input`]s (startup, parsed adverts, tracker and
 //! link changes, timer expiry) and executes the [`Action`]s it returns (send this advert, add/remove
 //! VIPs, announce them, report a state change, count a discard). [`Router::next_deadline`] says when to
-//! come back. [`SyncGroup`] moves several routers together.
+//! come back. [`SyncGroup`] moves several routers together. [`Node`] owns every router and sync group of
+//! one host (dispatch of received datagrams through the RFC 5798 §7.1 checklist, one merged deadline,
+//! add / remove / reconfigure, counters): the daemon and the simulator both drive it.
 //!
 //! ```
 //! use std::net::{IpAddr, Ipv4Addr};

@@ -120,7 +120,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rfc_timers_match_design_md() {
+    fn rfc_timers_match_protocol_md() {
         // docs/protocol.md §Timers: defaults 100 cs and priority 100 give MDI = 3.609375 s; at 10 ms,
         // 36.09 ms.
         let second = Interval::from_millis(1000);

@@ -9,10 +9,10 @@ use std::time::Duration;
 use std::io::Read;
 use std::net::SocketAddrV6;
 
-use keepvip::net::vrrp_socket::VRRP_GROUP_V6;
 use keepvip::net::{Received, VrrpSocket};
 use netns_tests::{HOST_IF, in_netns, kernel};
 use socket2::{Domain, Protocol, Socket, Type};
+use vrrp_wire::VRRP_IPV6_GROUP;
 
 /// How long a root test waits for a packet or an event.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -110,5 +110,5 @@ pub fn plain_v6_socket(ifindex: u32) -> Socket {
 }
 
 pub fn group_v6(ifindex: u32) -> socket2::SockAddr {
-    SocketAddrV6::new(VRRP_GROUP_V6, 0, 0, ifindex).into()
+    SocketAddrV6::new(VRRP_IPV6_GROUP, 0, 0, ifindex).into()
 }

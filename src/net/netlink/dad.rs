@@ -1,5 +1,5 @@
 //! Waiting until the interface's IPv6 link-local address is usable: present and no longer tentative
-//! (Duplicate Address Detection done). Sends from it fail until then (design.md §3).
+//! (Duplicate Address Detection done). Sends from it fail until then (docs/linux.md §IPv6 DAD).
 
 use std::net::Ipv6Addr;
 use std::time::Duration;

@@ -1,5 +1,5 @@
-//! rtnetlink (pinned rtnetlink =0.24.0 / netlink-packet-route =0.34.0, design.md §3): interfaces, VIPs,
-//! link-state and address events and the IPv6 link-local readiness wait.
+//! rtnetlink (pinned rtnetlink =0.24.0 / netlink-packet-route =0.34.0, docs/linux.md §rtnetlink):
+//! interfaces, VIPs, link-state and address events and the IPv6 link-local readiness wait.
 
 mod address;
 mod address_events;

@@ -195,9 +195,9 @@ impl VrrpSocket {
 }
 
 /// No usable source address. IPv6 sends fail with EADDRNOTAVAIL while the link-local is tentative
-/// (design.md §3) when the kernel picks the source; with IPV6_PKTINFO naming a tentative source it
-/// answers EINVAL instead (both measured in netns-tests). `send` checked the payload length first,
-/// so for IPv6 EINVAL has no other cause.
+/// when the kernel picks the source; with IPV6_PKTINFO naming a tentative source it answers EINVAL
+/// instead (both measured in netns-tests; docs/linux.md §IPv6 DAD). `send` checked the payload length
+/// first, so for IPv6 EINVAL has no other cause.
 fn is_source_not_ready(err: &io::Error, dst: IpAddr) -> bool {
     match err.raw_os_error() {
         Some(libc::EADDRNOTAVAIL) => true,

@@ -1,6 +1,6 @@
 //! One raw VRRP socket (IP protocol 112) per interface and address family, driven by tokio's `AsyncFd`.
 //!
-//! Options (design.md §3), and why:
+//! Options (docs/linux.md §Raw VRRP sockets), and why:
 //! - `SO_BINDTODEVICE`: only this interface's packets, and sends leave through it.
 //! - `IP_MULTICAST_ALL` / `IPV6_MULTICAST_ALL` off: otherwise the socket also receives every group any
 //!   other socket on the host joined.
@@ -27,19 +27,15 @@ use std::ops::Range;
 use nix::sys::socket::{setsockopt, sockopt};
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
 use tokio::io::unix::AsyncFd;
+use vrrp_wire::{IP_PROTOCOL_VRRP, VRRP_HOP_LIMIT, VRRP_IPV4_GROUP, VRRP_IPV6_GROUP};
 
 pub use error::{OpenError, RecvError, SendError};
 
 use crate::net::sys;
 
-/// IP protocol number of VRRP (RFC 5798 §5.1.1.4).
-pub const IPPROTO_VRRP: u8 = 112;
-/// 224.0.0.18 (RFC 5798 §5.1.1.2).
-pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
-/// ff02::12 (RFC 5798 §5.1.2.2).
-pub const VRRP_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
-/// TTL / hop limit on every advertisement we send (RFC 5798 §5.1.1.3, §5.1.2.3).
-const SEND_HOP_LIMIT: u32 = 255;
+/// TTL / hop limit on every advertisement we send (RFC 5798 §5.1.1.3, §5.1.2.3), as the socket
+/// options take it.
+const SEND_HOP_LIMIT: u32 = VRRP_HOP_LIMIT as u32;
 /// Offset of the checksum in a VRRP header (RFC 5798 §5.2.8), for `IPV6_CHECKSUM`.
 const CHECKSUM_OFFSET: libc::c_int = 6;
 
@@ -78,7 +74,7 @@ fn step<T>(ifname: &str, what: &'static str, result: std::io::Result<T>) -> Resu
 }
 
 fn raw_socket(ifname: &str, domain: Domain) -> Result<Socket, OpenError> {
-    let protocol = Protocol::from(i32::from(IPPROTO_VRRP));
+    let protocol = Protocol::from(i32::from(IP_PROTOCOL_VRRP));
     let socket = step(
         ifname,
         "socket(SOCK_RAW, 112)",
@@ -109,7 +105,7 @@ impl VrrpSocket {
         step(
             ifname,
             "join 224.0.0.18",
-            socket.join_multicast_v4_n(&VRRP_GROUP_V4, &link),
+            socket.join_multicast_v4_n(&VRRP_IPV4_GROUP, &link),
         )?;
         step(
             ifname,
@@ -137,7 +133,7 @@ impl VrrpSocket {
         step(
             ifname,
             "join ff02::12",
-            socket.join_multicast_v6(&VRRP_GROUP_V6, ifindex),
+            socket.join_multicast_v6(&VRRP_IPV6_GROUP, ifindex),
         )?;
         step(
             ifname,

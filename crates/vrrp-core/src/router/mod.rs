@@ -220,6 +220,17 @@ impl Router {
         self.address_mismatch.as_ref()
     }
 
+    /// Whether the interface's link is up, as last reported ([`Input::InterfaceUp`] / `InterfaceDown`).
+    pub fn link_up(&self) -> bool {
+        self.health.link_up()
+    }
+
+    /// Whether the primary address is usable, as last reported ([`Input::SourceAddressLost`] /
+    /// `SourceAddressRestored`).
+    pub fn source_present(&self) -> bool {
+        self.health.source_present()
+    }
+
     /// Why the router is (or would be, once started) in FAULT, if it is.
     pub fn fault_cause(&self) -> Option<FaultCause> {
         self.own_fault_cause()

@@ -1,0 +1,51 @@
+//! Why the daemon could not start or had to stop.
+
+use std::fmt;
+
+#[derive(Debug)]
+pub enum DaemonError {
+    Runtime(String),
+    Netlink(String),
+    Interface {
+        instance: String,
+        reason: String,
+    },
+    Instance {
+        instance: String,
+        reason: String,
+    },
+    Socket(String),
+    Signal(String),
+    Lock {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    /// A feeder task ended: the daemon shut down rather than run deaf.
+    TaskEnded(String),
+}
+
+impl fmt::Display for DaemonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DaemonError::Runtime(e) => write!(f, "cannot start the runtime: {e}"),
+            DaemonError::Netlink(e) => write!(f, "netlink: {e}"),
+            DaemonError::Interface { instance, reason } => {
+                write!(f, "instance {instance}: interface: {reason}")
+            }
+            DaemonError::Instance { instance, reason } => {
+                write!(f, "instance {instance}: {reason}")
+            }
+            DaemonError::Socket(e) => write!(f, "socket: {e}"),
+            DaemonError::Signal(e) => write!(f, "signal handler: {e}"),
+            DaemonError::Lock { path, reason } => write!(f, "lock {}: {reason}", path.display()),
+            DaemonError::TaskEnded(what) => {
+                write!(
+                    f,
+                    "internal task ended ({what}); shut down and released the VIPs"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for DaemonError {}

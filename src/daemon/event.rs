@@ -1,0 +1,37 @@
+//! What the feeder tasks tell the protocol loop, and the ids that name sockets.
+
+use std::net::{IpAddr, Ipv6Addr};
+
+use crate::net::netlink::{AddressEvent, InterfaceAddress, LinkEvent};
+
+/// One raw socket (interface and family) of the daemon, by its index in `Io::sockets`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SocketId(pub usize);
+
+pub enum Event {
+    /// A datagram off a raw socket (oversized ones cut to one byte past the longest advert).
+    Packet {
+        socket: SocketId,
+        bytes: Vec<u8>,
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+        /// The socket's cumulative kernel drop counter (SO_RXQ_OVFL) as of this packet.
+        kernel_drops: u32,
+    },
+    Link(LinkEvent),
+    Address(AddressEvent),
+    /// A periodic re-read of an interface's addresses, started at `read_at` (the daemon's clock).
+    Addresses {
+        ifindex: u32,
+        read_at: vrrp_core::Instant,
+        addresses: Vec<InterfaceAddress>,
+    },
+    /// An interface's IPv6 link-local address left DAD after the link came back.
+    Ipv6Ready {
+        ifindex: u32,
+        link_local: Ipv6Addr,
+        /// Which link-up this answers (`interfaces::DadWaits`).
+        generation: u64,
+    },
+}

@@ -1,0 +1,219 @@
+//! The numbers an operator reads: the core `Node`'s per-instance protocol counters (adverts received,
+//! transitions, discards by reason) plus what only the shell sees (adverts the socket refused, packets
+//! the kernel dropped), and the one function that turns them into the `control::Status` snapshot that
+//! `keepvip status` prints.
+
+use std::collections::{BTreeMap, HashMap};
+
+use vrrp_core::{InstanceId, InstanceView, Node, StateKind};
+use vrrp_wire::{ChecksumMode, Family, Version};
+
+use crate::control::{InstanceStatus, Status};
+
+/// Label for packets the kernel dropped before keepvip could read them: IPv6 adverts whose checksum
+/// fails (the kernel verifies it, IPV6_CHECKSUM) and receive-queue overflows.
+pub const KERNEL_DROPPED: &str = "kernel_dropped";
+
+/// Sends of one instance, as the socket answered them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Sends {
+    pub sent: u64,
+    /// Failures in a row (reset by a success), for rate-limited logging.
+    pub failing: u64,
+    pub failed: u64,
+}
+
+/// What the IO side counts.
+#[derive(Debug, Default)]
+pub struct IoCounters {
+    sends: HashMap<InstanceId, Sends>,
+    kernel_dropped: u64,
+}
+
+impl IoCounters {
+    pub fn advert_sent(&mut self, id: InstanceId) {
+        let sends = self.sends.entry(id).or_default();
+        sends.sent += 1;
+        sends.failing = 0;
+    }
+
+    /// Counts a failed send; returns the failures in a row so far.
+    pub fn advert_failed(&mut self, id: InstanceId) -> u64 {
+        let sends = self.sends.entry(id).or_default();
+        sends.failed += 1;
+        sends.failing += 1;
+        sends.failing
+    }
+
+    pub fn kernel_dropped(&mut self, new: u64) {
+        self.kernel_dropped += new;
+    }
+
+    pub fn sends(&self, id: InstanceId) -> Sends {
+        self.sends.get(&id).copied().unwrap_or_default()
+    }
+}
+
+/// The shell's names for an instance, which the core does not know.
+#[derive(Debug, Clone)]
+pub struct InstanceLabel {
+    pub name: String,
+    pub interface: String,
+    /// The VIPs as configured (`address/prefix`).
+    pub vips: Vec<String>,
+}
+
+/// The snapshot of every instance of `node`, labelled by `label`.
+pub fn status(
+    router_id: &str,
+    node: &Node,
+    io: &IoCounters,
+    label: impl Fn(InstanceId) -> Option<InstanceLabel>,
+) -> Status {
+    let mut discards: BTreeMap<String, u64> = node
+        .undispatched_discards()
+        .iter()
+        .map(|(reason, n)| ((*reason).to_owned(), *n))
+        .collect();
+    if io.kernel_dropped > 0 {
+        discards.insert(KERNEL_DROPPED.to_owned(), io.kernel_dropped);
+    }
+    Status {
+        pid: std::process::id(),
+        router_id: router_id.to_owned(),
+        instances: node
+            .instances()
+            .filter_map(|view| Some(instance_status(view, label(view.id)?, io.sends(view.id))))
+            .collect(),
+        discards,
+    }
+}
+
+fn instance_status(view: InstanceView<'_>, label: InstanceLabel, sends: Sends) -> InstanceStatus {
+    let router = view.router;
+    let config = router.config();
+    let state = router.state().kind();
+    let master = match state {
+        StateKind::Master => Some(config.primary_address.to_string()),
+        _ => router.known_master().map(|m| m.address.to_string()),
+    };
+    let master_checksum = match state {
+        StateKind::Master => None,
+        _ => view
+            .master_checksum
+            .map(|mode| checksum_name(mode).to_owned()),
+    };
+    InstanceStatus {
+        name: label.name,
+        interface: label.interface,
+        vrid: config.vrid,
+        family: match Family::of(config.primary_address) {
+            Family::Ipv4 => "ipv4".into(),
+            Family::Ipv6 => "ipv6".into(),
+        },
+        version: match config.version {
+            Version::V2 => 2,
+            Version::V3 => 3,
+        },
+        state: state_name(state).into(),
+        base_priority: config.priority,
+        effective_priority: router.effective_priority(),
+        advert_interval_cs: config.advert_interval.get(),
+        master_adver_interval_cs: router.master_adver_interval().get(),
+        master,
+        vips: label.vips,
+        adverts_sent: sends.sent,
+        adverts_received: view.counters.adverts_received,
+        transitions: view.counters.transitions,
+        discards: view
+            .counters
+            .discards
+            .iter()
+            .map(|(reason, n)| ((*reason).to_owned(), *n))
+            .collect(),
+        master_checksum,
+    }
+}
+
+fn checksum_name(mode: ChecksumMode) -> &'static str {
+    match mode {
+        ChecksumMode::PseudoHeader => "pseudo-header",
+        ChecksumMode::MessageOnly => "message-only",
+    }
+}
+
+/// keepalived's state names, which operators grep for.
+pub fn state_name(state: StateKind) -> &'static str {
+    match state {
+        StateKind::Initialize => "INIT",
+        StateKind::Backup => "BACKUP",
+        StateKind::Master => "MASTER",
+        StateKind::Fault => "FAULT",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use vrrp_core::{Config, Datagram, Instant, LinkId, Node, NodeInput};
+    use vrrp_wire::{Addresses, VRRP_IPV4_GROUP};
+
+    use super::*;
+
+    #[test]
+    fn status_joins_the_nodes_counters_the_io_counters_and_the_shells_labels() {
+        let source = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let mut config = Config::new(
+            51,
+            source,
+            Addresses::V4(vec![Ipv4Addr::new(192, 0, 2, 10)]),
+        );
+        config.priority = 120;
+        let mut node = Node::new();
+        let id = node.add_instance(LinkId(2), config).unwrap();
+        node.handle(Instant::ZERO, NodeInput::Startup);
+        let short = Datagram {
+            link: LinkId(2),
+            source: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9)),
+            destination: IpAddr::V4(VRRP_IPV4_GROUP),
+            hop_limit: 255,
+            payload: &[0x31, 51, 100],
+        };
+        node.handle(Instant::ZERO, NodeInput::Datagram(short));
+        let mut io = IoCounters::default();
+        io.advert_sent(id);
+        assert_eq!(io.advert_failed(id), 1);
+        io.kernel_dropped(3);
+        let status = status("lb1", &node, &io, |_| {
+            Some(InstanceLabel {
+                name: "VI_1".into(),
+                interface: "eth0".into(),
+                vips: vec!["192.0.2.10/24".into()],
+            })
+        });
+        assert_eq!(status.router_id, "lb1");
+        assert_eq!(status.discards.get(KERNEL_DROPPED), Some(&3));
+        let instance = &status.instances[0];
+        assert_eq!(
+            (
+                instance.name.as_str(),
+                instance.interface.as_str(),
+                instance.vrid
+            ),
+            ("VI_1", "eth0", 51)
+        );
+        assert_eq!(
+            (instance.state.as_str(), instance.family.as_str()),
+            ("BACKUP", "ipv4")
+        );
+        assert_eq!(
+            (instance.base_priority, instance.effective_priority),
+            (120, 120)
+        );
+        assert_eq!(instance.adverts_sent, 1);
+        assert_eq!(instance.transitions, 1);
+        assert_eq!(instance.discards.get("truncated"), Some(&1));
+        assert_eq!(instance.master, None);
+    }
+}
