@@ -1,31 +1,17 @@
-//! Running the system tools the lab is built with (`ip`, `tcpdump`), with their stderr in the error.
+//! Running the system tools the lab is built with (`ip`, `tcpdump`): netlab's runner, with harness
+//! errors.
 
-use std::process::{Command, Stdio};
-
-use crate::error::{HarnessError, Result};
+use crate::error::Result;
 
 /// Run `program args...` to completion; its stdout on success, an error naming the command and quoting
 /// its stderr otherwise.
 pub fn run(program: &str, args: &[&str]) -> Result<String> {
-    let shown = format!("{program} {}", args.join(" "));
-    let output = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|err| HarnessError::new(format!("cannot start `{shown}`: {err}")))?;
-    if !output.status.success() {
-        return Err(HarnessError::new(format!(
-            "`{shown}` failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    Ok(netlab::run(program, args)?)
 }
 
 /// `ip args...`.
 pub fn ip(args: &[&str]) -> Result<String> {
-    run("ip", args)
+    Ok(netlab::ip(args)?)
 }
 
 /// Whether `program` can be found on PATH (the harness only needs `ip` and `tcpdump`).

@@ -35,6 +35,12 @@ impl From<std::io::Error> for HarnessError {
     }
 }
 
+impl From<netlab::Error> for HarnessError {
+    fn from(err: netlab::Error) -> Self {
+        Self::new(err.to_string())
+    }
+}
+
 impl From<nix::Error> for HarnessError {
     fn from(err: nix::Error) -> Self {
         Self::new(err.to_string())

@@ -205,13 +205,8 @@ pub fn neighbor_advertisements(frames: &[Frame]) -> Vec<NeighborAdvertisement> {
     frames.iter().filter_map(neighbor_advertisement).collect()
 }
 
-/// `aa:bb:cc:dd:ee:ff`.
-pub fn mac_to_string(mac: &Mac) -> String {
-    mac.iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
+/// `aa:bb:cc:dd:ee:ff` (the lab's own formatter, so that the MACs it sets read the same here).
+pub use netlab::mac_to_string;
 
 /// Parse `aa:bb:cc:dd:ee:ff`.
 pub fn parse_mac(text: &str) -> Option<Mac> {

@@ -87,8 +87,7 @@ pub fn has_address(ns: &str, ifname: &str, address: IpAddr) -> Result<bool> {
 
 /// `ip -n NS link set dev IF up|down`.
 pub fn set_link(ns: &str, ifname: &str, up: bool) -> Result<()> {
-    let state = if up { "up" } else { "down" };
-    ip(&["-n", ns, "link", "set", "dev", ifname, state]).map(|_| ())
+    Ok(netlab::set_link(ns, ifname, up)?)
 }
 
 /// `ip -n NS addr add ADDR/LEN dev IF` plus extra words (e.g. `nodad`, `label`).

@@ -1,24 +1,33 @@
 //! The namespace lab: a switch namespace with a Linux bridge, N host namespaces each wired to it by a
 //! veth pair (`eth0` inside the host), and an observer namespace on the same bridge for captures.
 //! Documentation addresses only. Everything it creates is deleted when it is dropped, also on panic.
+//!
+//! The namespaces, bridge, veth pairs, processes and their cleanup are netlab's (shared with
+//! `keepvip demo`); what is added here is test-only: the hub bridge, fixed MACs, IPv6 modes, the
+//! capturing observer, per-test output directories and the sweep of stale labs.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use netlab::{Switch, Veth};
+
 use crate::capture::Capture;
-use crate::cmd::ip;
 use crate::error::{HarnessError, Result};
-use crate::frames::{Mac, mac_to_string};
+use crate::frames::Mac;
 use crate::kernel::set_link;
-use crate::netns::{in_netns, kill_and_delete_netns, sweep_stale_labs};
-use crate::process::{Proc, Registry};
+use crate::netns::{in_netns, sweep_stale_labs};
+use crate::process::Proc;
 use crate::root::require_root;
 
 /// The interface name inside every host and the observer.
 pub const HOST_IF: &str = "eth0";
 const BRIDGE: &str = "br0";
+/// A hub, so the observer sees everything: no MAC learning (ageing 0 floods unicast to every port) and
+/// no multicast snooping (every group, VRRP's ff02::12 too, is flooded).
+const HUB_OPTIONS: [&str; 4] = ["ageing_time", "0", "mcast_snooping", "0"];
 const OBSERVER_PORT: &str = "obs";
+const OBSERVER_MAC: Mac = [0x02, 0x6b, 0x76, 0, 0, 0xfe];
 /// Longest test-name part of a prefix, so that names stay short and readable.
 const NAME_PART_MAX: usize = 10;
 
@@ -94,14 +103,12 @@ impl LabBuilder {
         std::fs::create_dir_all(&dir)
             .map_err(|err| HarnessError::new(format!("create {}: {err}", dir.display())))?;
         let mut lab = Lab {
-            switch_ns: format!("{prefix}-sw"),
+            switch: Switch::new(format!("{prefix}-sw"), BRIDGE),
             observer_ns: format!("{prefix}-obs"),
-            prefix,
+            net: netlab::Lab::new(prefix),
             dir,
             hosts: Vec::new(),
             ipv6: self.ipv6,
-            namespaces: Vec::new(),
-            procs: Registry::default(),
         };
         lab.wire(self.hosts)?;
         Ok(lab)
@@ -110,14 +117,13 @@ impl LabBuilder {
 
 /// A built lab; see the module docs.
 pub struct Lab {
-    prefix: String,
+    /// The namespaces and processes, deleted and killed on cleanup.
+    net: netlab::Lab,
     dir: PathBuf,
-    switch_ns: String,
+    switch: Switch,
     observer_ns: String,
     hosts: Vec<Host>,
     ipv6: Ipv6Mode,
-    namespaces: Vec<String>,
-    procs: Registry,
 }
 
 /// Write `/proc/sys/net/<key>` inside namespace `ns`.
@@ -151,116 +157,66 @@ impl Lab {
         }
     }
 
-    fn add_netns(&mut self, name: &str, ipv6_on: bool) -> Result<()> {
-        ip(&["netns", "add", name])?;
-        self.namespaces.push(name.to_owned());
-        ip(&["-n", name, "link", "set", "lo", "up"])?;
+    /// Namespace `<prefix>-<suffix>` with IPv6 on or off; returns its name.
+    fn add_netns(&mut self, suffix: &str, ipv6_on: bool) -> Result<String> {
+        let name = self.net.add_namespace(suffix)?;
         let disable = if ipv6_on { "0" } else { "1" };
         // `default` applies to interfaces created in or moved into the namespace later.
-        sysctl(name, "ipv6/conf/all/disable_ipv6", disable)?;
-        sysctl(name, "ipv6/conf/default/disable_ipv6", disable)?;
+        sysctl(&name, "ipv6/conf/all/disable_ipv6", disable)?;
+        sysctl(&name, "ipv6/conf/default/disable_ipv6", disable)?;
         if ipv6_on {
             let dad = if self.ipv6 == Ipv6Mode::Dad { "1" } else { "0" };
-            sysctl(name, "ipv6/conf/all/accept_dad", dad)?;
-            sysctl(name, "ipv6/conf/default/accept_dad", dad)?;
+            sysctl(&name, "ipv6/conf/all/accept_dad", dad)?;
+            sysctl(&name, "ipv6/conf/default/accept_dad", dad)?;
         }
-        Ok(())
-    }
-
-    /// A veth pair: `port` in the switch namespace enslaved to the bridge, `eth0` in namespace `ns`.
-    fn plug(&self, port: &str, ns: &str, mac: &Mac) -> Result<()> {
-        let sw = self.switch_ns.as_str();
-        ip(&[
-            "-n", sw, "link", "add", port, "type", "veth", "peer", "name", HOST_IF, "netns", ns,
-        ])?;
-        ip(&["-n", sw, "link", "set", port, "master", BRIDGE, "up"])?;
-        ip(&[
-            "-n",
-            ns,
-            "link",
-            "set",
-            HOST_IF,
-            "address",
-            &mac_to_string(mac),
-        ])
-        .map(|_| ())
+        Ok(name)
     }
 
     fn wire(&mut self, host_count: usize) -> Result<()> {
-        let switch_ns = self.switch_ns.clone();
-        let observer_ns = self.observer_ns.clone();
-        self.add_netns(&switch_ns, false)?;
-        // A hub, so the observer sees everything: no MAC learning (ageing 0 floods unicast to every port)
-        // and no multicast snooping (every group, VRRP's ff02::12 too, is flooded).
-        ip(&[
-            "-n",
-            &switch_ns,
-            "link",
-            "add",
-            BRIDGE,
-            "type",
-            "bridge",
-            "ageing_time",
-            "0",
-            "mcast_snooping",
-            "0",
-        ])?;
-        ip(&["-n", &switch_ns, "link", "set", BRIDGE, "up"])?;
-
-        self.add_netns(&observer_ns, false)?;
-        self.plug(OBSERVER_PORT, &observer_ns, &[0x02, 0x6b, 0x76, 0, 0, 0xfe])?;
-        set_link(&observer_ns, HOST_IF, true)?;
-
-        let ipv6_on = self.ipv6 != Ipv6Mode::Off;
+        self.add_netns("sw", false)?;
+        self.switch.create(&HUB_OPTIONS)?;
+        let observer_ns = self.add_netns("obs", false)?;
+        self.switch
+            .plug(&Veth::new(observer_ns, HOST_IF, OBSERVER_PORT).mac(OBSERVER_MAC))?;
         for index in 0..host_count {
-            let ns = format!("{}-h{index}", self.prefix);
-            let port = format!("h{index}");
-            let number =
-                u8::try_from(index + 1).map_err(|_| HarnessError::new("too many hosts"))?;
-            let mac = [0x02, 0x6b, 0x76, 0, 0, number];
-            self.add_netns(&ns, ipv6_on)?;
-            self.plug(&port, &ns, &mac)?;
-            let ipv4 = Ipv4Addr::new(192, 0, 2, number);
-            ip(&[
-                "-n",
-                &ns,
-                "addr",
-                "add",
-                &format!("{ipv4}/24"),
-                "dev",
-                HOST_IF,
-            ])?;
-            let ipv6 =
-                ipv6_on.then(|| Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(number)));
-            if let Some(ipv6) = ipv6 {
-                ip(&[
-                    "-n",
-                    &ns,
-                    "addr",
-                    "add",
-                    &format!("{ipv6}/64"),
-                    "dev",
-                    HOST_IF,
-                ])?;
-            }
-            set_link(&ns, HOST_IF, true)?;
-            self.hosts.push(Host {
-                index,
-                ns,
-                ifname: HOST_IF.to_owned(),
-                switch_port: port,
-                mac,
-                ipv4,
-                ipv6,
-                link_local: ipv6_on.then(|| eui64_link_local(&mac)),
-            });
+            let host = self.add_host(index)?;
+            self.hosts.push(host);
         }
         Ok(())
+    }
+
+    /// Host `index`: namespace `<prefix>-h<index>`, switch port `h<index>`, MAC and addresses numbered
+    /// `index + 1`.
+    fn add_host(&mut self, index: usize) -> Result<Host> {
+        let ipv6_on = self.ipv6 != Ipv6Mode::Off;
+        let ns = self.add_netns(&format!("h{index}"), ipv6_on)?;
+        let port = format!("h{index}");
+        let number = u8::try_from(index + 1).map_err(|_| HarnessError::new("too many hosts"))?;
+        let mac = [0x02, 0x6b, 0x76, 0, 0, number];
+        let ipv4 = Ipv4Addr::new(192, 0, 2, number);
+        let ipv6 = ipv6_on.then(|| Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(number)));
+        let mut link = Veth::new(&ns, HOST_IF, &port)
+            .mac(mac)
+            .address(format!("{ipv4}/24"));
+        if let Some(ipv6) = ipv6 {
+            link = link.address(format!("{ipv6}/64"));
+        }
+        self.switch.plug(&link)?;
+        Ok(Host {
+            index,
+            ns,
+            ifname: HOST_IF.to_owned(),
+            switch_port: port,
+            mac,
+            ipv4,
+            ipv6,
+            link_local: ipv6_on.then(|| eui64_link_local(&mac)),
+        })
     }
 
     /// `kv<pid>t<seq><name>`: every namespace of this lab starts with it.
     pub fn prefix(&self) -> &str {
-        &self.prefix
+        self.net.prefix()
     }
 
     /// The per-test directory for process output and captures (kept after a failing test).
@@ -278,14 +234,14 @@ impl Lab {
             Some(host) => host,
             None => panic!(
                 "lab {} has {} hosts, no host {index}",
-                self.prefix,
+                self.prefix(),
                 self.hosts.len()
             ),
         }
     }
 
     pub fn switch_ns(&self) -> &str {
-        &self.switch_ns
+        &self.switch.namespace
     }
 
     pub fn observer_ns(&self) -> &str {
@@ -298,15 +254,13 @@ impl Lab {
 
     /// Every namespace this lab created, in creation order.
     pub fn namespaces(&self) -> &[String] {
-        &self.namespaces
+        self.net.namespaces()
     }
 
     /// Start `argv` inside namespace `ns`; output goes to `<dir>/<label>.stdout|stderr`. The process is
     /// killed (with its process group) when the lab is dropped.
     pub fn spawn(&self, ns: &str, label: &str, argv: &[&str]) -> Result<Proc> {
-        let proc = Proc::spawn(&self.dir, ns, label, argv)?;
-        self.procs.track(&proc);
-        Ok(proc)
+        Proc::spawn(&self.net, &self.dir, ns, label, argv)
     }
 
     /// `spawn` in host `index`'s namespace.
@@ -332,27 +286,12 @@ impl Lab {
 
     /// Set host `index`'s switch port up or down: the host sees carrier loss (a pulled cable).
     pub fn set_switch_port(&self, index: usize, up: bool) -> Result<()> {
-        set_link(&self.switch_ns, &self.host(index).switch_port, up)
+        set_link(&self.switch.namespace, &self.host(index).switch_port, up)
     }
 
     /// Kill every process and delete every namespace this lab created. Idempotent; `Drop` calls it.
     pub fn cleanup(&mut self) -> Result<()> {
-        let mut failures = self.procs.kill_all();
-        // Hosts first, the switch last (deleting a namespace deletes its end of every veth pair).
-        while let Some(ns) = self.namespaces.pop() {
-            if let Err(err) = kill_and_delete_netns(&ns) {
-                failures.push(err.to_string());
-            }
-        }
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(HarnessError::new(format!(
-                "lab {} cleanup: {}",
-                self.prefix,
-                failures.join("; ")
-            )))
-        }
+        Ok(self.net.cleanup()?)
     }
 }
 
@@ -362,7 +301,11 @@ impl Drop for Lab {
             eprintln!("{err}");
         }
         if std::thread::panicking() {
-            eprintln!("lab {}: output kept in {}", self.prefix, self.dir.display());
+            eprintln!(
+                "lab {}: output kept in {}",
+                self.prefix(),
+                self.dir.display()
+            );
         } else {
             let _ = std::fs::remove_dir_all(&self.dir);
         }

@@ -1,19 +1,16 @@
-//! Network namespaces: entering one from a test thread, listing, deleting, and sweeping the leftovers of
-//! interrupted runs.
+//! Network namespaces from a test's side: entering one from a test thread, listing by prefix, and
+//! sweeping the leftovers of interrupted runs. Creating and deleting them is netlab's.
 
 use std::fs::File;
 use std::future::Future;
 use std::path::Path;
 
 use nix::sched::{CloneFlags, setns};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 
-use crate::cmd::ip;
 use crate::error::{HarnessError, Result};
 
 /// Where `ip netns add` keeps its namespace handles.
-pub const NETNS_DIR: &str = "/run/netns";
+pub use netlab::NETNS_DIR;
 
 /// Run `f` on a fresh thread that has entered the network namespace `name`, and return its result.
 /// Sockets (and netlink connections) created by `f` belong to that namespace. A panic inside `f` is
@@ -54,13 +51,7 @@ where
 
 /// The names `ip netns list` shows.
 pub fn list_netns() -> Result<Vec<String>> {
-    let listing = ip(&["netns", "list"])?;
-    // Lines look like `name` or `name (id: 3)`.
-    Ok(listing
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .map(str::to_owned)
-        .collect())
+    Ok(netlab::list_namespaces()?)
 }
 
 /// Namespaces whose name starts with `prefix`.
@@ -69,20 +60,6 @@ pub fn netns_with_prefix(prefix: &str) -> Result<Vec<String>> {
         .into_iter()
         .filter(|name| name.starts_with(prefix))
         .collect())
-}
-
-/// SIGKILL every process still inside namespace `name` (they were started there by a lab), then delete it.
-pub fn kill_and_delete_netns(name: &str) -> Result<()> {
-    if let Ok(pids) = ip(&["netns", "pids", name]) {
-        for pid in pids
-            .lines()
-            .filter_map(|line| line.trim().parse::<i32>().ok())
-        {
-            // Already gone is fine: we only want it not to hold the namespace.
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-        }
-    }
-    ip(&["netns", "delete", name]).map(|_| ())
 }
 
 /// The pid embedded in a lab namespace name `kv<pid>t...`, if `name` is one.
@@ -107,7 +84,7 @@ pub fn sweep_stale_labs() -> Result<Vec<String>> {
         if owner == own_pid || Path::new(&format!("/proc/{owner}")).exists() {
             continue;
         }
-        kill_and_delete_netns(&name).map_err(|err| err.context("sweeping a stale lab"))?;
+        netlab::delete_namespace(&name).map_err(|err| err.context("sweeping a stale lab"))?;
         swept.push(name);
     }
     Ok(swept)

@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -30,7 +31,7 @@ pub struct Observer {
 impl Observer {
     /// Starts listening on `eth0` in `namespace`, bound to `address`.
     pub fn start(namespace: &str, address: Ipv4Addr) -> Result<Observer, String> {
-        let handle = File::open(format!("/run/netns/{namespace}"))
+        let handle = File::open(Path::new(netlab::NETNS_DIR).join(namespace))
             .map_err(|e| format!("observer namespace {namespace}: {e}"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, sightings) = mpsc::channel();
