@@ -11,13 +11,13 @@ use super::RunOptions;
 use super::clock::Clock;
 use super::error::DaemonError;
 use super::event::{Event, SocketId};
-use super::interfaces::Interfaces;
 use super::io::Io;
 use super::lock;
 use super::setup;
 use super::signals::Signals;
 use super::table::InstanceTable;
 use super::tasks::{Feeders, spawn_monitor, spawn_periodic, spawn_receivers};
+use super::watch::InterfaceWatch;
 use crate::config::Config;
 use crate::control::{self, Status};
 use crate::net::netlink::{AddressEvents, LinkEvent, LinkEvents, NetlinkError};
@@ -30,7 +30,7 @@ pub struct Daemon {
     pub node: Node,
     pub table: InstanceTable,
     pub io: Io,
-    pub interfaces: Interfaces,
+    pub interfaces: InterfaceWatch,
     pub counters: IoCounters,
     pub clock: Clock,
     router_id: String,
@@ -87,7 +87,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         node,
         table: built.table,
         io: Io::new(sockets, netlink, frames, events),
-        interfaces: Interfaces::default(),
+        interfaces: InterfaceWatch::default(),
         counters: IoCounters::default(),
         clock,
         router_id: config.global.router_id.clone(),

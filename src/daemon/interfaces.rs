@@ -3,13 +3,12 @@
 //! has left DAD, see `link_local`); an instance's source address gone or unusable is
 //! `SourceAddressLost`, back is `SourceAddressRestored`. Events come from the netlink subscriptions
 //! and from a periodic re-read (`tasks::spawn_periodic`) that covers what a netlink overrun lost. The
-//! core keeps the state (it ignores an input that changes nothing); this module only keeps what the
-//! kernel side needs: the DAD waits, and when each interface's last address event was handled.
+//! core keeps the state (it ignores an input that changes nothing); `watch::InterfaceWatch` keeps only
+//! what the kernel side needs: the DAD waits, and when each interface's last address event was handled.
 //!
 //! Renumbering (a different primary address appears) is not followed: the router keeps the address it
 //! was built with, so the instance stays in FAULT and a warning says a restart is needed.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 
 use tracing::{info, warn};
@@ -17,25 +16,8 @@ use vrrp_core::{Input, InstanceId, LinkId, NodeInput};
 use vrrp_wire::Family;
 
 use super::event_loop::Daemon;
-use super::link_local::{DadWaits, is_usable_source};
+use super::link_local::is_usable_source;
 use crate::net::netlink::{AddressEvent, InterfaceAddress, LinkEvent};
-
-/// The kernel-side bookkeeping of the interfaces the instances live on.
-#[derive(Default)]
-pub struct Interfaces {
-    pub dad_waits: DadWaits,
-    /// When the last address event per interface was handled, so an older periodic snapshot (read
-    /// before that event but queued after it) cannot undo it.
-    last_address_event: HashMap<u32, vrrp_core::Instant>,
-}
-
-impl Interfaces {
-    fn snapshot_is_current(&self, ifindex: u32, read_at: vrrp_core::Instant) -> bool {
-        self.last_address_event
-            .get(&ifindex)
-            .is_none_or(|&at| at < read_at)
-    }
-}
 
 impl Daemon {
     pub(super) async fn handle_link(&mut self, event: LinkEvent) {
@@ -119,9 +101,7 @@ impl Daemon {
             return;
         }
         let now = self.clock.now();
-        self.interfaces
-            .last_address_event
-            .insert(address.index, now);
+        self.interfaces.saw_address_event(address.index, now);
         let added = matches!(event, AddressEvent::Added(_));
         for id in self.table.on_link(address.index) {
             let Some(router) = self.node.router(id) else {
@@ -218,23 +198,4 @@ fn is_replacement(address: &InterfaceAddress, source: IpAddr) -> bool {
 
 fn is_link_local(address: IpAddr) -> bool {
     matches!(address, IpAddr::V6(v6) if v6.is_unicast_link_local())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Interfaces;
-    use vrrp_core::Instant;
-
-    #[test]
-    fn a_snapshot_read_before_the_last_event_is_not_current() {
-        let mut interfaces = Interfaces::default();
-        let read_at = Instant::from_micros(1_000);
-        assert!(interfaces.snapshot_is_current(3, read_at), "no event yet");
-        interfaces
-            .last_address_event
-            .insert(3, Instant::from_micros(2_000));
-        assert!(!interfaces.snapshot_is_current(3, read_at));
-        assert!(interfaces.snapshot_is_current(4, read_at), "per interface");
-        assert!(interfaces.snapshot_is_current(3, Instant::from_micros(3_000)));
-    }
 }

@@ -14,7 +14,7 @@
 //! | `event_loop` | the `Daemon` (node, instance table, IO, counters, clock) and the loop |
 //! | `setup` | startup: interfaces, source addresses, stale VIPs, sockets, instances into the node |
 //! | `effects` | executing the node's actions from their payloads |
-//! | `interfaces`, `link_local` | link and address events into node inputs; IPv6 link-local readiness |
+//! | `interfaces`, `link_local`, `watch` | link and address events into node inputs; IPv6 link-local readiness; their bookkeeping |
 //! | `io`, `tasks`, `vips`, `announce` | what talks to the kernel, and the tasks that feed the loop |
 //! | `table` | the shell's per-instance facts (name, config, interface, socket) |
 //! | `clock` | the one clock |
@@ -36,6 +36,7 @@ mod signals;
 mod table;
 mod tasks;
 mod vips;
+mod watch;
 
 use std::path::PathBuf;
 

@@ -4,8 +4,8 @@ use std::net::IpAddr;
 
 use vrrp_wire::{Addresses, Auth, Centisecs, Version};
 
-use crate::input::VipSet;
 use crate::time::Micros;
+use crate::vips::VipSet;
 
 /// Priority of the router that owns the virtual addresses (RFC 5798 §5.2.4).
 pub const OWNER_PRIORITY: u8 = 255;

@@ -34,11 +34,12 @@ pub mod router;
 pub mod sync_group;
 pub mod time;
 pub mod timers;
+pub mod vips;
 
 pub use config::{
     Config, ConfigError, DEFAULT_ADVERT_INTERVAL, OWNER_PRIORITY, TrackerConfig, TrackerId,
 };
-pub use input::{Action, Discard, FaultCause, Input, Reason, Report, StateKind, VipSet};
+pub use input::{Action, Discard, FaultCause, Input, Reason, Report, StateKind};
 pub use node::{
     Counters, Datagram, GroupId, InstanceId, InstanceView, LinkId, Node, NodeAction, NodeError,
     NodeInput, UNKNOWN_VRID,
@@ -46,3 +47,4 @@ pub use node::{
 pub use router::{KnownMaster, Router, State};
 pub use sync_group::{GroupInput, MemberId, SyncGroup};
 pub use time::{Instant, Micros};
+pub use vips::VipSet;
