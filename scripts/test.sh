@@ -39,6 +39,8 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 install_missing
-# The namespace tests run the real daemon binary (target/debug/keepvip).
+# netlab's own root tests (ignored in unprivileged runs), then the namespace tests, which run the
+# real daemon binary (target/debug/keepvip).
+cargo test -p netlab -- --ignored --test-threads=1
 cargo build --bin keepvip
 cargo test -p netns-tests -- --test-threads=1

@@ -41,7 +41,7 @@ pub struct Config {
     /// V3 (IPv4 or IPv6) or V2 (IPv4 only).
     pub version: Version,
     /// Base priority: 255 makes this router the address owner, 1..=254 a backup. Trackers move the
-    /// effective priority of a non-owner (see [`crate::priority`]).
+    /// effective priority of a non-owner (see [`crate::health`]).
     pub priority: u8,
     /// Advertisement_Interval. VRRPv3: 1..=4095 cs. VRRPv2: whole seconds (a multiple of 100 cs, at most
     /// 255 s).

@@ -27,9 +27,9 @@
 //! ```
 
 pub mod config;
+pub mod health;
 pub mod input;
 pub mod node;
-pub mod priority;
 pub mod router;
 pub mod sync_group;
 pub mod time;

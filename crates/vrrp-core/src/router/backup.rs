@@ -10,6 +10,16 @@ use crate::time::Instant;
 use super::{KnownMaster, Router, State};
 
 impl Router {
+    /// Enters Backup with a fresh Master_Down_Timer: 6.4.1 (155)-(165), also used when FAULT clears.
+    pub(super) fn enter_backup(&mut self, now: Instant, reason: Reason, out: &mut Vec<Action>) {
+        // 6.4.1 (155): Master_Adver_Interval = Advertisement_Interval.
+        self.master_adver_interval = self.config.advert_interval;
+        self.known_master = None;
+        // 6.4.1 (160): Master_Down_Timer = Master_Down_Interval; (165) -> Backup.
+        let master_down_at = now + self.master_down_interval();
+        self.transition(State::Backup { master_down_at }, reason, out);
+    }
+
     /// 6.4.2 (365)-(410): the Master_Down_Timer fired.
     pub(super) fn master_down(&mut self, now: Instant, out: &mut Vec<Action>) {
         // A sync-group member that yielded to the peer host holds back until the peer had time to take

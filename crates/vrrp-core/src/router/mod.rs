@@ -7,14 +7,15 @@ mod initialize;
 pub(crate) mod master;
 mod receive;
 mod reconfigure;
+mod shutdown;
 
 use std::net::IpAddr;
 
 use vrrp_wire::{Addresses, Centisecs, Repr};
 
 use crate::config::{Config, ConfigError};
+use crate::health::Health;
 use crate::input::{Action, FaultCause, Input, Reason, StateKind};
-use crate::priority::Health;
 use crate::time::{Instant, Micros};
 use crate::timers;
 
