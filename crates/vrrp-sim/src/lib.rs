@@ -1,7 +1,9 @@
-//! A deterministic simulator for vrrp-core: 2 to 16 hosts running the sans-IO VRRP routers on one
-//! virtual segment with a virtual clock and a seeded RNG — per-link loss, bounded delay, duplication,
-//! partitions and heals, silent crashes, graceful stops, restarts, link down/up, priority and tracker
-//! changes — while the invariants in the README are checked after every event.
+//! A deterministic simulator for vrrp-core: 2 to 16 hosts, each running a `vrrp_core::Node` (the same
+//! dispatch, merged timer and sync groups the daemon runs), on one virtual segment with a virtual clock
+//! and a seeded RNG — per-link loss, bounded delay, duplication, partitions and heals, silent crashes,
+//! graceful stops, restarts, link down/up, priority and tracker changes — while the invariants in the
+//! README are checked after every event. The simulator's model of each router (priority, preempt
+//! window, what it was handed) is its own, never read back from the core.
 //!
 //! ```
 //! use vrrp_core::{Instant, Micros, StateKind};

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use vrrp_core::{Action, Input, Instant, Report};
-use vrrp_wire::Addresses;
+use vrrp_core::{Action, Input, Instant, NodeInput, Report};
+use vrrp_wire::{Addresses, Repr};
 
 /// Seconds with six decimals: `12.345678`.
 pub fn time(at: Instant) -> String {
@@ -25,11 +25,7 @@ pub fn input(input: &Input) -> String {
     match input {
         Input::Startup => "Startup".into(),
         Input::Shutdown => "Shutdown".into(),
-        Input::Advert { source, repr } => format!(
-            "advert from {source} prio {} int {}cs",
-            repr.priority,
-            repr.max_adver_int.get()
-        ),
+        Input::Advert { source, repr } => advert(*source, repr),
         Input::Timer => "Timer".into(),
         Input::Tracker { tracker, ok } => {
             format!("Tracker {} {}", tracker.0, if *ok { "OK" } else { "KO" })
@@ -40,6 +36,30 @@ pub fn input(input: &Input) -> String {
         Input::SourceAddressLost => "SourceAddressLost".into(),
         Input::SourceAddressRestored => "SourceAddressRestored".into(),
     }
+}
+
+/// A node input; the trace line names the host or router it is for.
+pub fn node_input(what: &NodeInput<'_>) -> String {
+    match what {
+        NodeInput::Startup => "Startup".into(),
+        NodeInput::Shutdown => "Shutdown".into(),
+        NodeInput::Timer => "Timer".into(),
+        NodeInput::Datagram(datagram) => format!(
+            "datagram from {} ({} bytes)",
+            datagram.source,
+            datagram.payload.len()
+        ),
+        NodeInput::Advert { source, repr, .. } => advert(*source, repr),
+        NodeInput::Link { input: i, .. } | NodeInput::Instance(_, i) => input(i),
+    }
+}
+
+fn advert(source: IpAddr, repr: &Repr) -> String {
+    format!(
+        "advert from {source} prio {} int {}cs",
+        repr.priority,
+        repr.max_adver_int.get()
+    )
 }
 
 pub fn action(action: &Action) -> String {

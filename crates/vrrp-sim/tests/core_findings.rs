@@ -13,8 +13,8 @@ use vrrp_sim::{Event, HostSel, HostSpec, NetParams, Sim, ipv4_router};
 /// VIPs added and removed on both hosts every cycle. With random delay it usually breaks after a few
 /// cycles (the generator's seeds 39287 and 59598, before sync-group scenarios were restricted to one
 /// preference order, converged only after 3+ cycles or never).
-/// Fixed by the sync-group tie-break (`SyncGroup::handle`: the host that loses RFC 5798 (735)'s address
-/// comparison holds back for MDI + one interval).
+/// Fixed by the sync-group tie-break (`vrrp_core::sync_group`'s rules, which `Node` applies: the host
+/// that loses RFC 5798 (735)'s address comparison holds back for MDI + one interval).
 #[test]
 fn sync_groups_with_crossed_preferences_settle_on_one_master_per_vrid() {
     let hosts = vec![

@@ -1,13 +1,13 @@
-//! Driving routers and carrying out what they return: adverts onto the segment, VIPs onto the host's
-//! interface (checked for balance), timers into the queue.
+//! Driving each host's vrrp-core `Node` and carrying out what it returns: adverts onto the segment,
+//! VIPs onto the host's interface (checked for balance), the node's one merged deadline into the queue.
 
 use std::net::IpAddr;
 use std::rc::Rc;
 
-use vrrp_core::{Action, Input, Instant, Reason, State, StateKind};
+use vrrp_core::{Action, Input, Instant, NodeAction, NodeInput, Reason, State, StateKind};
 use vrrp_wire::{Addresses, Repr};
 
-use super::host::{Arrival, ips};
+use super::host::{Arrival, SEGMENT, ips};
 use super::{Pending, SentAdvert, Sim};
 use crate::check::Invariant;
 use crate::model::HostId;
@@ -15,38 +15,45 @@ use crate::network::Fate;
 use crate::trace;
 
 impl Sim {
-    /// Gives `input` to router `slot` of `host` and carries out its actions.
-    pub(super) fn feed(&mut self, host: HostId, slot: usize, input: Input) {
-        let what = self.trace.is_some().then(|| trace::input(&input));
-        let Some(engine) = self.hosts.get_mut(host).and_then(|h| h.engine.as_mut()) else {
+    /// `input` for router `slot` of `host` (`NodeInput::Instance`; a sync group reconciles after it).
+    pub(super) fn feed_instance(&mut self, host: HostId, slot: usize, input: Input) {
+        let Some(id) = self.hosts[host]
+            .node
+            .as_ref()
+            .and_then(|n| n.instance(slot))
+        else {
             return;
         };
-        let actions = engine.handle(self.now, slot, input);
-        self.execute(host, Some(slot), what, actions);
+        self.feed(host, Some(slot), NodeInput::Instance(id, input));
     }
 
-    /// `Startup`, `Shutdown` or `Timer` for every router of `host` (a sync group as a whole).
-    pub(super) fn feed_all(&mut self, host: HostId, input: Input) {
-        let what = self.trace.is_some().then(|| trace::input(&input));
-        let Some(engine) = self.hosts.get_mut(host).and_then(|h| h.engine.as_mut()) else {
+    /// Gives `input` to `host`'s node and carries out its actions. `subject` is the router the input is
+    /// aimed at, for the trace (`None`: the whole host).
+    pub(super) fn feed(&mut self, host: HostId, subject: Option<usize>, input: NodeInput<'_>) {
+        let what = self.trace.is_some().then(|| trace::node_input(&input));
+        let now = self.now;
+        let Some(node) = self.hosts.get_mut(host).and_then(|h| h.node.as_mut()) else {
             return;
         };
-        let actions = engine.all(self.now, &input);
-        self.execute(host, None, what, actions);
+        let actions = node.handle(now, input);
+        self.execute(host, subject, what, actions);
     }
 
     fn execute(
         &mut self,
         host: HostId,
-        origin: Option<usize>,
+        subject: Option<usize>,
         what: Option<String>,
-        actions: Vec<(usize, Action)>,
+        actions: Vec<NodeAction>,
     ) {
+        let actions = self.by_slot(host, actions);
+        // A host-wide input that moved one router only is traced as that router's.
+        let subject = subject.or_else(|| single_slot(&actions));
         let mut notes = Vec::new();
         for (slot, action) in actions {
             if self.trace.is_some() {
-                let prefix = match origin {
-                    Some(o) if o == slot => String::new(),
+                let prefix = match subject {
+                    Some(s) if s == slot => String::new(),
                     _ => format!("[v{}] ", self.vrid_of(host, slot)),
                 };
                 notes.push(format!("{prefix}{}", trace::action(&action)));
@@ -66,15 +73,36 @@ impl Sim {
                 Action::Discard(_) | Action::Report(_) => {}
             }
         }
-        self.arm_timers(host);
+        self.arm_timer(host);
         if let Some(what) = what {
-            let who = match origin {
+            let who = match subject {
                 Some(slot) => trace::router(host, self.vrid_of(host, slot)),
                 None => format!("h{host}"),
             };
-            let after = origin.map(|s| self.timer_note(host, s)).unwrap_or_default();
+            let after = subject
+                .map(|s| self.timer_note(host, s))
+                .unwrap_or_default();
             self.note(|| format!("{who} {what} => {}{after}", notes.join(", ")));
         }
+    }
+
+    /// The node's actions with each instance translated to its slot; an instance the host never
+    /// added is a broken mapping, reported rather than dropped silently.
+    fn by_slot(&mut self, host: HostId, actions: Vec<NodeAction>) -> Vec<(usize, Action)> {
+        let mut tagged = Vec::with_capacity(actions.len());
+        let mut unknown = None;
+        let node = self.hosts[host].node.as_ref();
+        for (id, action) in actions {
+            match node.and_then(|n| n.slot(id)) {
+                Some(slot) => tagged.push((slot, action)),
+                None => unknown = Some(id),
+            }
+        }
+        if let Some(id) = unknown {
+            let detail = format!("h{host}: the node acted for instance {}, never added", id.0);
+            self.fail(Invariant::Setup, detail);
+        }
+        tagged
     }
 
     /// Starts a router's preempt-delay window; its end is queued, because a router that starts to
@@ -175,7 +203,8 @@ impl Sim {
         }
     }
 
-    /// An advert reaches `to`: dispatched by VRID to its router, if the host runs and its link is up.
+    /// An advert reaches `to`: handed to its node (which dispatches it by VRID), if the host runs and
+    /// its link is up. The simulator's own record of what each router was handed comes first.
     pub(super) fn deliver(
         &mut self,
         from: HostId,
@@ -190,74 +219,57 @@ impl Sim {
         if !target.running() || !target.link_up {
             return;
         }
-        let Some(slot) = target.slot_of(repr.vrid) else {
-            return;
-        };
-        if let Some(last) = target.slots[slot].last_arrival.get_mut(from) {
+        let slot = target.slot_receiving(source, repr.vrid);
+        if let Some(last) = slot.and_then(|s| target.slots[s].last_arrival.get_mut(from)) {
             *last = Some(Arrival {
                 at: self.now,
                 priority: repr.priority,
             });
         }
         self.stats.deliveries += 1;
-        if !self.takeovers.is_empty() {
+        if slot.is_some() && !self.takeovers.is_empty() {
             self.takeover_heard(from, to, repr.vrid, sent, repr.priority);
         }
         let repr = Rc::unwrap_or_clone(repr);
-        self.feed(to, slot, Input::Advert { source, repr });
+        let link = SEGMENT;
+        self.feed(to, slot, NodeInput::Advert { link, source, repr });
     }
 
-    /// A timer event; stale ones (superseded deadline, older incarnation) are dropped.
-    pub(super) fn fire_timer(&mut self, at: Instant, host: HostId, slot: usize, incarnation: u32) {
+    /// The host's timer event: the node fires whatever is due. Stale events (superseded deadline,
+    /// older incarnation) are dropped.
+    pub(super) fn fire_timer(&mut self, at: Instant, host: HostId, incarnation: u32) {
         let Some(h) = self.hosts.get_mut(host) else {
             return;
         };
         let current = h.incarnation == incarnation && h.running();
-        let Some(s) = h.slots.get_mut(slot) else {
-            return;
-        };
-        if !current || s.armed != Some(at) {
+        if !current || h.armed != Some(at) {
             return;
         }
-        s.armed = None;
-        if h.sync_group {
-            self.feed_all(host, Input::Timer);
-        } else {
-            self.feed(host, slot, Input::Timer);
-        }
+        h.armed = None;
+        self.feed(host, None, NodeInput::Timer);
     }
 
-    /// Queues a timer event for every router whose deadline changed.
-    pub(super) fn arm_timers(&mut self, host: HostId) {
+    /// Queues a timer event when the node's merged deadline changed.
+    pub(super) fn arm_timer(&mut self, host: HostId) {
         let now = self.now;
-        let Some(h) = self.hosts.get(host) else {
+        let Some(h) = self.hosts.get_mut(host) else {
             return;
         };
-        let running = h.running();
-        let incarnation = h.incarnation;
-        let mut due = Vec::new();
-        for slot in 0..h.slots.len() {
-            let deadline = if running {
-                h.router(slot)
-                    .and_then(|r| r.next_deadline())
-                    .map(|d| d.max(now))
-            } else {
-                None
-            };
-            if h.slots[slot].armed != deadline {
-                due.push((slot, deadline));
-            }
+        let deadline = if h.running() {
+            h.node
+                .as_ref()
+                .and_then(|n| n.next_deadline())
+                .map(|d| d.max(now))
+        } else {
+            None
+        };
+        if h.armed == deadline {
+            return;
         }
-        for (slot, deadline) in due {
-            self.hosts[host].slots[slot].armed = deadline;
-            if let Some(at) = deadline {
-                let what = Pending::Timer {
-                    host,
-                    slot,
-                    incarnation,
-                };
-                self.push(at, what);
-            }
+        h.armed = deadline;
+        let incarnation = h.incarnation;
+        if let Some(at) = deadline {
+            self.push(at, Pending::Timer { host, incarnation });
         }
     }
 
@@ -291,6 +303,12 @@ impl Sim {
             self.fail(Invariant::VipActions, detail);
         }
     }
+}
+
+/// The one slot all of `actions` belong to, if there is exactly one.
+fn single_slot(actions: &[(usize, Action)]) -> Option<usize> {
+    let first = actions.first()?.0;
+    actions.iter().all(|(s, _)| *s == first).then_some(first)
 }
 
 fn describe_fate(to: HostId, now: Instant, fate: &Fate) -> String {

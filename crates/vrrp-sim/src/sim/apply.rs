@@ -1,9 +1,9 @@
 //! Scheduled events: starts, crashes, stops, link and partition changes, priority and tracker changes,
 //! weather. Each one that changes something restarts the stable window.
 
-use vrrp_core::{Input, StateKind, TrackerId};
+use vrrp_core::{Input, NodeInput, StateKind, TrackerId};
 
-use super::host::{Engine, Status};
+use super::host::{HostNode, SEGMENT, Status};
 use super::takeover::Leaving;
 use super::{Pending, Sim};
 use crate::check::Invariant;
@@ -168,88 +168,82 @@ impl Sim {
         if h.running() {
             return false;
         }
-        let reusing = reuse && h.status == Status::Stopped && h.engine.is_some();
+        let reusing = reuse && h.status == Status::Stopped && h.node.is_some();
         h.incarnation += 1;
         h.status = Status::Running;
+        h.armed = None;
         for slot in &mut h.slots {
-            slot.armed = None;
             slot.last_arrival.iter_mut().for_each(|a| *a = None);
         }
-        if !reusing {
-            let configs = h.slots.iter().map(|s| s.current_config()).collect();
-            match Engine::new(configs, h.sync_group) {
-                Ok(engine) => h.engine = Some(engine),
-                Err(error) => {
-                    self.fail(Invariant::Setup, format!("h{host}: {error}"));
-                    return false;
-                }
-            }
-            // The daemon would report the world as it is before starting: trackers and link.
-            let mut inputs = Vec::new();
-            for (slot_id, slot) in self.hosts[host].slots.iter().enumerate() {
-                for (i, (&ok, t)) in slot
-                    .trackers_ok
-                    .iter()
-                    .zip(&slot.config.trackers)
-                    .enumerate()
-                {
-                    if ok != t.initially_ok {
-                        inputs.push((
-                            slot_id,
-                            Input::Tracker {
-                                tracker: TrackerId(i),
-                                ok,
-                            },
-                        ));
-                    }
-                }
-                if !self.hosts[host].link_up {
-                    inputs.push((slot_id, Input::InterfaceDown));
-                }
-            }
-            for (slot, input) in inputs {
-                self.feed(host, slot, input);
-            }
+        if !reusing && !self.new_node(host) {
+            return false;
         }
         for slot in 0..self.hosts[host].slots.len() {
             self.open_preempt_window(host, slot);
         }
-        self.feed_all(host, Input::Startup);
+        self.feed(host, None, NodeInput::Startup);
         true
     }
 
-    /// Silent crash: the routers and the host's VIPs vanish; nothing is sent.
+    /// A fresh node for `host` with the current base priorities, told the world as it is before
+    /// `Startup` (tracker status and link), as a restarted daemon would.
+    fn new_node(&mut self, host: HostId) -> bool {
+        let h = &mut self.hosts[host];
+        let configs = h.slots.iter().map(|s| s.current_config()).collect();
+        match HostNode::new(configs, h.sync_group) {
+            Ok(node) => h.node = Some(node),
+            Err(error) => {
+                self.fail(Invariant::Setup, format!("h{host}: {error}"));
+                return false;
+            }
+        }
+        let mut changed_trackers = Vec::new();
+        for (slot_id, slot) in self.hosts[host].slots.iter().enumerate() {
+            let trackers = slot.trackers_ok.iter().zip(&slot.config.trackers);
+            for (i, (&ok, t)) in trackers.enumerate() {
+                if ok != t.initially_ok {
+                    let tracker = TrackerId(i);
+                    changed_trackers.push((slot_id, Input::Tracker { tracker, ok }));
+                }
+            }
+        }
+        for (slot, input) in changed_trackers {
+            self.feed_instance(host, slot, input);
+        }
+        if !self.hosts[host].link_up {
+            self.feed(host, None, link_input(false));
+        }
+        true
+    }
+
+    /// Silent crash: the node and the host's VIPs vanish; nothing is sent.
     fn crash(&mut self, host: HostId) -> bool {
         let now = self.now;
         let h = &mut self.hosts[host];
         if !h.running() {
             return false;
         }
-        h.engine = None;
+        h.node = None;
         h.vips.clear();
         h.status = Status::Crashed;
         h.down_since = now;
         h.incarnation += 1;
-        for slot in &mut h.slots {
-            slot.armed = None;
-        }
+        h.armed = None;
         true
     }
 
-    /// Graceful stop: Shutdown to every router (a master resigns with priority 0 and removes its VIPs).
+    /// Graceful stop: `Shutdown` to the node (a master resigns with priority 0 and removes its VIPs).
     fn stop(&mut self, host: HostId) -> bool {
         if !self.hosts[host].running() {
             return false;
         }
-        self.feed_all(host, Input::Shutdown);
+        self.feed(host, None, NodeInput::Shutdown);
         let now = self.now;
         let h = &mut self.hosts[host];
         h.status = Status::Stopped;
         h.down_since = now;
         h.incarnation += 1;
-        for slot in &mut h.slots {
-            slot.armed = None;
-        }
+        h.armed = None;
         true
     }
 
@@ -263,14 +257,7 @@ impl Sim {
         if !up {
             h.link_down_since = now;
         }
-        let input = if up {
-            Input::InterfaceUp
-        } else {
-            Input::InterfaceDown
-        };
-        for slot in 0..self.hosts[host].slots.len() {
-            self.feed(host, slot, input.clone());
-        }
+        self.feed(host, None, link_input(up));
         true
     }
 
@@ -286,7 +273,7 @@ impl Sim {
             return false;
         }
         s.base = priority;
-        self.feed(host, slot, Input::SetBasePriority(priority));
+        self.feed_instance(host, slot, Input::SetBasePriority(priority));
         true
     }
 
@@ -303,8 +290,22 @@ impl Sim {
             tracker: TrackerId(tracker),
             ok,
         };
-        self.feed(host, slot, input);
+        self.feed_instance(host, slot, input);
         true
+    }
+}
+
+/// Link up or down for every instance on the host's one interface.
+fn link_input(up: bool) -> NodeInput<'static> {
+    let input = if up {
+        Input::InterfaceUp
+    } else {
+        Input::InterfaceDown
+    };
+    NodeInput::Link {
+        link: SEGMENT,
+        family: None,
+        input,
     }
 }
 

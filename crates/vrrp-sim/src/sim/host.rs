@@ -1,87 +1,62 @@
-//! One simulated host: its routers (alone or as a sync group), its VIP set, and what the simulator
-//! models about it independently of the core (base priority, tracker status, preempt window).
+//! One simulated host: the vrrp-core [`Node`] that runs its routers (alone or as one sync group), as
+//! the daemon runs them, its VIP set, and what the simulator models about it independently of the core
+//! (base priority, tracker status, preempt window, the adverts each router was handed).
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use vrrp_core::{
-    Action, Config, ConfigError, GroupInput, Input, Instant, MemberId, OWNER_PRIORITY, Router,
-    SyncGroup,
+    Config, InstanceId, Instant, LinkId, Node, NodeAction, NodeError, NodeInput, OWNER_PRIORITY,
+    Router,
 };
 use vrrp_wire::Addresses;
 
 use crate::check::Vips;
 
-/// The routers of a host, driven alone or as one sync group.
+/// The simulated segment as every host's node names it: each host has one interface on it.
+pub(crate) const SEGMENT: LinkId = LinkId(0);
+
+/// A host's running protocol state: its node, and which node instance each slot is.
 #[derive(Debug, Clone)]
-pub(crate) enum Engine {
-    Alone(Vec<Router>),
-    Group(SyncGroup),
+pub(crate) struct HostNode {
+    node: Node,
+    /// `instances[slot]`: the instance of slot `slot` (added in slot order).
+    instances: Vec<InstanceId>,
 }
 
-impl Engine {
-    pub(crate) fn new(configs: Vec<Config>, sync_group: bool) -> Result<Engine, ConfigError> {
-        if sync_group {
-            return SyncGroup::new(configs).map(Engine::Group);
-        }
-        let routers = configs
+impl HostNode {
+    /// One instance per config on [`SEGMENT`], in slot order; with `sync_group`, all in one group.
+    pub(crate) fn new(configs: Vec<Config>, sync_group: bool) -> Result<HostNode, NodeError> {
+        let mut node = Node::new();
+        let instances = configs
             .into_iter()
-            .map(Router::new)
-            .collect::<Result<_, _>>()?;
-        Ok(Engine::Alone(routers))
+            .map(|config| node.add_instance(SEGMENT, config))
+            .collect::<Result<Vec<_>, _>>()?;
+        if sync_group {
+            node.add_sync_group(&instances)?;
+        }
+        Ok(HostNode { node, instances })
     }
 
     pub(crate) fn router(&self, slot: usize) -> Option<&Router> {
-        match self {
-            Engine::Alone(routers) => routers.get(slot),
-            Engine::Group(group) => group.member(MemberId(slot)),
-        }
+        self.node.router(self.instance(slot)?)
     }
 
-    /// An input for one router (a sync group spreads `Startup`/`Shutdown`/`Timer` itself).
-    pub(crate) fn handle(
-        &mut self,
-        now: Instant,
-        slot: usize,
-        input: Input,
-    ) -> Vec<(usize, Action)> {
-        match self {
-            Engine::Alone(routers) => match routers.get_mut(slot) {
-                Some(router) => tag(slot, router.handle(now, input)),
-                None => Vec::new(),
-            },
-            Engine::Group(group) => {
-                untag(group.handle(now, GroupInput::Member(MemberId(slot), input)))
-            }
-        }
+    pub(crate) fn instance(&self, slot: usize) -> Option<InstanceId> {
+        self.instances.get(slot).copied()
     }
 
-    /// `Startup`, `Shutdown` or `Timer` for every router of the host.
-    pub(crate) fn all(&mut self, now: Instant, input: &Input) -> Vec<(usize, Action)> {
-        match self {
-            Engine::Alone(routers) => routers
-                .iter_mut()
-                .enumerate()
-                .flat_map(|(slot, router)| tag(slot, router.handle(now, input.clone())))
-                .collect(),
-            Engine::Group(group) => {
-                let input = match input {
-                    Input::Startup => GroupInput::Startup,
-                    Input::Shutdown => GroupInput::Shutdown,
-                    _ => GroupInput::Timer,
-                };
-                untag(group.handle(now, input))
-            }
-        }
+    pub(crate) fn slot(&self, id: InstanceId) -> Option<usize> {
+        self.instances.iter().position(|&i| i == id)
     }
-}
 
-fn tag(slot: usize, actions: Vec<Action>) -> Vec<(usize, Action)> {
-    actions.into_iter().map(|a| (slot, a)).collect()
-}
+    pub(crate) fn handle(&mut self, now: Instant, input: NodeInput<'_>) -> Vec<NodeAction> {
+        self.node.handle(now, input)
+    }
 
-fn untag(actions: Vec<(MemberId, Action)>) -> Vec<(usize, Action)> {
-    actions.into_iter().map(|(m, a)| (m.0, a)).collect()
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.node.next_deadline()
+    }
 }
 
 /// The last advert a router was handed from one sender.
@@ -99,8 +74,6 @@ pub(crate) struct Slot {
     pub(crate) base: u8,
     /// The real status of each tracked condition, kept across crashes and fed to new routers.
     pub(crate) trackers_ok: Vec<bool>,
-    /// The deadline a queued timer event exists for.
-    pub(crate) armed: Option<Instant>,
     /// From when this router preempts (owner: at once; preempt off: never).
     pub(crate) preempt_from: Option<Instant>,
     /// Per sending host: the last advert handed to this router.
@@ -113,7 +86,6 @@ impl Slot {
         Slot {
             base: config.priority,
             trackers_ok: config.trackers.iter().map(|t| t.initially_ok).collect(),
-            armed: None,
             preempt_from: None,
             last_arrival: vec![None; hosts],
             last_sent: None,
@@ -178,9 +150,12 @@ pub(crate) struct Host {
     pub(crate) link_up: bool,
     /// Bumped at every start, crash and stop so stale timer events are ignored.
     pub(crate) incarnation: u32,
+    /// The node deadline a queued timer event exists for (one per host: the node merges them).
+    pub(crate) armed: Option<Instant>,
     pub(crate) down_since: Instant,
     pub(crate) link_down_since: Instant,
-    pub(crate) engine: Option<Engine>,
+    /// Present while running or stopped (a stopped node can be started again); gone after a crash.
+    pub(crate) node: Option<HostNode>,
     pub(crate) slots: Vec<Slot>,
     /// The addresses currently configured on the host's interface by AddVips/RemoveVips.
     pub(crate) vips: BTreeSet<IpAddr>,
@@ -193,9 +168,10 @@ impl Host {
             sync_group,
             link_up: true,
             incarnation: 0,
+            armed: None,
             down_since: Instant::ZERO,
             link_down_since: Instant::ZERO,
-            engine: None,
+            node: None,
             slots: configs.into_iter().map(|c| Slot::new(c, hosts)).collect(),
             vips: BTreeSet::new(),
         }
@@ -209,8 +185,16 @@ impl Host {
         self.slots.iter().position(|s| s.config.vrid == vrid)
     }
 
+    /// The slot an advert from `source` for `vrid` is meant for: same VRID and address family (the
+    /// simulator's own model of RFC 5798 §7.1 dispatch, for its bookkeeping; the node dispatches).
+    pub(crate) fn slot_receiving(&self, source: IpAddr, vrid: u8) -> Option<usize> {
+        self.slots.iter().position(|s| {
+            s.config.vrid == vrid && s.config.primary_address.is_ipv4() == source.is_ipv4()
+        })
+    }
+
     pub(crate) fn router(&self, slot: usize) -> Option<&Router> {
-        self.engine.as_ref().and_then(|e| e.router(slot))
+        self.node.as_ref().and_then(|n| n.router(slot))
     }
 
     pub(crate) fn primary_address(&self, slot: usize) -> Option<IpAddr> {

@@ -1,5 +1,6 @@
-//! The simulator: hosts running vrrp-core routers on one virtual segment, driven by one event queue
-//! ordered by (virtual time, sequence number), so a seed always replays the same run.
+//! The simulator: hosts on one virtual segment, each running a vrrp-core `Node` (the dispatch, merged
+//! timer and sync groups the daemon runs), driven by one event queue ordered by (virtual time, sequence
+//! number), so a seed always replays the same run.
 
 mod actions;
 mod apply;
@@ -331,11 +332,7 @@ impl Sim {
                 sent,
                 repr,
             } => self.deliver(from, to, source, sent, repr),
-            Pending::Timer {
-                host,
-                slot,
-                incarnation,
-            } => self.fire_timer(at, host, slot, incarnation),
+            Pending::Timer { host, incarnation } => self.fire_timer(at, host, incarnation),
             Pending::Event(event) => self.apply(event),
             Pending::PreemptWindowEnds { host, slot } => self.preempt_window_ends(at, host, slot),
             Pending::Check => {}

@@ -20,9 +20,9 @@ pub(super) enum Pending {
         sent: Instant,
         repr: Rc<Repr>,
     },
+    /// The host node's merged deadline (`Node::next_deadline`) as it was when queued.
     Timer {
         host: HostId,
-        slot: usize,
         incarnation: u32,
     },
     Event(Event),
