@@ -95,6 +95,7 @@ impl Timeline {
     }
 
     fn fault(&mut self, rng: &mut Rng, count: usize) {
+        // The draws common to every kind of fault come first, in this order, so a seed replays.
         let now = self.now;
         let later = now + rng.between(self.interval / 2 + 1, 6 * self.interval);
         let vrid = u8::try_from(rng.between(1, u64::from(self.vrids))).unwrap_or(1);
@@ -114,39 +115,18 @@ impl Timeline {
         } else {
             later
         };
+        let draw = FaultDraw {
+            now,
+            later,
+            vrid,
+            any,
+            restart,
+            restart_at,
+        };
         match rng.below(100) {
-            0..=21 => {
-                let host = if rng.chance(700) {
-                    HostSel::MasterOf(vrid)
-                } else {
-                    any
-                };
-                self.at(now, Event::Crash(host));
-                if rng.chance(600) {
-                    self.at(restart_at, restart);
-                }
-            }
-            22..=35 => {
-                let host = if rng.chance(700) {
-                    HostSel::MasterOf(vrid)
-                } else {
-                    any
-                };
-                self.at(now, Event::Stop(host));
-                if rng.chance(600) {
-                    self.at(restart_at, restart);
-                }
-            }
-            36..=47 => {
-                let side: Vec<usize> = (0..count).filter(|_| rng.chance(500)).collect();
-                if side.is_empty() || side.len() == count {
-                    return;
-                }
-                self.at(now, Event::Partition(side));
-                if rng.chance(800) {
-                    self.at(later, Event::Heal);
-                }
-            }
+            0..=21 => self.host_down(rng, &draw, Event::Crash),
+            22..=35 => self.host_down(rng, &draw, Event::Stop),
+            36..=47 => self.partition(rng, &draw, count),
             48..=57 => {
                 self.at(now, Event::LinkDown(target));
                 if rng.chance(850) {
@@ -172,22 +152,7 @@ impl Timeline {
                 };
                 self.at(now, event);
             }
-            84..=95 => {
-                let burst = Weather {
-                    loss_permille: rng_u16(rng, 50, 500),
-                    dup_permille: rng_u16(rng, 0, 200),
-                };
-                self.at(now, Event::Weather(burst));
-                let calm = Weather {
-                    loss_permille: 0,
-                    dup_permille: if rng.chance(300) {
-                        rng_u16(rng, 1, 200)
-                    } else {
-                        0
-                    },
-                };
-                self.at(later, Event::Weather(calm));
-            }
+            84..=95 => self.weather_burst(rng, &draw),
             _ => {
                 let dup = Weather {
                     loss_permille: 0,
@@ -198,6 +163,49 @@ impl Timeline {
         }
     }
 
+    /// A crash or a stop, usually of the master, maybe restarted later.
+    fn host_down(&mut self, rng: &mut Rng, draw: &FaultDraw, event: fn(HostSel) -> Event) {
+        let host = if rng.chance(700) {
+            HostSel::MasterOf(draw.vrid)
+        } else {
+            draw.any
+        };
+        self.at(draw.now, event(host));
+        if rng.chance(600) {
+            self.at(draw.restart_at, draw.restart.clone());
+        }
+    }
+
+    /// A random split of the hosts, usually healed later.
+    fn partition(&mut self, rng: &mut Rng, draw: &FaultDraw, count: usize) {
+        let side: Vec<usize> = (0..count).filter(|_| rng.chance(500)).collect();
+        if side.is_empty() || side.len() == count {
+            return;
+        }
+        self.at(draw.now, Event::Partition(side));
+        if rng.chance(800) {
+            self.at(draw.later, Event::Heal);
+        }
+    }
+
+    /// Loss and duplication now, calm (maybe with some duplication) later.
+    fn weather_burst(&mut self, rng: &mut Rng, draw: &FaultDraw) {
+        let burst = Weather {
+            loss_permille: rng_u16(rng, 50, 500),
+            dup_permille: rng_u16(rng, 0, 200),
+        };
+        self.at(draw.now, Event::Weather(burst));
+        let calm = Weather {
+            loss_permille: 0,
+            dup_permille: if rng.chance(300) {
+                rng_u16(rng, 1, 200)
+            } else {
+                0
+            },
+        };
+        self.at(draw.later, Event::Weather(calm));
+    }
+
     /// Sorted events, and an end leaving the settle time, two intervals and any preempt delay after the
     /// last one.
     pub(super) fn finish(mut self) -> (Vec<(Instant, Event)>, Instant) {
@@ -206,4 +214,14 @@ impl Timeline {
         let end = last + self.settle + 2 * self.interval + self.longest_delay + 1;
         (self.events, Instant::from_micros(end))
     }
+}
+
+/// The draws every fault starts with.
+struct FaultDraw {
+    now: u64,
+    later: u64,
+    vrid: u8,
+    any: HostSel,
+    restart: Event,
+    restart_at: u64,
 }

@@ -24,67 +24,12 @@ impl Sim {
         // A takeover is only timed when nothing else happens before it.
         let earlier = std::mem::take(&mut self.takeovers);
         let earlier_incumbents = std::mem::take(&mut self.incumbents);
-        let mut incumbents = Vec::new();
         let settled = self.checker.is_settled(self.now);
-        let mut plans = Vec::new();
-        let changed = match (&event, target) {
-            (Event::Start { reuse, .. }, Some(h)) => {
-                incumbents = self.plan_incumbents(settled, h);
-                self.start(h, *reuse)
-            }
-            (Event::Crash(_), Some(h)) => {
-                plans = self.plan_takeovers(settled, h, None, Leaving::Crash);
-                self.crash(h)
-            }
-            (Event::Stop(_), Some(h)) => {
-                plans = self.plan_takeovers(settled, h, None, Leaving::Stop);
-                self.stop(h)
-            }
-            (Event::LinkDown(_), Some(h)) => {
-                plans = self.plan_takeovers(settled, h, None, Leaving::LinkDown);
-                self.set_link(h, false)
-            }
-            (Event::LinkUp(_), Some(h)) => self.set_link(h, true),
-            (Event::SetBasePriority { vrid, priority, .. }, Some(h)) => {
-                let was_master = self.state(h, *vrid) == Some(StateKind::Master);
-                let sent_before = self.last_sent(h, *vrid);
-                let changed = self.set_base_priority(h, *vrid, *priority);
-                if was_master {
-                    plans = self.plan_takeovers(settled, h, Some(*vrid), Leaving::Lowered);
-                    plans.iter_mut().for_each(|p| p.set_last_sent(sent_before));
-                }
-                changed
-            }
-            (
-                Event::Tracker {
-                    vrid, tracker, ok, ..
-                },
-                Some(h),
-            ) => {
-                let was_master = self.state(h, *vrid) == Some(StateKind::Master);
-                let sent_before = self.last_sent(h, *vrid);
-                let changed = self.set_tracker(h, *vrid, *tracker, *ok);
-                if was_master {
-                    plans = self.plan_takeovers(settled, h, Some(*vrid), Leaving::Lowered);
-                    plans.iter_mut().for_each(|p| p.set_last_sent(sent_before));
-                }
-                changed
-            }
-            (Event::Partition(side), _) => {
-                self.net.partition(side);
-                true
-            }
-            (Event::Heal, _) => {
-                let was = self.net.is_partitioned();
-                self.net.heal();
-                was
-            }
-            (Event::Weather(weather), _) => {
-                self.net.set_weather(*weather, &mut self.rng);
-                true
-            }
-            (_, None) => false,
-        };
+        let Outcome {
+            changed,
+            plans,
+            incumbents,
+        } = self.carry_out(&event, target, settled);
         if !changed {
             self.note(|| "EVENT changed nothing".to_string());
             self.takeovers = earlier;
@@ -102,6 +47,85 @@ impl Sim {
         for at in deadlines {
             self.push(at, Pending::Check);
         }
+    }
+
+    /// Makes `event` happen to `target` (resolved), planning the takeovers and incumbents it implies
+    /// when the network was `settled` before it.
+    fn carry_out(&mut self, event: &Event, target: Option<HostId>, settled: bool) -> Outcome {
+        let mut outcome = Outcome::default();
+        outcome.changed = match (event, target) {
+            (Event::Start { reuse, .. }, Some(h)) => {
+                outcome.incumbents = self.plan_incumbents(settled, h);
+                self.start(h, *reuse)
+            }
+            (Event::Crash(_), Some(h)) => {
+                outcome.plans = self.plan_takeovers(settled, h, None, Leaving::Crash);
+                self.crash(h)
+            }
+            (Event::Stop(_), Some(h)) => {
+                outcome.plans = self.plan_takeovers(settled, h, None, Leaving::Stop);
+                self.stop(h)
+            }
+            (Event::LinkDown(_), Some(h)) => {
+                outcome.plans = self.plan_takeovers(settled, h, None, Leaving::LinkDown);
+                self.set_link(h, false)
+            }
+            (Event::LinkUp(_), Some(h)) => self.set_link(h, true),
+            (Event::SetBasePriority { vrid, priority, .. }, Some(h)) => {
+                let (changed, plans) = self.maybe_lowered(settled, h, *vrid, |sim| {
+                    sim.set_base_priority(h, *vrid, *priority)
+                });
+                outcome.plans = plans;
+                changed
+            }
+            (
+                Event::Tracker {
+                    vrid, tracker, ok, ..
+                },
+                Some(h),
+            ) => {
+                let (changed, plans) = self.maybe_lowered(settled, h, *vrid, |sim| {
+                    sim.set_tracker(h, *vrid, *tracker, *ok)
+                });
+                outcome.plans = plans;
+                changed
+            }
+            (Event::Partition(side), _) => {
+                self.net.partition(side);
+                true
+            }
+            (Event::Heal, _) => {
+                let was = self.net.is_partitioned();
+                self.net.heal();
+                was
+            }
+            (Event::Weather(weather), _) => {
+                self.net.set_weather(*weather, &mut self.rng);
+                true
+            }
+            (_, None) => false,
+        };
+        outcome
+    }
+
+    /// A priority or tracker `change` on `host`'s `vrid`: if it was master, the takeovers a lowered
+    /// priority implies are planned, timed from its last advert before the change.
+    fn maybe_lowered(
+        &mut self,
+        settled: bool,
+        host: HostId,
+        vrid: u8,
+        change: impl FnOnce(&mut Sim) -> bool,
+    ) -> (bool, Vec<super::takeover::Takeover>) {
+        let was_master = self.state(host, vrid) == Some(StateKind::Master);
+        let sent_before = self.last_sent(host, vrid);
+        let changed = change(self);
+        let mut plans = Vec::new();
+        if was_master {
+            plans = self.plan_takeovers(settled, host, Some(vrid), Leaving::Lowered);
+            plans.iter_mut().for_each(|p| p.set_last_sent(sent_before));
+        }
+        (changed, plans)
     }
 
     /// Plans the takeovers to time after `host`'s event (for one VRID or all), if the network was
@@ -320,4 +344,12 @@ fn event_host(event: &Event) -> Option<HostSel> {
         | Event::Tracker { host, .. } => Some(*host),
         Event::Partition(_) | Event::Heal | Event::Weather(_) => None,
     }
+}
+
+/// What an event did: whether it changed anything, and the takeovers and incumbents to check.
+#[derive(Default)]
+struct Outcome {
+    changed: bool,
+    plans: Vec<super::takeover::Takeover>,
+    incumbents: Vec<super::incumbent::Incumbent>,
 }
