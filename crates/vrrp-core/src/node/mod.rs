@@ -312,17 +312,7 @@ impl Node {
     /// `Startup` or `Shutdown` for every instance, each sync group once, in instance order.
     fn deliver_to_all(&mut self, now: Instant, input: &Input, out: &mut Vec<NodeAction>) {
         let ids: Vec<InstanceId> = self.live().map(|(id, _)| id).collect();
-        let mut groups_done = Vec::new();
-        for id in ids {
-            match self.entry(id).and_then(|e| e.group) {
-                Some(group) if groups_done.contains(&group) => {}
-                Some(group) => {
-                    groups_done.push(group);
-                    self.deliver_to_group(now, group, input, out);
-                }
-                None => self.deliver(now, id, input.clone(), out),
-            }
-        }
+        self.deliver_to_each(now, ids, input, out);
     }
 
     /// `Input::Timer` to every instance whose deadline has passed (a sync group as a whole).
@@ -332,15 +322,26 @@ impl Node {
             .filter(|(_, e)| e.router.next_deadline().is_some_and(|at| at <= now))
             .map(|(id, _)| id)
             .collect();
+        self.deliver_to_each(now, due, &Input::Timer, out);
+    }
+
+    /// A group-wide input (`Startup`, `Shutdown`, `Timer`) to each of `ids`, a sync group once.
+    fn deliver_to_each(
+        &mut self,
+        now: Instant,
+        ids: Vec<InstanceId>,
+        input: &Input,
+        out: &mut Vec<NodeAction>,
+    ) {
         let mut groups_done = Vec::new();
-        for id in due {
+        for id in ids {
             match self.entry(id).and_then(|e| e.group) {
                 Some(group) if groups_done.contains(&group) => {}
                 Some(group) => {
                     groups_done.push(group);
-                    self.deliver_to_group(now, group, &Input::Timer, out);
+                    self.deliver_to_group(now, group, input, out);
                 }
-                None => self.deliver(now, id, Input::Timer, out),
+                None => self.deliver(now, id, input.clone(), out),
             }
         }
     }
