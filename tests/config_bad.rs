@@ -185,11 +185,38 @@ fn wrong_types_name_the_key() {
 #[test]
 fn reserved_sections_are_refused_until_implemented() {
     assert_rejected(
-        "reserved_track_script.toml",
+        "reserved_sync_group.toml",
         &[
-            "1:1: track_script: not supported yet (trackers are planned); remove it or comment it out",
+            "1:1: sync_group: not supported yet (sync groups are planned); remove it or comment it out",
         ],
     );
+}
+
+#[test]
+fn tracker_and_notify_errors_name_the_key_and_what_was_expected() {
+    let got = diagnostics("trackers.toml");
+    for expected in [
+        "2:16: group = \"nogroup\": expected a group together with a user (set the user too)",
+        "4:1: [[track_script]] without `command`",
+        "6:12: interval = \"5ms\": expected a duration 10ms..=1h",
+        "7:10: weight = 300: expected an integer -253..=253",
+        "11:11: command = \"/usr/bin/test 'unbalanced\": expected a command whose quotes are balanced",
+        "15:8: path = \"relative/path\": expected an absolute path",
+        "20:15: param_match = \"fuzzy\": expected \"exact\", \"partial\" or \"initial\"",
+        "22:14: quorum_max = 2: expected an integer 3..=65535",
+        "29:17: track_script = \"chk_nosuch\": expected the name of a [[track_script]] defined in this file (there is no \"chk_nosuch\")",
+        "29:63: weight = -254: expected an integer -253..=253",
+        "30:28: track_interface = { interface = \"eth1\" }: expected each tracker once",
+        "30:52: track_interface = \"bad/name\": expected",
+        "31:17: notify_master = \"\": expected a command",
+    ] {
+        let line = format!("tests/data/bad/trackers.toml:{expected}");
+        assert!(
+            got.iter().any(|g| g.starts_with(&line)),
+            "missing {line:?} in:\n{}",
+            got.join("\n")
+        );
+    }
 }
 
 #[test]

@@ -66,6 +66,8 @@ fn defaults_follow_the_reference() {
         vips: vec![vip("192.0.2.10", 32)],
         excluded_vips: vec![],
         garp,
+        trackers: vec![],
+        notify: Default::default(),
     };
     assert_eq!(config.instances, vec![expected]);
     assert_eq!(config.instances[0].family(), Family::Ipv4);
@@ -248,4 +250,89 @@ fn non_utf8_files_are_invalid_with_a_position() {
     let d = &errors.diagnostics[0];
     assert_eq!((d.line, d.column), (2, 17));
     assert_eq!(d.message, "the file is not valid UTF-8");
+}
+
+#[test]
+fn trackers_and_notify_scripts_are_read_with_their_defaults_and_overrides() {
+    use keepvip::config::{CommandLine, ParamMatch, ScriptUser, TrackerKind};
+    let config = load("tests/data/good/trackers.toml");
+    let g = &config.global;
+    assert_eq!(
+        g.notify_fifo.as_deref(),
+        Some(std::path::Path::new("/run/keepvip/notify.fifo"))
+    );
+    assert_eq!(g.notify_timeout, Duration::from_secs(5));
+    assert_eq!(
+        g.script_user,
+        Some(ScriptUser {
+            user: "keepvip-script".into(),
+            group: Some("keepvip-script".into())
+        })
+    );
+    assert!(!g.allow_insecure_scripts);
+    let [haproxy, http, shell] = &config.trackers.scripts[..] else {
+        panic!("{:?}", config.trackers.scripts)
+    };
+    assert_eq!(haproxy.command.words, ["/usr/bin/killall", "-0", "haproxy"]);
+    assert!(!haproxy.command.shell);
+    assert_eq!((haproxy.fall, haproxy.rise, haproxy.weight), (2, 3, -20));
+    assert_eq!(
+        haproxy.timeout,
+        Duration::from_secs(1),
+        "timeout defaults to the interval"
+    );
+    assert!(!haproxy.init_fail);
+    assert_eq!(http.timeout, Duration::from_secs(2));
+    assert_eq!((http.weight, http.rise, http.fall), (0, 1, 1));
+    assert!(http.init_fail);
+    assert_eq!(http.user.as_ref().map(|u| u.user.as_str()), Some("nobody"));
+    assert_eq!(
+        shell.command,
+        CommandLine {
+            words: vec!["test -e /run/app.pid && kill -0 $(cat /run/app.pid)".into()],
+            shell: true
+        }
+    );
+    let file = &config.trackers.files[0];
+    assert_eq!((file.weight, file.init_value), (-10, Some(0)));
+    let process = &config.trackers.processes[0];
+    assert_eq!(process.param_match, ParamMatch::Initial);
+    assert_eq!((process.quorum, process.quorum_max), (1, Some(4)));
+    assert_eq!(process.fork_delay, Duration::from_millis(500));
+    assert_eq!(process.terminate_delay, Duration::from_millis(500));
+    assert!(process.same_netns);
+
+    let instance = &config.instances[0];
+    let refs: Vec<(TrackerKind, &str, i16, bool)> = instance
+        .trackers
+        .iter()
+        .map(|r| (r.kind, r.name.as_str(), r.weight, r.reverse))
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            (TrackerKind::Script, "chk_haproxy", -20, false),
+            (TrackerKind::Script, "chk_http", 2, false),
+            (TrackerKind::Script, "chk_shell", 0, false),
+            (TrackerKind::File, "maintenance", -10, false),
+            (TrackerKind::Process, "haproxy", -30, true),
+            (TrackerKind::Interface, "eth1", 0, false),
+            (TrackerKind::Interface, "eth2", -10, false),
+        ]
+    );
+    let notify = &instance.notify;
+    assert_eq!(notify.any.as_ref().map(|c| c.words.len()), Some(1));
+    assert_eq!(
+        notify.master.as_ref().map(|c| c.words.clone()),
+        Some(vec![
+            "/etc/keepvip/notify.sh".into(),
+            "master".into(),
+            "VI 1".into()
+        ])
+    );
+    assert_eq!(
+        notify.backup.as_ref().map(|c| c.words.clone()),
+        Some(vec!["/etc/keepvip/notify.sh".into(), "backup state".into()])
+    );
+    assert_eq!(notify.fault, None);
 }

@@ -19,8 +19,9 @@ pub use diagnostic::{ConfigErrors, Diagnostic, LoadError, Severity};
 pub use duration::{DurationError, format_millis, parse as parse_duration};
 pub use names::{check_interface_name, interface_exists_in_sysfs};
 pub use types::{
-    Config, DEFAULT_CONFIG_PATH, Family, GarpTiming, Global, Instance, LogFormat, Scope, Vip,
-    virtual_link_local,
+    CommandLine, Config, DEFAULT_CONFIG_PATH, Family, GarpTiming, Global, Instance, LogFormat,
+    Notify, ParamMatch, Scope, ScriptUser, TrackFile, TrackProcess, TrackScript, TrackerKind,
+    TrackerRef, Trackers, Vip, virtual_link_local,
 };
 
 use diagnostic::Sink;

@@ -18,8 +18,13 @@ pub(crate) struct RawFile {
     pub global: Option<Spanned<RawGlobal>>,
     #[serde(default)]
     pub instance: Vec<Spanned<RawInstance>>,
-    // Reserved for the tracker and sync-group issues.
-    pub track_script: Reserved,
+    #[serde(default)]
+    pub track_script: Vec<Spanned<RawTrackScript>>,
+    #[serde(default)]
+    pub track_file: Vec<Spanned<RawTrackFile>>,
+    #[serde(default)]
+    pub track_process: Vec<Spanned<RawTrackProcess>>,
+    // Reserved for the sync-group issue.
     pub sync_group: Reserved,
 }
 
@@ -33,8 +38,11 @@ pub(crate) struct RawGlobal {
     pub garp_delay: Option<Spanned<DurationText>>,
     pub garp_refresh: Option<Spanned<DurationText>>,
     pub log_format: Option<Spanned<String>>,
-    // Reserved for the notify issue.
-    pub notify_fifo: Reserved,
+    pub notify_fifo: Option<Spanned<String>>,
+    pub notify_timeout: Option<Spanned<DurationText>>,
+    pub script_user: Option<Spanned<String>>,
+    pub script_group: Option<Spanned<String>>,
+    pub allow_insecure_scripts: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,14 +65,130 @@ pub(crate) struct RawInstance {
     pub garp_interval: Option<Spanned<DurationText>>,
     pub garp_delay: Option<Spanned<DurationText>>,
     pub garp_refresh: Option<Spanned<DurationText>>,
-    // Reserved for the tracker and notify issues.
-    pub track_script: Reserved,
-    pub track_interface: Reserved,
-    pub notify: Reserved,
-    pub notify_master: Reserved,
-    pub notify_backup: Reserved,
-    pub notify_fault: Reserved,
-    pub notify_stop: Reserved,
+    pub track_script: Option<Spanned<Vec<Spanned<RawTrackRef>>>>,
+    pub track_file: Option<Spanned<Vec<Spanned<RawTrackRef>>>>,
+    pub track_process: Option<Spanned<Vec<Spanned<RawTrackRef>>>>,
+    pub track_interface: Option<Spanned<Vec<Spanned<RawTrackRef>>>>,
+    pub notify: Option<Spanned<RawCommand>>,
+    pub notify_master: Option<Spanned<RawCommand>>,
+    pub notify_backup: Option<Spanned<RawCommand>>,
+    pub notify_fault: Option<Spanned<RawCommand>>,
+    pub notify_stop: Option<Spanned<RawCommand>>,
+}
+
+/// `[[track_script]]`: a command run every interval (keepalived's `vrrp_script`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[track_script]] table")]
+pub(crate) struct RawTrackScript {
+    pub name: Option<Spanned<String>>,
+    pub command: Option<Spanned<RawCommand>>,
+    pub shell: Option<Spanned<bool>>,
+    pub interval: Option<Spanned<DurationText>>,
+    pub timeout: Option<Spanned<DurationText>>,
+    pub rise: Option<Spanned<Int>>,
+    pub fall: Option<Spanned<Int>>,
+    pub weight: Option<Spanned<Int>>,
+    pub reverse: Option<Spanned<bool>>,
+    pub init_fail: Option<Spanned<bool>>,
+    pub user: Option<Spanned<String>>,
+    pub group: Option<Spanned<String>>,
+}
+
+/// `[[track_file]]`: an integer in a file, times a weight (keepalived's `vrrp_track_file`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[track_file]] table")]
+pub(crate) struct RawTrackFile {
+    pub name: Option<Spanned<String>>,
+    pub path: Option<Spanned<String>>,
+    pub weight: Option<Spanned<Int>>,
+    pub reverse: Option<Spanned<bool>>,
+    pub init_value: Option<Spanned<Int>>,
+    pub init_overwrite: Option<Spanned<bool>>,
+}
+
+/// `[[track_process]]`: how many processes match (keepalived's `vrrp_track_process`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[track_process]] table")]
+pub(crate) struct RawTrackProcess {
+    pub name: Option<Spanned<String>>,
+    pub process: Option<Spanned<String>>,
+    pub args: Option<Spanned<String>>,
+    pub param_match: Option<Spanned<String>>,
+    pub quorum: Option<Spanned<Int>>,
+    pub quorum_max: Option<Spanned<Int>>,
+    pub delay: Option<Spanned<DurationText>>,
+    pub fork_delay: Option<Spanned<DurationText>>,
+    pub terminate_delay: Option<Spanned<DurationText>>,
+    pub weight: Option<Spanned<Int>>,
+    pub reverse: Option<Spanned<bool>>,
+    pub same_netns: Option<Spanned<bool>>,
+}
+
+/// A tracker as an instance lists it: `"name"` or `{ name = "name", weight = -20, reverse = true }`
+/// (`track_interface` says `interface` for the name).
+pub(crate) type RawTrackRef = TextOr<RawTrackRefTable>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a tracker reference table")]
+pub(crate) struct RawTrackRefTable {
+    pub name: Option<Spanned<String>>,
+    pub interface: Option<Spanned<String>>,
+    pub weight: Option<Spanned<Int>>,
+    pub reverse: Option<Spanned<bool>>,
+}
+
+/// A command: `"/usr/bin/killall -0 haproxy"` (split into words, quotes honoured) or
+/// `["/usr/bin/killall", "-0", "haproxy"]`.
+#[derive(Debug)]
+pub(crate) enum RawCommand {
+    Text(String),
+    Words(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawCommand {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CommandVisitor;
+        impl<'de> Visitor<'de> for CommandVisitor {
+            type Value = RawCommand;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a command: a string such as \"/usr/bin/killall -0 haproxy\" or a list of words")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<RawCommand, E> {
+                Ok(RawCommand::Text(text.to_owned()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<RawCommand, A::Error> {
+                Vec::<Spanned<String>>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(RawCommand::Words)
+            }
+        }
+        deserializer.deserialize_any(CommandVisitor)
+    }
+}
+
+/// A string, or a table of `T`, keeping the spans of both (`#[serde(untagged)]` would lose them).
+#[derive(Debug)]
+pub(crate) enum TextOr<T> {
+    Text(String),
+    Table(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for TextOr<T> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextOrVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for TextOrVisitor<T> {
+            type Value = TextOr<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a name, or a table with `name` and optional `weight` and `reverse`")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<TextOr<T>, E> {
+                Ok(TextOr::Text(text.to_owned()))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<TextOr<T>, M::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(TextOr::Table)
+            }
+        }
+        deserializer.deserialize_any(TextOrVisitor(std::marker::PhantomData))
+    }
 }
 
 /// A VIP as written: `"192.0.2.10/24"` or `{ address = "192.0.2.10/24", label = "eth0:vip" }`.

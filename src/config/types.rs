@@ -2,6 +2,7 @@
 //! Defaults are filled in; nothing here refers back to the file.
 
 use std::net::{IpAddr, Ipv6Addr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use vrrp_wire::{Auth, Centisecs, ChecksumMode, Version};
@@ -16,6 +17,9 @@ pub struct Config {
     pub global: Global,
     /// In file order.
     pub instances: Vec<Instance>,
+    /// `[[track_script]]`, `[[track_file]]`, `[[track_process]]` in file order; instances refer to them
+    /// by name.
+    pub trackers: Trackers,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +32,14 @@ pub struct Global {
     pub garp: GarpTiming,
     /// Log output format; the `--log-format` flag overrides it.
     pub log_format: LogFormat,
+    /// keepalived's notify FIFO: one line per transition. Default none.
+    pub notify_fifo: Option<PathBuf>,
+    /// A notify script still running after this is killed (its process group). Default 10 s.
+    pub notify_timeout: Duration,
+    /// Who scripts run as unless they say otherwise. Default: the daemon's own user.
+    pub script_user: Option<ScriptUser>,
+    /// Run scripts that a non-root user could change (refused by default when running as root).
+    pub allow_insecure_scripts: bool,
 }
 
 impl Default for Global {
@@ -37,8 +49,140 @@ impl Default for Global {
             checksum_mode: ChecksumMode::PseudoHeader,
             garp: GarpTiming::default(),
             log_format: LogFormat::default(),
+            notify_fifo: None,
+            notify_timeout: Duration::from_secs(10),
+            script_user: None,
+            allow_insecure_scripts: false,
         }
     }
+}
+
+/// A user (and optional group) scripts run as.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ScriptUser {
+    pub user: String,
+    pub group: Option<String>,
+}
+
+/// A command to run: words (the first a path or a name looked up in PATH), or, with `shell`, one
+/// text for `/bin/sh -c`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CommandLine {
+    pub words: Vec<String>,
+    pub shell: bool,
+}
+
+impl std::fmt::Display for CommandLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.shell {
+            write!(f, "sh -c {:?}", self.words.join(" "))
+        } else {
+            f.write_str(&self.words.join(" "))
+        }
+    }
+}
+
+/// The tracker definitions instances refer to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trackers {
+    pub scripts: Vec<TrackScript>,
+    pub files: Vec<TrackFile>,
+    pub processes: Vec<TrackProcess>,
+}
+
+/// `[[track_script]]` (keepalived's `vrrp_script`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackScript {
+    pub name: String,
+    pub command: CommandLine,
+    /// 10 ms..=1 h. Default 1 s.
+    pub interval: Duration,
+    /// A run still going after this counts as a failure and is killed. Default: the interval.
+    pub timeout: Duration,
+    /// Successes in a row that make a KO script OK, 1..=1000. Default 1.
+    pub rise: u32,
+    /// Failures in a row that make an OK script KO, 1..=1000. Default 1.
+    pub fall: u32,
+    /// -253..=253; 0 means FAULT while KO. Default 0.
+    pub weight: i16,
+    /// With a weight: applied while OK instead of KO (negative) or the reverse (positive).
+    pub reverse: bool,
+    /// Start as KO instead of OK until the first result.
+    pub init_fail: bool,
+    /// Overrides `[global] script_user`.
+    pub user: Option<ScriptUser>,
+}
+
+/// `[[track_file]]` (keepalived's `vrrp_track_file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackFile {
+    pub name: String,
+    pub path: PathBuf,
+    /// -253..=253. Default 1.
+    pub weight: i16,
+    pub reverse: bool,
+    /// Written to the file at startup when it is missing (or always, with `init_overwrite`).
+    pub init_value: Option<i64>,
+    pub init_overwrite: bool,
+}
+
+/// How `args` of a `[[track_process]]` are compared with a process's arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ParamMatch {
+    Exact,
+    Partial,
+    Initial,
+}
+
+/// `[[track_process]]` (keepalived's `vrrp_track_process`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackProcess {
+    pub name: String,
+    /// The process name (as in /proc/PID/comm) or, if it has a `/`, its path.
+    pub process: String,
+    pub args: Option<String>,
+    pub param_match: ParamMatch,
+    /// OK while quorum <= matching processes <= quorum_max. Defaults 1 and unbounded.
+    pub quorum: u32,
+    pub quorum_max: Option<u32>,
+    /// How long a rise (fork) or a drop (terminate) must hold before it counts.
+    pub fork_delay: Duration,
+    pub terminate_delay: Duration,
+    /// -253..=253; 0 means FAULT while KO. Default 0.
+    pub weight: i16,
+    pub reverse: bool,
+    /// Count only processes in keepvip's own network namespace. Default false (keepalived counts all).
+    pub same_netns: bool,
+}
+
+/// What a tracker reference names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrackerKind {
+    Script,
+    File,
+    Process,
+    Interface,
+}
+
+/// A tracker as an instance uses it, its weight resolved (the instance's override or the tracker's).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TrackerRef {
+    pub kind: TrackerKind,
+    /// The tracker's name, or for `Interface` the interface name.
+    pub name: String,
+    pub weight: i16,
+    pub reverse: bool,
+}
+
+/// An instance's notify scripts (keepalived's `notify_*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notify {
+    pub master: Option<CommandLine>,
+    pub backup: Option<CommandLine>,
+    pub fault: Option<CommandLine>,
+    pub stop: Option<CommandLine>,
+    /// Gets `INSTANCE NAME STATE PRIORITY` appended, on every transition.
+    pub any: Option<CommandLine>,
 }
 
 /// When a new master announces its VIPs (gratuitous ARP for IPv4, unsolicited NA for IPv6).
@@ -119,6 +263,9 @@ pub struct Instance {
     /// Installed on the master but not advertised; either family.
     pub excluded_vips: Vec<Vip>,
     pub garp: GarpTiming,
+    /// In the order written: scripts, files, processes, interfaces.
+    pub trackers: Vec<TrackerRef>,
+    pub notify: Notify,
 }
 
 impl Instance {

@@ -7,13 +7,16 @@ use std::time::Duration;
 use toml::Spanned;
 use vrrp_wire::{Auth, Centisecs, ChecksumMode, Version};
 
-use super::values::{self, millis_in, reserved, u8_or};
+use super::values::{self, millis_in, u8_or};
 use super::vips::{self, SpannedVip};
 use super::{GarpKeys, garp_overrides};
+use super::{notify, track};
 use crate::config::diagnostic::Sink;
 use crate::config::names::{check_instance_name, check_interface_name};
 use crate::config::raw::{DurationText, RawInstance};
-use crate::config::types::{Family, GarpTiming, Global, Instance};
+use crate::config::types::{
+    Family, GarpTiming, Global, Instance, Notify, TrackerKind, TrackerRef, Trackers,
+};
 
 /// What cross-instance checks need, known even when the instance has errors elsewhere, so that e.g. a
 /// duplicate name is reported together with the other instance's bad priority.
@@ -30,6 +33,7 @@ pub(crate) struct Identity {
 pub(crate) fn validate(
     sink: &mut Sink<'_>,
     global: &Global,
+    trackers: &(Trackers, track::Declared),
     raw: &Spanned<RawInstance>,
 ) -> (Option<Instance>, Identity) {
     let header = raw.span();
@@ -43,8 +47,9 @@ pub(crate) fn validate(
         version.and_then(|v| advert_interval(sink, v, raw.advert_interval.as_ref()));
     let checksum_mode = checksum_mode(sink, global, raw, version, vips.family);
     let auth = version.and_then(|v| auth(sink, v, raw.auth_pass.as_ref()));
-    reserved_keys(sink, raw);
     let addresses = check_duplicates(sink, &vips.advertised, &vips.excluded);
+    let tracking = tracking(sink, raw, trackers, settings.priority);
+    let notify = notify::instance_notify(sink, raw);
 
     let identity = Identity {
         name: name.clone().map(|n| (n, span_of(&raw.name))),
@@ -70,6 +75,8 @@ pub(crate) fn validate(
             checksum_mode,
             auth,
             garp: settings.garp,
+            trackers: tracking,
+            notify,
         },
         vips.advertised,
         vips.excluded,
@@ -235,6 +242,8 @@ struct Parts {
     checksum_mode: Option<ChecksumMode>,
     auth: Option<Auth>,
     garp: Option<GarpTiming>,
+    trackers: Option<Vec<TrackerRef>>,
+    notify: Option<Notify>,
 }
 
 /// The instance, if every part is good. The link-local note comes last so that an instance with errors
@@ -264,6 +273,8 @@ fn build(
         vips: vips.into_iter().map(|v| v.vip).collect(),
         excluded_vips: excluded.into_iter().map(|v| v.vip).collect(),
         garp: parts.garp?,
+        trackers: parts.trackers?,
+        notify: parts.notify?,
     };
     vips::put_link_local_first(sink, &mut instance.vips, instance.vrid, vips_span);
     Some(instance)
@@ -375,18 +386,38 @@ fn auth(sink: &mut Sink<'_>, version: Version, value: Option<&Spanned<String>>) 
     Some(Auth::SimplePassword(bytes))
 }
 
-fn reserved_keys(sink: &mut Sink<'_>, raw: &RawInstance) {
-    reserved(sink, "track_script", &raw.track_script, "trackers");
-    reserved(sink, "track_interface", &raw.track_interface, "trackers");
-    for (key, value) in [
-        ("notify", &raw.notify),
-        ("notify_master", &raw.notify_master),
-        ("notify_backup", &raw.notify_backup),
-        ("notify_fault", &raw.notify_fault),
-        ("notify_stop", &raw.notify_stop),
-    ] {
-        reserved(sink, key, value, "notify scripts");
+/// The instance's `track_*` lists. An owner (priority 255) never changes priority or goes to FAULT
+/// for a tracker, as in keepalived: its trackers draw a warning.
+fn tracking(
+    sink: &mut Sink<'_>,
+    raw: &RawInstance,
+    (trackers, declared): &(Trackers, track::Declared),
+    priority: Option<u8>,
+) -> Option<Vec<TrackerRef>> {
+    let lists = [
+        (TrackerKind::Script, raw.track_script.as_ref()),
+        (TrackerKind::File, raw.track_file.as_ref()),
+        (TrackerKind::Process, raw.track_process.as_ref()),
+        (TrackerKind::Interface, raw.track_interface.as_ref()),
+    ];
+    let refs = track::instance_refs(sink, lists, trackers, declared)?;
+    if priority == Some(255)
+        && let Some(list) = [
+            &raw.track_script,
+            &raw.track_file,
+            &raw.track_process,
+            &raw.track_interface,
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    {
+        sink.warning(
+            &list.span(),
+            "priority 255 (the address owner) ignores trackers: its priority never changes",
+        );
     }
+    Some(refs)
 }
 
 /// An address may appear once per instance, advertised or excluded.

@@ -2,6 +2,8 @@
 //! across instances. Every error is reported; the result is `None` if there was any.
 
 mod instance;
+mod notify;
+mod track;
 mod values;
 mod vips;
 
@@ -28,15 +30,15 @@ pub(crate) fn validate(
         Some(g) => global(sink, g.get_ref()),
         None => Some(Global::default()),
     };
-    reserved(sink, "track_script", &raw.track_script, "trackers");
     reserved(sink, "sync_group", &raw.sync_group, "sync groups");
     // Instances are checked against the defaults when [global] itself is broken, so their own errors
     // still show up in the same run.
     let defaults = global.clone().unwrap_or_else(Global::default);
+    let trackers = (track::trackers(sink, raw), track::Declared::of(raw));
     let (instances, identities): (Vec<_>, Vec<_>) = raw
         .instance
         .iter()
-        .map(|i| instance::validate(sink, &defaults, i))
+        .map(|i| instance::validate(sink, &defaults, &trackers, i))
         .unzip();
     across_instances(sink, &identities, interface_exists);
     if raw.instance.is_empty() {
@@ -52,13 +54,14 @@ pub(crate) fn validate(
     Some(Config {
         global,
         instances: instances.into_iter().collect::<Option<Vec<_>>>()?,
+        trackers: trackers.0,
     })
 }
 
 fn global(sink: &mut Sink<'_>, raw: &RawGlobal) -> Option<Global> {
     let defaults = Global::default();
     let router_id = match &raw.router_id {
-        None => Some(defaults.router_id),
+        None => Some(defaults.router_id.clone()),
         Some(id) => check_router_id(id.get_ref())
             .map_err(|e| sink.expected("router_id", &id.span(), e))
             .ok()
@@ -79,12 +82,16 @@ fn global(sink: &mut Sink<'_>, raw: &RawGlobal) -> Option<Global> {
         refresh: raw.garp_refresh.as_ref(),
     };
     let garp = garp_overrides(sink, &defaults.garp, &keys);
-    reserved(sink, "notify_fifo", &raw.notify_fifo, "notify FIFOs");
+    let scripts = notify::global_script_keys(sink, raw, &defaults);
     Some(Global {
         router_id: router_id?,
         checksum_mode: checksum_mode?,
         garp: garp?,
         log_format: log_format?,
+        notify_fifo: scripts.notify_fifo?,
+        notify_timeout: scripts.notify_timeout?,
+        script_user: scripts.script_user?,
+        allow_insecure_scripts: scripts.allow_insecure_scripts,
     })
 }
 
