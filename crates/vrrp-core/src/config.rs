@@ -17,12 +17,15 @@ pub const DEFAULT_ADVERT_INTERVAL: Centisecs = match Centisecs::new(100) {
 };
 
 /// One tracked condition (script, interface, file, process — the daemon runs it; the core only sees
-/// OK/KO). Identified by its index in [`Config::trackers`].
+/// OK/KO, or a file's number). Identified by its index in [`Config::trackers`]. The rules that turn
+/// these into priority and FAULT live in [`crate::health`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TrackerConfig {
     /// keepalived semantics: `> 0` adds while OK, `< 0` subtracts while KO, `0` means FAULT while KO.
     /// Range -254..=254.
     pub weight: i16,
+    /// keepalived's `reverse`: the contribution's sign is flipped (weight 0: FAULT while OK).
+    pub reverse: bool,
     /// The status assumed until the first update arrives.
     pub initially_ok: bool,
 }

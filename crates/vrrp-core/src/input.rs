@@ -28,6 +28,11 @@ pub enum Input {
         tracker: TrackerId,
         ok: bool,
     },
+    /// A value tracker (keepalived's `track_file`) read this number: it counts `value * weight`.
+    TrackerValue {
+        tracker: TrackerId,
+        value: i64,
+    },
     /// The configured base priority changed (reload). Ignored by an owner and must be 1..=254 otherwise;
     /// other values are ignored.
     SetBasePriority(u8),

@@ -39,6 +39,7 @@ pub mod vips;
 pub use config::{
     Config, ConfigError, DEFAULT_ADVERT_INTERVAL, OWNER_PRIORITY, TrackerConfig, TrackerId,
 };
+pub use health::TrackerStatus;
 pub use input::{Action, Discard, FaultCause, Input, Reason, Report, StateKind};
 pub use node::{
     Counters, Datagram, GroupId, InstanceId, InstanceView, LinkId, Node, NodeAction, NodeError,

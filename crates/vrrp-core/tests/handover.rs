@@ -75,6 +75,7 @@ fn three(fast: bool) -> Vec<Config> {
     m.trackers = vec![TrackerConfig {
         weight: -100,
         initially_ok: true,
+        reverse: false,
     }];
     let b1 = config_at(2, 150);
     let b2 = config_at(1, 120);

@@ -87,6 +87,7 @@ fn startup_with_a_weight_zero_tracker_initially_ko_goes_to_fault() {
     config.trackers = vec![TrackerConfig {
         weight: 0,
         initially_ok: false,
+        reverse: false,
     }];
     let mut router = router(config);
     let actions = router.handle(Instant::ZERO, Input::Startup);
@@ -156,10 +157,12 @@ fn config_errors_are_typed() {
         TrackerConfig {
             weight: 10,
             initially_ok: true,
+            reverse: false,
         },
         TrackerConfig {
             weight: -255,
             initially_ok: true,
+            reverse: false,
         },
     ];
     assert_eq!(

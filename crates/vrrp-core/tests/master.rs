@@ -216,6 +216,7 @@ fn master_priority_change_advertises_at_once() {
     config.trackers = vec![vrrp_core::TrackerConfig {
         weight: -30,
         initially_ok: true,
+        reverse: false,
     }];
     let (mut router, became) = master(config.clone());
     let at = became + dur(400_000);
@@ -237,6 +238,7 @@ fn rfc_exact_master_carries_new_priority_at_next_interval() {
     config.trackers = vec![vrrp_core::TrackerConfig {
         weight: -30,
         initially_ok: true,
+        reverse: false,
     }];
     let (mut router, became) = master(config.clone());
     let actions = router.handle(

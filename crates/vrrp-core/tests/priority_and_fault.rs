@@ -15,6 +15,7 @@ fn tracked(priority: u8, weights: &[i16]) -> vrrp_core::Config {
         .map(|&weight| TrackerConfig {
             weight,
             initially_ok: true,
+            reverse: false,
         })
         .collect();
     config

@@ -147,6 +147,7 @@ fn sync_group_fault_spreads_and_masters_resign() {
     a.trackers = vec![TrackerConfig {
         weight: 0,
         initially_ok: true,
+        reverse: false,
     }];
     let mut group = group(a.clone(), b.clone());
     group.handle(us(3_609_375), GroupInput::Timer);

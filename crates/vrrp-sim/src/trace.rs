@@ -30,6 +30,7 @@ pub fn input(input: &Input) -> String {
         Input::Tracker { tracker, ok } => {
             format!("Tracker {} {}", tracker.0, if *ok { "OK" } else { "KO" })
         }
+        Input::TrackerValue { tracker, value } => format!("Tracker {} = {value}", tracker.0),
         Input::SetBasePriority(p) => format!("SetBasePriority {p}"),
         Input::InterfaceDown => "InterfaceDown".into(),
         Input::InterfaceUp => "InterfaceUp".into(),

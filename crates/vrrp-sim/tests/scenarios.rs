@@ -178,6 +178,7 @@ fn tracked(rfc_exact: bool) -> Vec<Config> {
     configs[0].trackers = vec![TrackerConfig {
         weight: -150,
         initially_ok: true,
+        reverse: false,
     }];
     configs
 }
@@ -273,6 +274,7 @@ fn sync_group_fails_over_and_back_together() {
     a1.trackers = vec![TrackerConfig {
         weight: 0,
         initially_ok: true,
+        reverse: false,
     }];
     let hosts = vec![
         HostSpec {

@@ -386,8 +386,8 @@ fn auth(sink: &mut Sink<'_>, version: Version, value: Option<&Spanned<String>>) 
     Some(Auth::SimplePassword(bytes))
 }
 
-/// The instance's `track_*` lists. An owner (priority 255) never changes priority or goes to FAULT
-/// for a tracker, as in keepalived: its trackers draw a warning.
+/// The instance's `track_*` lists. An owner (priority 255) never changes priority, as in keepalived:
+/// weighted trackers on it draw a warning.
 fn tracking(
     sink: &mut Sink<'_>,
     raw: &RawInstance,
@@ -402,6 +402,7 @@ fn tracking(
     ];
     let refs = track::instance_refs(sink, lists, trackers, declared)?;
     if priority == Some(255)
+        && refs.iter().any(|r| r.weight != 0)
         && let Some(list) = [
             &raw.track_script,
             &raw.track_file,
@@ -414,7 +415,8 @@ fn tracking(
     {
         sink.warning(
             &list.span(),
-            "priority 255 (the address owner) ignores trackers: its priority never changes",
+            "priority 255 (the address owner) ignores tracker weights: its priority never changes \
+             (a weight-0 tracker still puts it in FAULT)",
         );
     }
     Some(refs)

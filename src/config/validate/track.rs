@@ -19,8 +19,9 @@ use crate::config::types::{
     TrackerRef, Trackers,
 };
 
-/// keepalived 2.x: weights are -253..=253 (the effective priority of a non-owner stays 1..=254).
-const WEIGHT_RANGE: std::ops::RangeInclusive<i64> = -253..=253;
+/// keepalived takes -254..=254 for most trackers (±254 acts as ±253 for OK/KO trackers, and the
+/// effective priority is clamped to 1..=254 either way); a file's -254 is FAULT.
+const WEIGHT_RANGE: std::ops::RangeInclusive<i64> = -254..=254;
 
 /// Every tracker definition of the file; a bad one is reported and left out.
 pub(crate) fn trackers(sink: &mut Sink<'_>, raw: &RawFile) -> Trackers {
@@ -361,9 +362,11 @@ fn process(sink: &mut Sink<'_>, raw: &Spanned<RawTrackProcess>) -> Option<TrackP
         &raw.terminate_delay,
         base_delay.unwrap_or_default(),
     );
+    // quorum = 0 with quorum_max = 0 means OK only while no such process runs.
     let quorum = match &raw.quorum {
+        None if raw.quorum_max.as_ref().is_some_and(|m| m.get_ref().0 == 0) => Some(0),
         None => Some(1),
-        Some(v) => int_in(sink, "quorum", v, 1..=65_535).and_then(|n| u32::try_from(n).ok()),
+        Some(v) => int_in(sink, "quorum", v, 0..=65_535).and_then(|n| u32::try_from(n).ok()),
     };
     let quorum_max = quorum_max(sink, raw.quorum_max.as_ref(), quorum);
     let weight = weight(sink, raw.weight.as_ref(), 0);
@@ -391,7 +394,7 @@ fn quorum_max(
     let Some(v) = value else {
         return Some(None);
     };
-    let min = i64::from(quorum.unwrap_or(1));
+    let min = i64::from(quorum.unwrap_or(0));
     int_in(sink, "quorum_max", v, min..=65_535)
         .and_then(|n| u32::try_from(n).ok())
         .map(Some)

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use vrrp_wire::{Addresses, Centisecs, Repr};
 
 use crate::config::{Config, ConfigError};
-use crate::health::Health;
+use crate::health::{Health, TrackerStatus};
 use crate::input::{Action, FaultCause, Input, Reason, StateKind};
 use crate::time::{Instant, Micros};
 use crate::timers;
@@ -122,7 +122,15 @@ impl Router {
             Input::Advert { source, repr } => self.on_advert(now, source, &repr, &mut out),
             Input::Timer => self.on_timer(now, &mut out),
             Input::Tracker { tracker, ok } => {
-                if self.health.set_tracker(tracker, ok) {
+                if self.health.set_tracker(tracker, TrackerStatus::Ok(ok)) {
+                    self.on_health_changed(now, before, &mut out);
+                }
+            }
+            Input::TrackerValue { tracker, value } => {
+                if self
+                    .health
+                    .set_tracker(tracker, TrackerStatus::Value(value))
+                {
                     self.on_health_changed(now, before, &mut out);
                 }
             }
@@ -219,6 +227,11 @@ impl Router {
     /// The last address-list mismatch seen, cleared when a matching advert arrives.
     pub fn address_mismatch(&self) -> Option<&(IpAddr, Addresses)> {
         self.address_mismatch.as_ref()
+    }
+
+    /// Each tracker's last status, in `config().trackers` order.
+    pub fn tracker_status(&self) -> &[TrackerStatus] {
+        self.health.tracker_status()
     }
 
     /// Whether the interface's link is up, as last reported ([`Input::InterfaceUp`] / `InterfaceDown`).

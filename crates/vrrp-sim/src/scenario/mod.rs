@@ -222,6 +222,7 @@ fn router(rng: &mut Rng, shape: &Shape, vrid: u8, number: u8, priority: u8) -> C
         c.trackers = vec![TrackerConfig {
             weight: *rng.pick(weights).unwrap_or(&0),
             initially_ok: rng.chance(850),
+            reverse: false,
         }];
     }
     c
