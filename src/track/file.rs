@@ -1,0 +1,641 @@
+//! `track_file` (keepalived's `vrrp_track_file`): a number read from a file, which the core
+//! multiplies by the tracker's weight. This module owns reading and parsing the file
+//! ([`read_value`]) and the task that reports the value whenever it changes ([`spawn`]).
+//!
+//! Parsing follows keepalived (`process_track_file` in `keepalived/trackers/track_file.c`): it
+//! reads at most the first 127 bytes and takes `strtol(buf, NULL, 0)`, so
+//!
+//! - leading whitespace is skipped and one `+` or `-` is accepted;
+//! - the base is C's: `0x1f` is hexadecimal, a leading `0` is octal (`010` is 8, `09` is 0);
+//! - anything after the number is ignored (`12 monkeys` is 12, `1.5` is 1);
+//! - an empty or blank file reads 0, silently, as keepalived's zero-length read does.
+//!
+//! Where keepvip differs: text with no number at its start (`abc`) is [`FileValue::Unparsable`]
+//! and logged (keepalived silently reads 0; the value is the same), and a number outside
+//! keepalived's range (-2^31..=2^31) is also unparsable and reads 0, where keepalived ignores
+//! that read and keeps the previous value: here a reading never depends on history.
+//!
+//! The task waits on inotify, not a timer. It watches the file's directory, not the file, for
+//! `IN_CLOSE_WRITE`, `IN_MOVED_TO`, `IN_CREATE`, `IN_DELETE` and `IN_MOVED_FROM` on the file's
+//! name, so that a file replaced by rename (editors, `echo 5 > tmp; mv tmp file`) or deleted and
+//! created again is still followed; a watch on the file itself would stay on the old inode. If the
+//! path is a symlink, the directory of its target is watched too (keepalived resolves the path
+//! with `realpath` for the same reason); a change of the link itself re-resolves it. If the
+//! directory does not exist (keepalived refuses such a tracker at startup), the file reads as
+//! missing (0) and the watch is retried every [`RETRY_EVERY`], the file read again at each try
+//! (so a watch refused for another reason, such as inotify limits, degrades to a slow poll).
+
+use std::ffi::{OsStr, OsString};
+use std::fs::OpenOptions;
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures::StreamExt;
+use inotify::{EventMask, EventStream, Inotify, WatchDescriptor, WatchMask};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use super::{Reading, Report, ReportSender, TrackId};
+
+/// keepalived reads into a 128-byte buffer, one byte kept for the NUL.
+const READ_LIMIT: usize = 127;
+
+/// How often a watch is tried again while the file's directory does not exist.
+pub const RETRY_EVERY: Duration = Duration::from_secs(2);
+
+/// The range keepalived accepts (`INT32_MIN..=INT32_MAX + 1`); beyond it a read is refused.
+const RANGE: std::ops::RangeInclusive<i64> = (i32::MIN as i64)..=(i32::MAX as i64 + 1);
+
+/// What a read of a tracked file found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileValue {
+    /// The number at the start of the file (0 for an empty or blank file).
+    Value(i64),
+    /// The file (or a directory on its path) does not exist.
+    Missing,
+    /// The file exists but holds no usable number, or cannot be read; the text says why.
+    Unparsable(String),
+}
+
+impl FileValue {
+    /// The value the priority uses: the number, or 0 for a missing or unparsable file (as
+    /// keepalived, which treats a file that disappears as 0).
+    pub fn as_value(&self) -> i64 {
+        match self {
+            FileValue::Value(n) => *n,
+            FileValue::Missing | FileValue::Unparsable(_) => 0,
+        }
+    }
+}
+
+/// Reads `path` as keepalived does (see the module documentation). Opens non-blocking so that a
+/// FIFO at the path cannot stall the runtime.
+pub fn read_value(path: &Path) -> FileValue {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path);
+    let mut file = match file {
+        Ok(f) => f,
+        Err(e) if is_missing(&e) => return FileValue::Missing,
+        Err(e) => return FileValue::Unparsable(format!("cannot be read: {e}")),
+    };
+    let mut buf = [0u8; READ_LIMIT];
+    match file.read(&mut buf) {
+        Ok(len) => parse_value(&buf[..len]),
+        Err(e) => FileValue::Unparsable(format!("cannot be read: {e}")),
+    }
+}
+
+fn is_missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
+/// Parses the start of a file's content like C's `strtol(text, NULL, 0)` (see the module
+/// documentation); only the first 127 bytes count.
+pub fn parse_value(bytes: &[u8]) -> FileValue {
+    let text = &bytes[..bytes.len().min(READ_LIMIT)];
+    let mut i = text.iter().take_while(|b| is_c_space(**b)).count();
+    if i == text.len() {
+        return FileValue::Value(0);
+    }
+    let negative = text[i] == b'-';
+    if matches!(text[i], b'-' | b'+') {
+        i += 1;
+    }
+    let rest = &text[i..];
+    let hex = matches!(rest, [b'0', b'x' | b'X', d, ..] if d.is_ascii_hexdigit());
+    let (radix, digits) = match rest {
+        _ if hex => (16, &rest[2..]),
+        [b'0', ..] => (8, rest),
+        _ => (10, rest),
+    };
+    let mut magnitude: i64 = 0;
+    let mut count = 0;
+    for d in digits.iter().map_while(|b| char::from(*b).to_digit(radix)) {
+        count += 1;
+        // Saturating: anything this large is out of range anyway.
+        magnitude = magnitude
+            .saturating_mul(i64::from(radix))
+            .saturating_add(i64::from(d));
+    }
+    if count == 0 {
+        return FileValue::Unparsable(format!("no number at the start of {}", snippet(text)));
+    }
+    let value = if negative { -magnitude } else { magnitude };
+    if !RANGE.contains(&value) {
+        return FileValue::Unparsable(format!("number out of range in {}", snippet(text)));
+    }
+    FileValue::Value(value)
+}
+
+/// C's `isspace` in the C locale.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// The start of the text, quoted, for a log line.
+fn snippet(text: &[u8]) -> String {
+    let s = String::from_utf8_lossy(&text[..text.len().min(40)]);
+    format!("{:?}", s.trim_end())
+}
+
+/// Starts the task that follows `path`: it reports `Reading::Value` once at start and again each
+/// time the value changes. It ends when `sink` is closed.
+pub fn spawn(tracker: TrackId, path: PathBuf, sink: ReportSender) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut state = State {
+            tracker,
+            path,
+            sink,
+            last: None,
+            trouble: None,
+            unwatched: false,
+        };
+        state.run().await;
+    })
+}
+
+/// A file's directory and name, as watched.
+type Entry = (PathBuf, OsString);
+
+/// Why a read did not give a number; kept so each kind is logged once, not on every event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trouble {
+    Missing,
+    Unparsable,
+}
+
+/// One file tracker's task state.
+struct State {
+    tracker: TrackId,
+    path: PathBuf,
+    sink: ReportSender,
+    /// The value last reported.
+    last: Option<i64>,
+    trouble: Option<Trouble>,
+    /// The last watch attempt failed (logged once, until a watch is set again).
+    unwatched: bool,
+}
+
+/// How the event loop of one watch ended.
+enum Ended {
+    /// The watch no longer covers the path (directory gone or moved, link re-pointed).
+    Rewatch,
+    /// The daemon no longer listens.
+    Closed,
+}
+
+impl State {
+    async fn run(&mut self) {
+        let Some(own) = split(&self.path) else {
+            warn!(path = %self.path.display(), "track_file path has no file name; reading 0");
+            let _ = self.report(0).await;
+            return;
+        };
+        loop {
+            match Watch::new(&self.path, own.clone()) {
+                Ok(watch) => {
+                    if std::mem::take(&mut self.unwatched) {
+                        info!(path = %self.path.display(), "track_file directory watched");
+                    }
+                    if !self.check().await {
+                        return;
+                    }
+                    if let Ended::Closed = self.follow(watch).await {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    if !self.unwatched {
+                        warn!(path = %self.path.display(), error = %e,
+                            retry_s = RETRY_EVERY.as_secs(),
+                            "track_file directory cannot be watched; reading the file on each retry");
+                        self.unwatched = true;
+                    }
+                    // Usually the directory is missing and this reads 0; if the watch failed for
+                    // another reason (inotify limits), the file is still read, as a slow poll.
+                    if !self.check().await {
+                        return;
+                    }
+                    tokio::time::sleep(RETRY_EVERY).await;
+                }
+            }
+        }
+    }
+
+    /// Reads the file on each event that concerns it, until the watch must be renewed.
+    async fn follow(&mut self, mut watch: Watch) -> Ended {
+        while let Some(event) = watch.stream.next().await {
+            let event = match event {
+                Ok(ev) => ev,
+                Err(e) => {
+                    warn!(path = %self.path.display(), error = %e, "track_file inotify read failed");
+                    tokio::time::sleep(RETRY_EVERY).await;
+                    return Ended::Rewatch;
+                }
+            };
+            let dir_gone = EventMask::DELETE_SELF | EventMask::MOVE_SELF | EventMask::IGNORED;
+            if event.mask.intersects(dir_gone) {
+                return Ended::Rewatch;
+            }
+            let overflow = event.mask.contains(EventMask::Q_OVERFLOW);
+            if !overflow && !watch.concerns(&event.wd, event.name.as_deref()) {
+                continue;
+            }
+            if !self.check().await {
+                return Ended::Closed;
+            }
+            if watch.target != target_of(&self.path) {
+                return Ended::Rewatch;
+            }
+        }
+        // inotify does not end; if it ever does, do not spin.
+        tokio::time::sleep(RETRY_EVERY).await;
+        Ended::Rewatch
+    }
+
+    /// Reads the file, logs a change of trouble, reports a changed value. False once the daemon
+    /// no longer listens.
+    async fn check(&mut self) -> bool {
+        let read = read_value(&self.path);
+        let trouble = match &read {
+            FileValue::Value(_) => None,
+            FileValue::Missing => Some(Trouble::Missing),
+            FileValue::Unparsable(_) => Some(Trouble::Unparsable),
+        };
+        if trouble != self.trouble {
+            let path = self.path.display();
+            match &read {
+                FileValue::Value(n) if self.trouble.is_some() => {
+                    info!(path = %path, value = n, "track_file readable again");
+                }
+                FileValue::Value(_) => {}
+                FileValue::Missing => warn!(path = %path, "track_file missing; reading 0"),
+                FileValue::Unparsable(why) => {
+                    warn!(path = %path, reason = %why, "track_file unparsable; reading 0");
+                }
+            }
+            self.trouble = trouble;
+        }
+        self.report(read.as_value()).await
+    }
+
+    /// Sends `value` unless it is the value last sent. False once the daemon no longer listens.
+    async fn report(&mut self, value: i64) -> bool {
+        if self.last == Some(value) {
+            return true;
+        }
+        self.last = Some(value);
+        let report = Report {
+            tracker: self.tracker,
+            reading: Reading::Value(value),
+        };
+        self.sink.send(report).await.is_ok()
+    }
+}
+
+/// An inotify instance watching the directories of the path and of its symlink target.
+struct Watch {
+    stream: EventStream<Vec<u8>>,
+    /// Watch descriptors with the name each one follows.
+    names: Vec<(WatchDescriptor, OsString)>,
+    /// The path's target when the watch was set, to notice a re-pointed link.
+    target: Option<Entry>,
+}
+
+impl Watch {
+    fn new(path: &Path, own: Entry) -> io::Result<Watch> {
+        let mask = WatchMask::CLOSE_WRITE
+            | WatchMask::MOVED_TO
+            | WatchMask::CREATE
+            | WatchMask::DELETE
+            | WatchMask::MOVED_FROM
+            | WatchMask::DELETE_SELF
+            | WatchMask::MOVE_SELF
+            | WatchMask::ONLYDIR;
+        let inotify = Inotify::init()?;
+        let mut watches = inotify.watches();
+        let mut names = vec![(watches.add(&own.0, mask)?, own.1.clone())];
+        let target = target_of(path);
+        if let Some((dir, name)) = &target {
+            // The target's directory exists (the path resolved), so this failing is unusual:
+            // keep the own watch rather than none.
+            match watches.add(dir, mask) {
+                Ok(wd) => names.push((wd, name.clone())),
+                Err(e) => {
+                    warn!(dir = %dir.display(), error = %e, "track_file target directory not watched")
+                }
+            }
+        }
+        // Room for many events of names up to NAME_MAX at once.
+        let stream = inotify.into_event_stream(vec![0u8; 16 * 1024])?;
+        Ok(Watch {
+            stream,
+            names,
+            target,
+        })
+    }
+
+    fn concerns(&self, wd: &WatchDescriptor, name: Option<&OsStr>) -> bool {
+        let Some(name) = name else { return false };
+        self.names.iter().any(|(w, n)| w == wd && n == name)
+    }
+}
+
+/// `path` as a directory and a file name; `None` when it names no file (`/`, `..`).
+fn split(path: &Path) -> Option<Entry> {
+    let name = path.file_name()?.to_os_string();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Some((dir, name))
+}
+
+/// Where a symlink at `path` leads, as directory and name; `None` when `path` is not a symlink
+/// or leads nowhere.
+fn target_of(path: &Path) -> Option<Entry> {
+    let is_link = std::fs::symlink_metadata(path)
+        .ok()?
+        .file_type()
+        .is_symlink();
+    if !is_link {
+        return None;
+    }
+    split(&std::fs::canonicalize(path).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use tokio::sync::mpsc;
+
+    use super::*;
+
+    /// A scratch directory, unique per process and call, removed on drop.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(tag: &str) -> Scratch {
+            static NEXT: AtomicU32 = AtomicU32::new(0);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let dir = std::env::temp_dir().join(format!(
+                "keepvip-track-file-{tag}-{}-{n}",
+                std::process::id()
+            ));
+            std::fs::create_dir(&dir).unwrap();
+            Scratch(dir)
+        }
+        fn file(&self, name: &str) -> PathBuf {
+            self.0.join(name)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// Log lines of the test's thread (the current-thread runtime runs the tracker there too).
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Capture {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    fn start(path: &Path) -> (mpsc::Receiver<Report>, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(16);
+        (rx, spawn(TrackId(3), path.to_path_buf(), tx))
+    }
+
+    /// The next reported value, within `within`.
+    async fn next(rx: &mut mpsc::Receiver<Report>, within: Duration) -> Option<i64> {
+        let report = tokio::time::timeout(within, rx.recv()).await.ok()??;
+        assert_eq!(report.tracker, TrackId(3));
+        match report.reading {
+            Reading::Value(n) => Some(n),
+            other => panic!("unexpected reading {other:?}"),
+        }
+    }
+
+    const SOON: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn parses_like_strtol_base_0() {
+        let v = |t: &str| parse_value(t.as_bytes());
+        assert_eq!(v("42"), FileValue::Value(42));
+        assert_eq!(v("  \t\n42\n"), FileValue::Value(42));
+        assert_eq!(v("-17"), FileValue::Value(-17));
+        assert_eq!(v("+8"), FileValue::Value(8));
+        assert_eq!(v("0x1f"), FileValue::Value(31));
+        assert_eq!(v("-0X10"), FileValue::Value(-16));
+        assert_eq!(v("010"), FileValue::Value(8));
+        assert_eq!(v("09"), FileValue::Value(0));
+        assert_eq!(v("0x"), FileValue::Value(0));
+        assert_eq!(v("12 monkeys"), FileValue::Value(12));
+        assert_eq!(v("1.5"), FileValue::Value(1));
+        assert_eq!(v("2147483648"), FileValue::Value(2_147_483_648));
+        assert_eq!(v("-2147483648"), FileValue::Value(-2_147_483_648));
+        // Empty or blank: keepalived's zero-length read, 0 without a complaint.
+        assert_eq!(v(""), FileValue::Value(0));
+        assert_eq!(v(" \n\t"), FileValue::Value(0));
+    }
+
+    #[test]
+    fn garbage_and_out_of_range_are_unparsable_and_zero() {
+        let texts = "abc|- 5|-|2147483649|-2147483649|99999999999999999999999";
+        for text in texts.split('|') {
+            let read = parse_value(text.as_bytes());
+            assert!(matches!(read, FileValue::Unparsable(_)), "{text}: {read:?}");
+            assert_eq!(read.as_value(), 0);
+        }
+    }
+
+    #[test]
+    fn only_the_first_127_bytes_count() {
+        let mut text = vec![b' '; 126];
+        text.extend_from_slice(b"78");
+        assert_eq!(parse_value(&text), FileValue::Value(7));
+        let far = [vec![b' '; 127], b"5".to_vec()].concat();
+        assert_eq!(parse_value(&far), FileValue::Value(0));
+    }
+
+    #[test]
+    fn read_value_tells_missing_from_unparsable() {
+        let dir = Scratch::new("read");
+        assert_eq!(read_value(&dir.file("none")), FileValue::Missing);
+        assert_eq!(read_value(&dir.file("none/deeper")), FileValue::Missing);
+        std::fs::write(dir.file("bad"), "x1").unwrap();
+        assert!(matches!(
+            read_value(&dir.file("bad")),
+            FileValue::Unparsable(_)
+        ));
+        assert!(matches!(read_value(&dir.0), FileValue::Unparsable(_)));
+        std::fs::write(dir.file("ok"), "-3\n").unwrap();
+        assert_eq!(read_value(&dir.file("ok")), FileValue::Value(-3));
+    }
+
+    #[tokio::test]
+    async fn reports_at_start_and_on_write_negative_and_garbage() {
+        let dir = Scratch::new("write");
+        let path = dir.file("prio");
+        std::fs::write(&path, "5\n").unwrap();
+        let (mut rx, task) = start(&path);
+        assert_eq!(next(&mut rx, SOON).await, Some(5));
+        std::fs::write(&path, "9\n").unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(9));
+        std::fs::write(&path, "-20\n").unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(-20));
+        std::fs::write(&path, "up\n").unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(0));
+        std::fs::write(&path, "-250\n").unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(-250));
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn follows_replacement_by_rename() {
+        let dir = Scratch::new("rename");
+        let path = dir.file("prio");
+        std::fs::write(&path, "1").unwrap();
+        let (mut rx, task) = start(&path);
+        assert_eq!(next(&mut rx, SOON).await, Some(1));
+        for n in [2, 3] {
+            let tmp = dir.file("prio.tmp");
+            std::fs::write(&tmp, format!("{n}\n")).unwrap();
+            assert_eq!(next(&mut rx, Duration::from_millis(200)).await, None);
+            std::fs::rename(&tmp, &path).unwrap();
+            assert_eq!(next(&mut rx, SOON).await, Some(n));
+        }
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn delete_reads_zero_and_is_logged_then_recreate() {
+        let capture = Capture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let dir = Scratch::new("delete");
+        let path = dir.file("prio");
+        std::fs::write(&path, "4").unwrap();
+        let (mut rx, task) = start(&path);
+        assert_eq!(next(&mut rx, SOON).await, Some(4));
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(0));
+        assert!(
+            capture.text().contains("track_file missing"),
+            "{}",
+            capture.text()
+        );
+        std::fs::write(&path, "6").unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(6));
+        assert!(capture.text().contains("track_file readable again"));
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn same_value_twice_is_one_report() {
+        let dir = Scratch::new("same");
+        let path = dir.file("prio");
+        std::fs::write(&path, "3").unwrap();
+        let (mut rx, task) = start(&path);
+        assert_eq!(next(&mut rx, SOON).await, Some(3));
+        std::fs::write(&path, "7").unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(7));
+        // Written again with the same value (other text): read, not reported.
+        std::fs::write(&path, "7\n").unwrap();
+        std::fs::write(&path, " 7").unwrap();
+        assert_eq!(next(&mut rx, Duration::from_millis(300)).await, None);
+        std::fs::write(&path, "8").unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(8));
+        assert_eq!(next(&mut rx, Duration::from_millis(200)).await, None);
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn missing_at_start_reads_zero_then_follows_creation() {
+        let dir = Scratch::new("late");
+        let path = dir.file("prio");
+        let (mut rx, task) = start(&path);
+        assert_eq!(next(&mut rx, SOON).await, Some(0));
+        // Created empty first, then written: the empty read is 0 again, so one report.
+        let mut f = std::fs::File::create(&path).unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        f.write_all(b"12\n").unwrap();
+        drop(f);
+        assert_eq!(next(&mut rx, SOON).await, Some(12));
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn directory_created_later_is_watched_after_a_retry() {
+        let dir = Scratch::new("nodir");
+        let sub = dir.file("sub");
+        let path = sub.join("prio");
+        let (mut rx, task) = start(&path);
+        assert_eq!(next(&mut rx, SOON).await, Some(0));
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(&path, "5").unwrap();
+        let within = RETRY_EVERY + SOON;
+        assert_eq!(next(&mut rx, within).await, Some(5));
+        // Now watched: a write is seen at once.
+        std::fs::write(&path, "6").unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(6));
+        // The directory goes away: 0, and the watch waits for it again.
+        std::fs::remove_dir_all(&sub).unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(0));
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn symlink_target_writes_are_seen() {
+        let dir = Scratch::new("link");
+        let real_dir = dir.file("real");
+        std::fs::create_dir(&real_dir).unwrap();
+        let target = real_dir.join("value");
+        std::fs::write(&target, "2").unwrap();
+        let link = dir.file("prio");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let (mut rx, task) = start(&link);
+        assert_eq!(next(&mut rx, SOON).await, Some(2));
+        std::fs::write(&target, "3").unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(3));
+        // Re-pointing the link is followed, and so are writes to the new target.
+        let other = dir.file("other");
+        std::fs::write(&other, "4").unwrap();
+        let tmp = dir.file("prio.new");
+        std::os::unix::fs::symlink(&other, &tmp).unwrap();
+        std::fs::rename(&tmp, &link).unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(4));
+        std::fs::write(&other, "5").unwrap();
+        assert_eq!(next(&mut rx, SOON).await, Some(5));
+        task.abort();
+    }
+}
