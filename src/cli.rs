@@ -93,6 +93,17 @@ pub fn check(cli: &Cli) -> ExitCode {
             for diagnostic in &checked.diagnostics {
                 eprintln!("{diagnostic}");
             }
+            let scripts =
+                crate::exec::audit::audit(&checked.config, nix::unistd::geteuid().is_root());
+            if !scripts.is_empty() {
+                for problem in &scripts {
+                    eprintln!("{path}: error: {problem}");
+                }
+                let n = scripts.len();
+                let plural = if n == 1 { "" } else { "s" };
+                eprintln!("{path}: invalid ({n} script error{plural})");
+                return ExitCode::from(exit::CONFIG_INVALID);
+            }
             let n = checked.config.instances.len();
             let plural = if n == 1 { "" } else { "s" };
             println!("{path}: OK ({n} instance{plural})");

@@ -8,13 +8,19 @@
 //! | `net` | raw VRRP sockets, the GARP/NA frame sender, rtnetlink |
 //! | `observe` | the counters `status` reads and the status snapshot built from them |
 //! | `control` | the control socket and the status schema |
+//! | `exec` | running scripts: own process group, timeout kill, minimal environment, run-as user; the script security check |
 //! | `demo` | `keepvip demo`, the namespace demonstration |
 //! | `logging` | text and JSON logs |
+//! | `notify` | notify scripts (ordered per instance) and the notify FIFO |
+//! | `track` | trackers: scripts, interfaces, files, processes, reporting readings to the daemon |
 pub mod cli;
 pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod demo;
+pub mod exec;
 pub mod logging;
 pub mod net;
+pub mod notify;
 pub mod observe;
+pub mod track;

@@ -8,7 +8,7 @@ mod status;
 
 pub use client::query_status;
 pub use server::serve;
-pub use status::{InstanceStatus, Status};
+pub use status::{InstanceStatus, Status, TrackerView};
 
 /// Where the daemon listens unless told otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/keepvip/keepvip.sock";

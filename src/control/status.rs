@@ -40,6 +40,25 @@ pub struct InstanceStatus {
     /// peer is master.
     #[serde(default)]
     pub master_checksum: Option<String>,
+    /// The instance's trackers, in its order.
+    #[serde(default)]
+    pub trackers: Vec<TrackerView>,
+}
+
+/// One tracker of an instance as `status` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrackerView {
+    /// The tracker's name, or the interface name.
+    pub name: String,
+    /// script, file, process or interface.
+    pub kind: String,
+    pub weight: i16,
+    pub reverse: bool,
+    /// OK, KO, or a file's number.
+    pub state: String,
+    /// Scripts: what the last run did, e.g. "exited with status 1".
+    #[serde(default)]
+    pub last_run: Option<String>,
 }
 
 impl fmt::Display for Status {
@@ -66,6 +85,18 @@ impl fmt::Display for Status {
             )?;
             if let Some(mode) = &i.master_checksum {
                 writeln!(f, "    master's checksum: {mode}")?;
+            }
+            for t in &i.trackers {
+                let reverse = if t.reverse { " reverse" } else { "" };
+                write!(
+                    f,
+                    "    track {} {} (weight {}{reverse}): {}",
+                    t.kind, t.name, t.weight, t.state
+                )?;
+                match &t.last_run {
+                    Some(run) => writeln!(f, ", last run {run}")?,
+                    None => writeln!(f)?,
+                }
             }
             for (reason, n) in &i.discards {
                 writeln!(f, "    discarded {reason}: {n}")?;
@@ -100,6 +131,14 @@ mod tests {
                 vips: vec!["192.0.2.100/24".into()],
                 discards: BTreeMap::from([("bad_checksum".to_owned(), 3)]),
                 master_checksum: Some("pseudo-header".into()),
+                trackers: vec![TrackerView {
+                    name: "chk_haproxy".into(),
+                    kind: "script".into(),
+                    weight: -20,
+                    reverse: false,
+                    state: "KO".into(),
+                    last_run: Some("could not be run: /x: No such file or directory".into()),
+                }],
                 ..InstanceStatus::default()
             }],
             discards: BTreeMap::from([("vrid_not_configured".to_owned(), 2)]),
@@ -126,6 +165,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("    discarded bad_checksum: 3"), "{text}");
+        assert!(
+            text.contains(
+                "    track script chk_haproxy (weight -20): KO, last run could not be run: /x"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains("discarded before dispatch vrid_not_configured: 2"),
             "{text}"

@@ -31,8 +31,12 @@ pub fn advertised(vips: &[Vip]) -> Addresses {
 }
 
 /// The core config for `instance`, whose adverts leave from `primary_address` (IPv4: the interface's
-/// primary address; IPv6: its link-local address).
-pub fn core_config(instance: &config::Instance, primary_address: IpAddr) -> vrrp_core::Config {
+/// primary address; IPv6: its link-local address), with `trackers` (the instance's, in its order).
+pub fn core_config(
+    instance: &config::Instance,
+    primary_address: IpAddr,
+    trackers: Vec<vrrp_core::TrackerConfig>,
+) -> vrrp_core::Config {
     let mut core =
         vrrp_core::Config::new(instance.vrid, primary_address, advertised(&instance.vips));
     core.version = instance.version;
@@ -44,5 +48,6 @@ pub fn core_config(instance: &config::Instance, primary_address: IpAddr) -> vrrp
     core.accept_mode = instance.accept;
     core.auth = instance.auth;
     core.excluded_addresses = instance.excluded_vips.iter().map(|vip| vip.addr).collect();
+    core.trackers = trackers;
     core
 }

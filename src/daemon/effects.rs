@@ -12,6 +12,7 @@ use vrrp_wire::{Repr, VRRP_IPV4_GROUP, VRRP_IPV6_GROUP};
 use super::announce;
 use super::event_loop::Daemon;
 use super::vips::VipCommand;
+use crate::notify::Transition;
 use crate::observe::state_name;
 
 impl Daemon {
@@ -33,6 +34,7 @@ impl Daemon {
                     if to != StateKind::Master {
                         self.io.stop_announcing(id);
                     }
+                    self.notify(id, from, to, reason.label());
                     info!(
                         instance = %self.name(id),
                         from = state_name(from),
@@ -48,6 +50,28 @@ impl Daemon {
                 Action::Report(report) => log_report(self.name(id), &report),
             }
         }
+    }
+
+    /// Queues the notify scripts and the FIFO line of a transition (never waits).
+    fn notify(&self, id: InstanceId, from: StateKind, to: StateKind, reason: &'static str) {
+        let (Some(info), Some(router)) = (self.table.get(id), self.node.router(id)) else {
+            return;
+        };
+        self.notifier.transition(Transition {
+            instance: info.config.name.clone(),
+            state: to.notify_name(),
+            from: from.notify_name(),
+            priority: router.effective_priority(),
+            reason,
+            interface: info.config.interface.clone(),
+            vrid: info.config.vrid,
+            vips: info
+                .config
+                .vips
+                .iter()
+                .map(|v| format!("{}/{}", v.addr, v.prefix))
+                .collect(),
+        });
     }
 
     fn name(&self, id: InstanceId) -> &str {

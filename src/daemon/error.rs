@@ -22,6 +22,8 @@ pub enum DaemonError {
     },
     /// A feeder task ended: the daemon shut down rather than run deaf.
     TaskEnded(String),
+    /// Scripts that must not run (insecure), or a script user that does not exist.
+    Scripts(Vec<String>),
 }
 
 impl fmt::Display for DaemonError {
@@ -38,6 +40,7 @@ impl fmt::Display for DaemonError {
             DaemonError::Socket(e) => write!(f, "socket: {e}"),
             DaemonError::Signal(e) => write!(f, "signal handler: {e}"),
             DaemonError::Lock { path, reason } => write!(f, "lock {}: {reason}", path.display()),
+            DaemonError::Scripts(problems) => write!(f, "scripts: {}", problems.join("; ")),
             DaemonError::TaskEnded(what) => {
                 write!(
                     f,

@@ -17,12 +17,17 @@ use super::setup;
 use super::signals::Signals;
 use super::table::InstanceTable;
 use super::tasks::{Feeders, spawn_monitor, spawn_periodic, spawn_receivers};
+use super::trackers;
 use super::watch::InterfaceWatch;
 use crate::config::Config;
 use crate::control::{self, Status};
 use crate::net::netlink::{AddressEvents, LinkEvent, LinkEvents, NetlinkError};
 use crate::net::{FrameSender, Netlink};
-use crate::observe::{self, InstanceLabel, IoCounters};
+use crate::notify::Notifier;
+use crate::observe::{self, InstanceLabel, IoCounters, TrackerLabel};
+use crate::track::Report;
+use crate::track::registry::{Channels, Registry};
+use crate::track::script::ScriptRun;
 
 /// Everything the loop owns: the protocol state (`node`), the shell's facts about each instance
 /// (`table`), what talks to the kernel (`io`), and the counters only the shell sees.
@@ -32,6 +37,8 @@ pub struct Daemon {
     pub io: Io,
     pub interfaces: InterfaceWatch,
     pub counters: IoCounters,
+    pub trackers: Registry,
+    pub notifier: Notifier,
     pub clock: Clock,
     router_id: String,
 }
@@ -45,6 +52,7 @@ const VIP_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError> {
     // Before anything touches the interfaces: a second daemon must not clear the first's VIPs.
     let _lock = lock::acquire(&options.control_socket)?;
+    let script_users = trackers::prepare_scripts(&config)?;
     let netlink = Arc::new(Netlink::connect().map_err(netlink_error)?);
     // Subscribe before reading link state and addresses, so no change falls in between.
     let link_events = LinkEvents::subscribe().map_err(netlink_error)?;
@@ -54,7 +62,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let frames = Arc::new(FrameSender::open().map_err(|e| DaemonError::Socket(e.to_string()))?);
     let mut signals = Signals::install()?;
 
-    let (events, mut inbox) = mpsc::channel(1024);
+    let (events, events_inbox) = mpsc::channel(1024);
     let mut feeders = Feeders::new();
     let sockets: Vec<_> = built.sockets.into_iter().map(Arc::new).collect();
     spawn_receivers(&sockets, &events, &mut feeders);
@@ -65,10 +73,11 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         events.clone(),
         &mut feeders,
     );
+    let wrap = Event::Address;
     spawn_monitor(
         "address monitor",
         address_events,
-        Event::Address,
+        wrap,
         events.clone(),
         &mut feeders,
     );
@@ -83,16 +92,29 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let (status_tx, status_rx) = watch::channel(Status::default());
     let control = spawn_control(&options, status_rx);
 
+    let (mut inbox, channels) = Inbox::new(events_inbox);
+    let mut registry = Registry::build(&config);
+    let tracker_tasks = registry.start(
+        &config,
+        script_users.default.as_ref(),
+        &script_users.by_script,
+        &channels,
+    );
+    let mut first = trackers::interface_readings(&registry, &netlink).await;
+    let limit = trackers::first_readings_limit(&config);
+    first.extend(trackers::first_readings(&mut registry, &mut inbox.reports, limit).await);
     let mut daemon = Daemon {
         node,
         table: built.table,
         io: Io::new(sockets, netlink, frames, events),
         interfaces: InterfaceWatch::default(),
         counters: IoCounters::default(),
+        trackers: registry,
+        notifier: Notifier::start(&config, script_users.default),
         clock,
         router_id: config.global.router_id.clone(),
     };
-    daemon.start(&built.links_down).await;
+    daemon.start(&built.links_down, &first).await;
     status_tx.send_replace(daemon.status());
     info!(instances = daemon.table.iter().count(), "keepvip running");
 
@@ -100,10 +122,36 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         .serve(&mut inbox, &mut feeders, &mut signals, &status_tx)
         .await;
     feeders.abort_all();
-    daemon.shutdown().await;
+    tracker_tasks.iter().for_each(|task| task.abort());
+    daemon.shutdown(config.global.notify_timeout).await;
     control.abort();
     let _ = std::fs::remove_file(&options.control_socket);
     outcome
+}
+
+/// What the loop waits on besides timers and signals: the feeder tasks' events and the trackers'
+/// readings and script runs.
+pub struct Inbox {
+    events: mpsc::Receiver<Event>,
+    reports: mpsc::Receiver<Report>,
+    runs: mpsc::Receiver<ScriptRun>,
+}
+
+impl Inbox {
+    fn new(events: mpsc::Receiver<Event>) -> (Inbox, Channels) {
+        let (reports_tx, reports) = mpsc::channel(256);
+        let (runs_tx, runs) = mpsc::channel(256);
+        let channels = Channels {
+            reports: reports_tx,
+            runs: runs_tx,
+        };
+        let inbox = Inbox {
+            events,
+            reports,
+            runs,
+        };
+        (inbox, channels)
+    }
 }
 
 fn netlink_error(e: NetlinkError) -> DaemonError {
@@ -192,8 +240,9 @@ async fn sleep_until(clock: &Clock, deadline: Option<vrrp_core::Instant>) {
 }
 
 impl Daemon {
-    /// Tells the core which links are down, then starts every instance.
-    async fn start(&mut self, links_down: &[u32]) {
+    /// Tells the core which links are down and what the trackers read first, then starts every
+    /// instance.
+    async fn start(&mut self, links_down: &[u32], first_readings: &[Report]) {
         let now = self.clock.now();
         for &ifindex in links_down {
             let input = NodeInput::Link {
@@ -203,13 +252,17 @@ impl Daemon {
             };
             self.feed(now, input).await;
         }
+        for &report in first_readings {
+            self.trackers.record(report);
+            self.feed_reading(report).await;
+        }
         self.feed(now, NodeInput::Startup).await;
     }
 
     /// Runs until a stopping signal (Ok) or a feeder task ends (the error says which).
     async fn serve(
         &mut self,
-        inbox: &mut mpsc::Receiver<Event>,
+        inbox: &mut Inbox,
         feeders: &mut Feeders,
         signals: &mut Signals,
         status: &watch::Sender<Status>,
@@ -219,12 +272,14 @@ impl Daemon {
             tokio::select! {
                 _ = sleep_until(&self.clock, deadline) => {
                     // Adverts that queued up while the loop was busy count before any timer fires.
-                    while let Ok(event) = inbox.try_recv() {
+                    while let Ok(event) = inbox.events.try_recv() {
                         self.handle_event(event).await;
                     }
                     self.feed(self.clock.now(), NodeInput::Timer).await;
                 }
-                Some(event) = inbox.recv() => self.handle_event(event).await,
+                Some(event) = inbox.events.recv() => self.handle_event(event).await,
+                Some(report) = inbox.reports.recv() => self.handle_report(report).await,
+                Some(run) = inbox.runs.recv() => self.trackers.record_run(run),
                 Some(ended) = feeders.join_next() => {
                     let what = match ended {
                         Ok(name) => format!("{name} stopped"),
@@ -243,10 +298,13 @@ impl Daemon {
     }
 
     /// Every master resigns (priority-0 adverts go out at once, in instance order); the VIP removals
-    /// they queue are then finished, within `VIP_DRAIN_LIMIT`.
-    async fn shutdown(mut self) {
+    /// they queue are then finished, within `VIP_DRAIN_LIMIT`, and then the STOP notifications, within
+    /// the notify timeout.
+    async fn shutdown(mut self, notify_timeout: std::time::Duration) {
         self.feed(self.clock.now(), NodeInput::Shutdown).await;
         self.io.finish(VIP_DRAIN_LIMIT).await;
+        let margin = std::time::Duration::from_secs(1);
+        self.notifier.finish(notify_timeout + margin).await;
     }
 
     /// Gives one input to the node and executes what it returns.
@@ -312,6 +370,19 @@ impl Daemon {
             .await;
     }
 
+    fn tracker_label(&self, tracker: &crate::config::TrackerRef) -> TrackerLabel {
+        let last_run = self
+            .trackers
+            .iter()
+            .find(|(_, t)| t.kind == tracker.kind && t.name == tracker.name)
+            .and_then(|(_, t)| t.last_run.as_ref().map(|run| run.outcome.clone()));
+        TrackerLabel {
+            name: tracker.name.clone(),
+            kind: trackers::kind_name(tracker.kind),
+            last_run,
+        }
+    }
+
     pub fn status(&self) -> Status {
         observe::status(&self.router_id, &self.node, &self.counters, |id| {
             let info = self.table.get(id)?;
@@ -323,6 +394,12 @@ impl Daemon {
                     .vips
                     .iter()
                     .map(|v| format!("{}/{}", v.addr, v.prefix))
+                    .collect(),
+                trackers: info
+                    .config
+                    .trackers
+                    .iter()
+                    .map(|t| self.tracker_label(t))
                     .collect(),
             })
         })

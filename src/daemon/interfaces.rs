@@ -21,10 +21,13 @@ use crate::net::netlink::{AddressEvent, InterfaceAddress, LinkEvent};
 
 impl Daemon {
     pub(super) async fn handle_link(&mut self, event: LinkEvent) {
-        let (ifindex, up) = match &event {
-            LinkEvent::Changed(info) => (info.index, info.up),
-            LinkEvent::Removed { index, .. } => (*index, false),
+        let (ifindex, up, name) = match &event {
+            LinkEvent::Changed(info) => (info.index, info.up, info.name.as_str()),
+            LinkEvent::Removed { index, name } => (*index, false, name.as_str()),
         };
+        // A tracked interface (track_interface) may be any interface, ours or not.
+        let name = name.to_owned();
+        self.track_interface(&name, up).await;
         let instances = self.table.on_link(ifindex);
         if instances.is_empty() {
             return;

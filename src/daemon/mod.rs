@@ -16,6 +16,7 @@
 //! | `effects` | executing the node's actions from their payloads |
 //! | `interfaces`, `link_local`, `watch` | link and address events into node inputs; IPv6 link-local readiness; their bookkeeping |
 //! | `io`, `tasks`, `vips`, `announce` | what talks to the kernel, and the tasks that feed the loop |
+//! | `trackers` | tracker readings into node inputs; scripts audited and their users resolved |
 //! | `table` | the shell's per-instance facts (name, config, interface, socket) |
 //! | `clock` | the one clock |
 //! | `core_config`, `error`, `event`, `lock`, `signals` | translation, errors, events, single instance, signals |
@@ -35,6 +36,7 @@ mod setup;
 mod signals;
 mod table;
 mod tasks;
+mod trackers;
 mod vips;
 mod watch;
 

@@ -14,6 +14,7 @@ use super::table::{InstanceInfo, InstanceTable, LinkInfo};
 use crate::config::{self, Family};
 use crate::net::netlink::NetlinkError;
 use crate::net::{Netlink, VrrpSocket};
+use crate::track::registry;
 
 /// One socket and what it serves.
 struct SocketSlot {
@@ -59,7 +60,7 @@ pub async fn build(
             .await
             .map_err(|e| interface_error(e.to_string()))?;
         let primary = source_address(instance, &info).map_err(interface_error)?;
-        let id = add_to_node(node, &table, instance, link.index, primary)?;
+        let id = add_to_node(node, &table, config, instance, link.index, primary)?;
         let socket = socket_for(&mut sockets, instance, link.index, primary)?;
         info!(
             instance = %instance.name,
@@ -118,6 +119,7 @@ fn source_address(instance: &config::Instance, info: &LinkInfo) -> Result<IpAddr
 fn add_to_node(
     node: &mut Node,
     table: &InstanceTable,
+    config: &config::Config,
     instance: &config::Instance,
     ifindex: u32,
     primary: IpAddr,
@@ -126,7 +128,8 @@ fn add_to_node(
         instance: instance.name.clone(),
         reason,
     };
-    match node.add_instance(LinkId(ifindex), core_config(instance, primary)) {
+    let trackers = registry::core_trackers(instance, config);
+    match node.add_instance(LinkId(ifindex), core_config(instance, primary, trackers)) {
         Ok(id) => Ok(id),
         // `check` compares interface names; two names can be one interface (altnames).
         Err(NodeError::DuplicateVrid { existing }) => {

@@ -91,6 +91,13 @@ impl InstanceTable {
         self.by_id.iter().map(|(&id, info)| (id, info))
     }
 
+    /// The instance called `name`.
+    pub fn find(&self, name: &str) -> Option<InstanceId> {
+        self.iter()
+            .find(|(_, info)| info.config.name == name)
+            .map(|(id, _)| id)
+    }
+
     /// The instances on interface `ifindex`.
     pub fn on_link(&self, ifindex: u32) -> Vec<InstanceId> {
         self.iter()

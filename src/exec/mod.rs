@@ -15,6 +15,7 @@
 //! child of the script holds it, so reading it would tie the run to processes the script left
 //! behind. A script that wants a log writes one itself (`2>>/var/log/...`).
 
+pub mod audit;
 mod run;
 pub mod security;
 #[cfg(test)]

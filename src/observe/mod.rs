@@ -5,10 +5,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use vrrp_core::{InstanceId, InstanceView, Node, StateKind};
+use vrrp_core::{InstanceId, InstanceView, Node, StateKind, TrackerStatus};
 use vrrp_wire::{ChecksumMode, Family, Version};
 
-use crate::control::{InstanceStatus, Status};
+use crate::control::{InstanceStatus, Status, TrackerView};
 
 /// Label for packets the kernel dropped before keepvip could read them: IPv6 adverts whose checksum
 /// fails (the kernel verifies it, IPV6_CHECKSUM) and receive-queue overflows.
@@ -61,6 +61,16 @@ pub struct InstanceLabel {
     pub interface: String,
     /// The VIPs as configured (`address/prefix`).
     pub vips: Vec<String>,
+    /// The instance's trackers, in the core's order.
+    pub trackers: Vec<TrackerLabel>,
+}
+
+/// What the shell knows of one of an instance's trackers.
+#[derive(Debug, Clone)]
+pub struct TrackerLabel {
+    pub name: String,
+    pub kind: &'static str,
+    pub last_run: Option<String>,
 }
 
 /// The snapshot of every instance of `node`, labelled by `label`.
@@ -132,6 +142,23 @@ fn instance_status(view: InstanceView<'_>, label: InstanceLabel, sends: Sends) -
             .map(|(reason, n)| ((*reason).to_owned(), *n))
             .collect(),
         master_checksum,
+        trackers: label
+            .trackers
+            .into_iter()
+            .zip(config.trackers.iter().zip(router.tracker_status()))
+            .map(|(t, (tracker, status))| TrackerView {
+                name: t.name,
+                kind: t.kind.to_owned(),
+                weight: tracker.weight,
+                reverse: tracker.reverse,
+                state: match status {
+                    TrackerStatus::Ok(true) => "OK".to_owned(),
+                    TrackerStatus::Ok(false) => "KO".to_owned(),
+                    TrackerStatus::Value(n) => n.to_string(),
+                },
+                last_run: t.last_run,
+            })
+            .collect(),
     }
 }
 
@@ -190,6 +217,7 @@ mod tests {
                 name: "VI_1".into(),
                 interface: "eth0".into(),
                 vips: vec!["192.0.2.10/24".into()],
+                trackers: Vec::new(),
             })
         });
         assert_eq!(status.router_id, "lb1");

@@ -1,0 +1,180 @@
+//! Tracker readings into node inputs: every reading a tracker reports (scripts, files, processes on
+//! their tasks; interfaces from the daemon's own link events) goes to each instance that tracks it, as
+//! `Input::Tracker` (OK/KO) or `Input::TrackerValue` (a file's number). The core turns them into
+//! priority and FAULT.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+use vrrp_core::{Input, NodeInput, TrackerId};
+
+use super::error::DaemonError;
+use super::event_loop::Daemon;
+use crate::config::{Config, ScriptUser, TrackerKind};
+use crate::exec::RunAs;
+use crate::exec::audit::audit;
+use crate::net::Netlink;
+use crate::track::registry::Registry;
+use crate::track::{Reading, Report};
+
+/// Startup waits at most this long for every tracker's first reading (keepalived keeps an instance in
+/// INIT until its scripts have reported).
+pub const FIRST_READINGS_LIMIT: Duration = Duration::from_secs(30);
+
+impl Daemon {
+    /// A tracker's reading: recorded, and given to every instance that tracks it if it changed.
+    pub(super) async fn handle_report(&mut self, report: Report) {
+        if self.trackers.record(report) {
+            self.feed_reading(report).await;
+        }
+    }
+
+    /// Gives a reading to every instance that tracks it.
+    pub(super) async fn feed_reading(&mut self, report: Report) {
+        let Some(tracker) = self.trackers.get(report.tracker) else {
+            return;
+        };
+        info!(
+            tracker = %tracker.name,
+            kind = kind_name(tracker.kind),
+            reading = %describe(report.reading),
+            "tracker changed"
+        );
+        let targets: Vec<(vrrp_core::InstanceId, usize)> = tracker
+            .watchers
+            .iter()
+            .filter_map(|(name, index)| Some((self.table.find(name)?, *index)))
+            .collect();
+        let now = self.clock.now();
+        for (id, index) in targets {
+            let tracker = TrackerId(index);
+            let input = match report.reading {
+                Reading::Ok => Input::Tracker { tracker, ok: true },
+                Reading::Ko => Input::Tracker { tracker, ok: false },
+                Reading::Value(value) => Input::TrackerValue { tracker, value },
+            };
+            self.feed(now, NodeInput::Instance(id, input)).await;
+        }
+    }
+
+    /// An interface's link state, if that interface is tracked (up means IFF_UP and IFF_RUNNING).
+    pub(super) async fn track_interface(&mut self, name: &str, up: bool) {
+        if let Some(tracker) = self.trackers.interface(name) {
+            let reading = if up { Reading::Ok } else { Reading::Ko };
+            self.handle_report(Report { tracker, reading }).await;
+        }
+    }
+}
+
+/// The first reading of every tracked interface, read now (a missing interface is down).
+pub async fn interface_readings(registry: &Registry, netlink: &Netlink) -> Vec<Report> {
+    let mut reports = Vec::new();
+    for (tracker, t) in registry.iter() {
+        if t.kind != TrackerKind::Interface {
+            continue;
+        }
+        let up = netlink
+            .link_by_name(&t.name)
+            .await
+            .is_ok_and(|link| link.up);
+        let reading = if up { Reading::Ok } else { Reading::Ko };
+        reports.push(Report { tracker, reading });
+    }
+    reports
+}
+
+/// Waits (at most `limit`) until every script, file and process tracker has reported once, recording
+/// what arrives; the caller feeds the recorded readings to the node before startup.
+pub async fn first_readings(
+    registry: &mut Registry,
+    reports: &mut mpsc::Receiver<Report>,
+    limit: Duration,
+) -> Vec<Report> {
+    let mut first = Vec::new();
+    let wait = async {
+        while !registry.all_reported() {
+            let Some(report) = reports.recv().await else {
+                return;
+            };
+            registry.record(report);
+            first.push(report);
+        }
+    };
+    let _ = tokio::time::timeout(limit, wait).await;
+    first
+}
+
+/// The users scripts run as, resolved, after every script passed the audit.
+pub struct ScriptUsers {
+    /// `[global] script_user`.
+    pub default: Option<RunAs>,
+    /// A script's own `user`, by script name.
+    pub by_script: HashMap<String, RunAs>,
+}
+
+/// Resolves script users and audits every script (`exec::audit`): an insecure script or a missing
+/// user refuses startup; a missing script is logged and will count as a failure.
+pub fn prepare_scripts(config: &Config) -> Result<ScriptUsers, DaemonError> {
+    let mut errors = Vec::new();
+    let mut resolve = |user: &ScriptUser, used_by: &str| {
+        RunAs::resolve(&user.user, user.group.as_deref())
+            .map_err(|e| errors.push(format!("{used_by}: {e}")))
+            .ok()
+    };
+    let default = config
+        .global
+        .script_user
+        .as_ref()
+        .and_then(|u| resolve(u, "script_user"));
+    let mut by_script = HashMap::new();
+    for script in &config.trackers.scripts {
+        if let Some(user) = &script.user
+            && let Some(run_as) = resolve(user, &format!("track_script \"{}\"", script.name))
+        {
+            by_script.insert(script.name.clone(), run_as);
+        }
+    }
+    for problem in audit(config, nix::unistd::geteuid().is_root()) {
+        if problem.insecure {
+            errors.push(problem.to_string());
+        } else {
+            warn!(problem = %problem, "script cannot be run; it will count as a failure");
+        }
+    }
+    if errors.is_empty() {
+        Ok(ScriptUsers { default, by_script })
+    } else {
+        Err(DaemonError::Scripts(errors))
+    }
+}
+
+/// How long startup waits for first readings: the longest script timeout and a margin.
+pub fn first_readings_limit(config: &Config) -> Duration {
+    let longest = config
+        .trackers
+        .scripts
+        .iter()
+        .map(|s| s.timeout)
+        .max()
+        .unwrap_or_default();
+    (longest + Duration::from_secs(2)).min(FIRST_READINGS_LIMIT)
+}
+
+pub fn kind_name(kind: TrackerKind) -> &'static str {
+    match kind {
+        TrackerKind::Script => "script",
+        TrackerKind::File => "file",
+        TrackerKind::Process => "process",
+        TrackerKind::Interface => "interface",
+    }
+}
+
+pub fn describe(reading: Reading) -> String {
+    match reading {
+        Reading::Ok => "OK".to_owned(),
+        Reading::Ko => "KO".to_owned(),
+        Reading::Value(n) => n.to_string(),
+    }
+}

@@ -1,0 +1,146 @@
+//! Every script a config would run (track scripts and notify scripts), checked before anything runs:
+//! a script a non-root user could change, that would run as root, is refused unless the config says
+//! `allow_insecure_scripts = true` (keepalived checks the same, for scripts run as root); a script
+//! that is missing or not executable is reported (`check` refuses it; `run` starts, logs it and
+//! counts it as a failure every time it is due).
+
+use std::fmt;
+
+use super::security::{Problem, check_script};
+use crate::config::{CommandLine, Config, ScriptUser};
+
+/// One script that will not run as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptProblem {
+    /// Where the config uses it, e.g. `track_script "chk_haproxy"` or `instance "VI_1" notify_master`.
+    pub used_by: String,
+    /// What the check found (it names the path).
+    pub detail: String,
+    /// A security problem (refused at startup), not merely a missing or unrunnable script.
+    pub insecure: bool,
+}
+
+impl fmt::Display for ScriptProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.used_by, self.detail)?;
+        if self.insecure {
+            write!(
+                f,
+                " (refused: scripts that run as root must be changeable by root only; set allow_insecure_scripts = true in [global] to run it anyway)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks every script of `config`. `daemon_is_root`: whether scripts without a user run as root.
+pub fn audit(config: &Config, daemon_is_root: bool) -> Vec<ScriptProblem> {
+    let mut problems = Vec::new();
+    let global_user = config.global.script_user.as_ref();
+    let allow = config.global.allow_insecure_scripts;
+    for script in &config.trackers.scripts {
+        let used = config
+            .instances
+            .iter()
+            .any(|i| i.trackers.iter().any(|t| t.name == script.name));
+        if !used {
+            continue;
+        }
+        let user = script.user.as_ref().or(global_user);
+        let used_by = format!("track_script \"{}\"", script.name);
+        problems.extend(check(
+            &used_by,
+            &script.command,
+            runs_as_root(user, daemon_is_root) && !allow,
+        ));
+    }
+    for instance in &config.instances {
+        let n = &instance.notify;
+        let scripts = [
+            ("notify", &n.any),
+            ("notify_master", &n.master),
+            ("notify_backup", &n.backup),
+            ("notify_fault", &n.fault),
+            ("notify_stop", &n.stop),
+        ];
+        for (key, script) in scripts {
+            if let Some(command) = script {
+                let used_by = format!("instance \"{}\" {key}", instance.name);
+                let strict = runs_as_root(global_user, daemon_is_root) && !allow;
+                problems.extend(check(&used_by, command, strict));
+            }
+        }
+    }
+    problems
+}
+
+fn runs_as_root(user: Option<&ScriptUser>, daemon_is_root: bool) -> bool {
+    match user {
+        Some(u) => u.user == "root" || u.user == "0",
+        None => daemon_is_root,
+    }
+}
+
+/// Whether the script can run; with `strict`, also whether only root can change it.
+fn check(used_by: &str, command: &CommandLine, strict: bool) -> Option<ScriptProblem> {
+    let program = command.words.first()?;
+    let error = check_script(program, command.shell).err()?;
+    let insecure = matches!(error.problem, Problem::Writable { .. });
+    if insecure && !strict {
+        return None;
+    }
+    Some(ScriptProblem {
+        used_by: used_by.to_owned(),
+        detail: error.to_string(),
+        insecure,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_world_writable_script_is_refused_as_root_and_a_missing_one_reported() {
+        let dir = std::env::temp_dir().join(format!("keepvip-audit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let script = dir.join("check.sh");
+        std::fs::write(&script, "#!/bin/sh\nexit 0\n").unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let text = format!(
+            "[[track_script]]\nname = \"chk\"\ncommand = \"{}\"\n[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 1\nvips = [\"192.0.2.10/24\"]\ntrack_script = [\"chk\"]\nnotify_master = \"/nonexistent/keepvip-notify.sh master\"\n",
+            script.display()
+        );
+        let config = crate::config::parse_str(&text, "t.toml").unwrap();
+        let problems = audit(&config, true);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].insecure);
+        assert!(
+            problems[0].to_string().contains(&dir.display().to_string()),
+            "{}",
+            problems[0]
+        );
+        assert!(
+            problems[0]
+                .to_string()
+                .starts_with("track_script \"chk\": ")
+        );
+        assert!(!problems[1].insecure);
+        assert!(
+            problems[1]
+                .to_string()
+                .contains("/nonexistent/keepvip-notify.sh"),
+            "{}",
+            problems[1]
+        );
+        // Not root, or explicitly allowed: only the missing script is left.
+        assert_eq!(audit(&config, false).len(), 1);
+        let mut allowed = config.clone();
+        allowed.global.allow_insecure_scripts = true;
+        assert_eq!(audit(&allowed, true).len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
