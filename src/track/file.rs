@@ -146,7 +146,7 @@ fn snippet(text: &[u8]) -> String {
 }
 
 /// Starts the task that follows `path`: it reports `Reading::Value` once at start and again each
-/// time the value changes. It ends when `sink` is closed.
+/// time the value changes. It ends when the receiver of `sink` is dropped.
 pub fn spawn(tracker: TrackId, path: PathBuf, sink: ReportSender) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut state = State {
@@ -198,7 +198,7 @@ impl State {
             let _ = self.report(0).await;
             return;
         };
-        loop {
+        while !self.sink.is_closed() {
             match Watch::new(&self.path, own.clone()) {
                 Ok(watch) => {
                     if std::mem::take(&mut self.unwatched) {
@@ -215,7 +215,7 @@ impl State {
                     if !self.unwatched {
                         warn!(path = %self.path.display(), error = %e,
                             retry_s = RETRY_EVERY.as_secs(),
-                            "track_file directory cannot be watched; reading the file on each retry");
+                            "track_file directory cannot be watched; reading at each retry");
                         self.unwatched = true;
                     }
                     // Usually the directory is missing and this reads 0; if the watch failed for
@@ -231,11 +231,19 @@ impl State {
 
     /// Reads the file on each event that concerns it, until the watch must be renewed.
     async fn follow(&mut self, mut watch: Watch) -> Ended {
-        while let Some(event) = watch.stream.next().await {
+        loop {
+            let event = tokio::select! {
+                event = watch.stream.next() => event,
+                () = self.sink.closed() => return Ended::Closed,
+            };
             let event = match event {
-                Ok(ev) => ev,
-                Err(e) => {
-                    warn!(path = %self.path.display(), error = %e, "track_file inotify read failed");
+                Some(Ok(ev)) => ev,
+                failed => {
+                    // inotify never ends; if it fails, wait rather than spin on a new watch.
+                    if let Some(Err(e)) = failed {
+                        let path = self.path.display();
+                        warn!(path = %path, error = %e, "track_file inotify read failed");
+                    }
                     tokio::time::sleep(RETRY_EVERY).await;
                     return Ended::Rewatch;
                 }
@@ -255,9 +263,6 @@ impl State {
                 return Ended::Rewatch;
             }
         }
-        // inotify does not end; if it ever does, do not spin.
-        tokio::time::sleep(RETRY_EVERY).await;
-        Ended::Rewatch
     }
 
     /// Reads the file, logs a change of trouble, reports a changed value. False once the daemon
@@ -329,7 +334,8 @@ impl Watch {
             match watches.add(dir, mask) {
                 Ok(wd) => names.push((wd, name.clone())),
                 Err(e) => {
-                    warn!(dir = %dir.display(), error = %e, "track_file target directory not watched")
+                    let dir = dir.display();
+                    warn!(dir = %dir, error = %e, "track_file target directory not watched");
                 }
             }
         }
@@ -375,7 +381,6 @@ fn target_of(path: &Path) -> Option<Entry> {
 mod tests {
     use std::io::Write;
     use std::sync::atomic::{AtomicU32, Ordering};
-    use std::sync::{Arc, Mutex};
 
     use tokio::sync::mpsc;
 
@@ -403,26 +408,6 @@ mod tests {
     impl Drop for Scratch {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    /// Log lines of the test's thread (the current-thread runtime runs the tracker there too).
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Capture {
-        fn text(&self) -> String {
-            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
         }
     }
 
@@ -535,28 +520,32 @@ mod tests {
 
     #[tokio::test]
     async fn delete_reads_zero_and_is_logged_then_recreate() {
-        let capture = Capture::default();
-        let writer = capture.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
         let dir = Scratch::new("delete");
+        // The test's thread runs the tracker too (current-thread runtime): its logs land here.
+        let log = dir.file("log");
+        let writer = std::fs::File::create(&log).unwrap();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(writer)
+            .with_ansi(false);
+        let _guard = tracing::subscriber::set_default(subscriber.finish());
+        let logged = || std::fs::read_to_string(&log).unwrap();
         let path = dir.file("prio");
         std::fs::write(&path, "4").unwrap();
         let (mut rx, task) = start(&path);
         assert_eq!(next(&mut rx, SOON).await, Some(4));
+        // Another test thread may have registered the log's callsite while no subscriber
+        // existed, racing our set_default: recompute, so this thread's subscriber is asked.
+        tracing::callsite::rebuild_interest_cache();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(next(&mut rx, SOON).await, Some(0));
-        assert!(
-            capture.text().contains("track_file missing"),
-            "{}",
-            capture.text()
-        );
+        assert!(logged().contains("track_file missing"), "{}", logged());
         std::fs::write(&path, "6").unwrap();
         assert_eq!(next(&mut rx, SOON).await, Some(6));
-        assert!(capture.text().contains("track_file readable again"));
+        assert!(
+            logged().contains("track_file readable again"),
+            "{}",
+            logged()
+        );
         task.abort();
     }
 
