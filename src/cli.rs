@@ -93,13 +93,19 @@ pub fn check(cli: &Cli) -> ExitCode {
             for diagnostic in &checked.diagnostics {
                 eprintln!("{diagnostic}");
             }
-            let scripts =
-                crate::exec::audit::audit(&checked.config, nix::unistd::geteuid().is_root());
-            if !scripts.is_empty() {
-                for problem in &scripts {
+            // A missing script may be deployed later (like an interface that does not exist yet):
+            // a warning. One that is insecure, or a user that does not exist, would stop `run`.
+            let is_root = nix::unistd::geteuid().is_root();
+            let scripts = crate::exec::audit::audit(&checked.config, is_root);
+            let (refused, missing): (Vec<_>, Vec<_>) = scripts.iter().partition(|p| p.insecure);
+            for problem in &missing {
+                eprintln!("{path}: warning: {problem}");
+            }
+            if !refused.is_empty() {
+                for problem in &refused {
                     eprintln!("{path}: error: {problem}");
                 }
-                let n = scripts.len();
+                let n = refused.len();
                 let plural = if n == 1 { "" } else { "s" };
                 eprintln!("{path}: invalid ({n} script error{plural})");
                 return ExitCode::from(exit::CONFIG_INVALID);

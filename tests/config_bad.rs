@@ -196,7 +196,7 @@ fn reserved_sections_are_refused_until_implemented() {
 fn tracker_and_notify_errors_name_the_key_and_what_was_expected() {
     let got = diagnostics("trackers.toml");
     for expected in [
-        "2:16: group = \"nogroup\": expected a group together with a user (set the user too)",
+        "2:16: script_group = \"nogroup\": expected a group together with a user (set the user too)",
         "4:1: [[track_script]] without `command`",
         "6:12: interval = \"5ms\": expected a duration 10ms..=1h",
         "7:10: weight = 300: expected an integer -254..=254",

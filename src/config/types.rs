@@ -103,9 +103,9 @@ pub struct TrackScript {
     pub rise: u32,
     /// Failures in a row that make an OK script KO, 1..=1000. Default 1.
     pub fall: u32,
-    /// -253..=253; 0 means FAULT while KO. Default 0.
+    /// -254..=254; 0 means FAULT while KO. Default 0.
     pub weight: i16,
-    /// With a weight: applied while OK instead of KO (negative) or the reverse (positive).
+    /// keepalived's `reverse`: the contribution's sign flips (weight 0: FAULT while OK).
     pub reverse: bool,
     /// Start as KO instead of OK until the first result.
     pub init_fail: bool,
@@ -118,7 +118,7 @@ pub struct TrackScript {
 pub struct TrackFile {
     pub name: String,
     pub path: PathBuf,
-    /// -253..=253. Default 1.
+    /// -254..=254. Default 1.
     pub weight: i16,
     pub reverse: bool,
     /// Written to the file at startup when it is missing (or always, with `init_overwrite`).
@@ -148,7 +148,7 @@ pub struct TrackProcess {
     /// How long a rise (fork) or a drop (terminate) must hold before it counts.
     pub fork_delay: Duration,
     pub terminate_delay: Duration,
-    /// -253..=253; 0 means FAULT while KO. Default 0.
+    /// -254..=254; 0 means FAULT while KO. Default 0.
     pub weight: i16,
     pub reverse: bool,
     /// Count only processes in keepvip's own network namespace. Default false (keepalived counts all).

@@ -60,7 +60,7 @@ impl Daemon {
         self.notifier.transition(Transition {
             instance: info.config.name.clone(),
             state: to.notify_name(),
-            from: from.notify_name(),
+            from: state_name(from),
             priority: router.effective_priority(),
             reason,
             interface: info.config.interface.clone(),

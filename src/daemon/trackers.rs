@@ -152,10 +152,17 @@ pub fn prepare_scripts(config: &Config) -> Result<ScriptUsers, DaemonError> {
 
 /// How long startup waits for first readings: the longest script timeout and a margin.
 pub fn first_readings_limit(config: &Config) -> Duration {
+    let used = |name: &str| {
+        config
+            .instances
+            .iter()
+            .any(|i| i.trackers.iter().any(|t| t.name == name))
+    };
     let longest = config
         .trackers
         .scripts
         .iter()
+        .filter(|s| used(&s.name))
         .map(|s| s.timeout)
         .max()
         .unwrap_or_default();

@@ -1,11 +1,13 @@
 //! Every script a config would run (track scripts and notify scripts), checked before anything runs:
 //! a script a non-root user could change, that would run as root, is refused unless the config says
-//! `allow_insecure_scripts = true` (keepalived checks the same, for scripts run as root); a script
-//! that is missing or not executable is reported (`check` refuses it; `run` starts, logs it and
-//! counts it as a failure every time it is due).
+//! `allow_insecure_scripts = true` (keepalived checks the same, for scripts run as root), and so is a
+//! script user that does not exist; a script that is missing or not executable is reported (`check`
+//! warns, as it may be deployed later; `run` starts, logs it and counts it as a failure every time
+//! it is due).
 
 use std::fmt;
 
+use super::RunAs;
 use super::security::{Problem, check_script};
 use crate::config::{CommandLine, Config, ScriptUser};
 
@@ -16,14 +18,15 @@ pub struct ScriptProblem {
     pub used_by: String,
     /// What the check found (it names the path).
     pub detail: String,
-    /// A security problem (refused at startup), not merely a missing or unrunnable script.
+    /// Refused at startup (a security problem, or a user that does not exist), not merely a missing
+    /// or unrunnable script.
     pub insecure: bool,
 }
 
 impl fmt::Display for ScriptProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.used_by, self.detail)?;
-        if self.insecure {
+        if self.insecure && !self.detail.contains("does not exist") {
             write!(
                 f,
                 " (refused: scripts that run as root must be changeable by root only; set allow_insecure_scripts = true in [global] to run it anyway)"
@@ -38,6 +41,7 @@ pub fn audit(config: &Config, daemon_is_root: bool) -> Vec<ScriptProblem> {
     let mut problems = Vec::new();
     let global_user = config.global.script_user.as_ref();
     let allow = config.global.allow_insecure_scripts;
+    problems.extend(unknown_user("script_user", global_user));
     for script in &config.trackers.scripts {
         let used = config
             .instances
@@ -46,8 +50,9 @@ pub fn audit(config: &Config, daemon_is_root: bool) -> Vec<ScriptProblem> {
         if !used {
             continue;
         }
-        let user = script.user.as_ref().or(global_user);
         let used_by = format!("track_script \"{}\"", script.name);
+        problems.extend(unknown_user(&used_by, script.user.as_ref()));
+        let user = script.user.as_ref().or(global_user);
         problems.extend(check(
             &used_by,
             &script.command,
@@ -74,11 +79,23 @@ pub fn audit(config: &Config, daemon_is_root: bool) -> Vec<ScriptProblem> {
     problems
 }
 
+/// Whether a script run as `user` (or as the daemon, without one) runs with uid 0.
 fn runs_as_root(user: Option<&ScriptUser>, daemon_is_root: bool) -> bool {
     match user {
-        Some(u) => u.user == "root" || u.user == "0",
+        Some(u) => RunAs::resolve(&u.user, u.group.as_deref()).is_ok_and(|r| r.uid == 0),
         None => daemon_is_root,
     }
+}
+
+/// A user or group that does not exist on this host: `run` would refuse to start.
+fn unknown_user(used_by: &str, user: Option<&ScriptUser>) -> Option<ScriptProblem> {
+    let user = user?;
+    let error = RunAs::resolve(&user.user, user.group.as_deref()).err()?;
+    Some(ScriptProblem {
+        used_by: used_by.to_owned(),
+        detail: error.to_string(),
+        insecure: true,
+    })
 }
 
 /// Whether the script can run; with `strict`, also whether only root can change it.
@@ -142,5 +159,24 @@ mod tests {
         allowed.global.allow_insecure_scripts = true;
         assert_eq!(audit(&allowed, true).len(), 1);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_script_user_that_does_not_exist_is_refused() {
+        let text = "[global]\nscript_user = \"keepvip-no-such-user\"\n[[track_script]]\nname = \"chk\"\ncommand = \"/bin/true\"\nuser = \"nobody\"\ngroup = \"keepvip-no-such-group\"\n[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 1\nvips = [\"192.0.2.10/24\"]\ntrack_script = [\"chk\"]\n";
+        let config = crate::config::parse_str(text, "t.toml").unwrap();
+        let problems = audit(&config, true);
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 2, "{text:?}");
+        assert!(problems.iter().all(|p| p.insecure), "both stop `run`");
+        assert!(
+            text[0].starts_with("script_user: ") && text[0].contains("keepvip-no-such-user"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].starts_with("track_script \"chk\": ")
+                && text[1].contains("keepvip-no-such-group"),
+            "{text:?}"
+        );
     }
 }

@@ -28,13 +28,14 @@ pub struct Transition {
     pub instance: String,
     /// MASTER, BACKUP, FAULT or STOP (keepalived's names).
     pub state: &'static str,
+    /// INIT, BACKUP, MASTER or FAULT.
     pub from: &'static str,
     pub priority: u8,
     /// Why (`vrrp_core::Reason::label`).
     pub reason: &'static str,
     pub interface: String,
     pub vrid: u8,
-    /// `address/prefix`, advertised ones first.
+    /// The advertised VIPs, `address/prefix`.
     pub vips: Vec<String>,
 }
 

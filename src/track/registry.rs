@@ -143,7 +143,10 @@ impl Registry {
                     .files
                     .iter()
                     .find(|f| f.name == tracker.name)
-                    .map(|f| file::spawn(id, f.path.clone(), reports)),
+                    .map(|f| {
+                        init_file(f);
+                        file::spawn(id, f.path.clone(), reports)
+                    }),
                 TrackerKind::Process => config
                     .trackers
                     .processes
@@ -178,6 +181,20 @@ pub fn core_trackers(instance: &Instance, config: &Config) -> Vec<vrrp_core::Tra
             },
         })
         .collect()
+}
+
+/// keepalived's `init_file`: writes `init_value` when the file is missing (or always, with
+/// `init_overwrite`), before the tracker first reads it.
+fn init_file(file: &crate::config::TrackFile) {
+    let Some(value) = file.init_value else {
+        return;
+    };
+    if file.path.exists() && !file.init_overwrite {
+        return;
+    }
+    if let Err(e) = std::fs::write(&file.path, format!("{value}\n")) {
+        tracing::warn!(path = %file.path.display(), error = %e, "track_file init_value not written");
+    }
 }
 
 fn script_spec(script: &crate::config::TrackScript, run_as: Option<RunAs>) -> ScriptSpec {

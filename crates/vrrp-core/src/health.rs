@@ -7,8 +7,9 @@
 //! - value trackers (files): `w == 0` means FAULT while the value is not 0 (while it is 0 with
 //!   `reverse`); otherwise `value * w` (negated with `reverse`) is added, at most 253, and at or below
 //!   -254 it means FAULT.
-//! - The sum is added to the base priority and clamped to 1..=254; an owner (255) never changes, but
-//!   its weight-0 trackers still put it in FAULT.
+//! - The sum is added to the base priority and clamped to 1..=254; an owner (255) never changes and
+//!   ignores weighted trackers altogether (a file's -254 included), but its weight-0 trackers still
+//!   put it in FAULT.
 
 use crate::config::{OWNER_PRIORITY, TrackerConfig, TrackerId};
 
@@ -166,12 +167,16 @@ impl Health {
         u8::try_from(clamped).unwrap_or(1)
     }
 
-    /// The first tracker whose state means FAULT (owners included).
+    /// The first tracker whose state means FAULT. An owner heeds only its weight-0 trackers
+    /// (keepalived drops weighted ones from an owner, files' -254 included).
     pub fn failed_fault_tracker(&self) -> Option<TrackerId> {
+        let owner = self.base == OWNER_PRIORITY;
         self.trackers
             .iter()
             .zip(&self.status)
-            .position(|(tracker, &status)| matches!(effect(tracker, status), Effect::Fault))
+            .position(|(tracker, &status)| {
+                (!owner || tracker.weight == 0) && matches!(effect(tracker, status), Effect::Fault)
+            })
             .map(TrackerId)
     }
 

@@ -128,6 +128,13 @@ fn an_owner_ignores_weights_but_a_weight_0_tracker_still_faults_it() {
     ok(&mut owner, false);
     assert_eq!(owner.effective_priority(), 255);
     assert_eq!(owner.state().kind(), StateKind::Master);
+    let mut owner = with_tracker(255, 1, false);
+    value(&mut owner, -300);
+    assert_eq!(
+        owner.state().kind(),
+        StateKind::Master,
+        "a weighted file never faults an owner"
+    );
     let mut owner = with_tracker(255, 0, false);
     ok(&mut owner, false);
     assert_eq!(owner.state().kind(), StateKind::Fault);

@@ -43,7 +43,11 @@ pub(crate) fn global_script_keys(
     ScriptKeys {
         notify_fifo,
         notify_timeout,
-        script_user: script_user(sink, &raw.script_user, &raw.script_group),
+        script_user: script_user(
+            sink,
+            ("script_user", &raw.script_user),
+            ("script_group", &raw.script_group),
+        ),
         allow_insecure_scripts: raw
             .allow_insecure_scripts
             .as_ref()

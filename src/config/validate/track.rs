@@ -172,7 +172,7 @@ fn script(sink: &mut Sink<'_>, raw: &Spanned<RawTrackScript>) -> Option<TrackScr
         (None, interval) => interval,
         (Some(v), _) => millis_in(sink, "timeout", v, 10, 3_600_000).map(Duration::from_millis),
     };
-    let user = script_user(sink, &raw.user, &raw.group);
+    let user = script_user(sink, ("user", &raw.user), ("group", &raw.group));
     let rise = count(sink, "rise", raw.rise.as_ref(), 1);
     let fall = count(sink, "fall", raw.fall.as_ref(), 1);
     let weight = weight(sink, raw.weight.as_ref(), 0);
@@ -193,8 +193,8 @@ fn script(sink: &mut Sink<'_>, raw: &Spanned<RawTrackScript>) -> Option<TrackScr
 /// `user` and `group` of a script (or of `[global]`); a group needs a user.
 pub(crate) fn script_user(
     sink: &mut Sink<'_>,
-    user: &Option<Spanned<String>>,
-    group: &Option<Spanned<String>>,
+    (user_key, user): (&str, &Option<Spanned<String>>),
+    (group_key, group): (&str, &Option<Spanned<String>>),
 ) -> Option<Option<ScriptUser>> {
     let valid = |sink: &mut Sink<'_>, key: &str, v: &Spanned<String>| {
         let ok =
@@ -208,15 +208,15 @@ pub(crate) fn script_user(
         (None, None) => Some(None),
         (None, Some(g)) => {
             sink.expected(
-                "group",
+                group_key,
                 &g.span(),
                 "a group together with a user (set the user too)",
             );
             None
         }
         (Some(u), g) => {
-            let user_ok = valid(sink, "user", u);
-            let group_ok = g.as_ref().is_none_or(|g| valid(sink, "group", g));
+            let user_ok = valid(sink, user_key, u);
+            let group_ok = g.as_ref().is_none_or(|g| valid(sink, group_key, g));
             (user_ok && group_ok).then(|| {
                 Some(ScriptUser {
                     user: u.get_ref().clone(),
