@@ -152,7 +152,7 @@ impl Registry {
                     .processes
                     .iter()
                     .find(|p| p.name == tracker.name)
-                    .map(|p| process::spawn(id, process_spec(p), reports)),
+                    .map(|p| process::spawn(id, ProcessSpec::from(p), reports)),
                 TrackerKind::Interface => None,
             };
             tasks.extend(task);
@@ -211,23 +211,6 @@ fn script_spec(script: &crate::config::TrackScript, run_as: Option<RunAs>) -> Sc
         rise: script.rise,
         fall: script.fall,
         initial: if script.init_fail { Some(false) } else { None },
-    }
-}
-
-fn process_spec(p: &crate::config::TrackProcess) -> ProcessSpec {
-    ProcessSpec {
-        name: p.process.clone(),
-        args: p.args.clone(),
-        param_match: match p.param_match {
-            crate::config::ParamMatch::Exact => process::ParamMatch::Exact,
-            crate::config::ParamMatch::Partial => process::ParamMatch::Partial,
-            crate::config::ParamMatch::Initial => process::ParamMatch::Initial,
-        },
-        quorum: p.quorum,
-        quorum_max: p.quorum_max,
-        fork_delay: p.fork_delay,
-        terminate_delay: p.terminate_delay,
-        same_netns: p.same_netns,
     }
 }
 
