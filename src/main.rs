@@ -6,6 +6,10 @@ use clap::Parser;
 use keepvip::cli::{self, Cli, Command};
 
 fn main() -> ExitCode {
+    // `keepvip demo-service`: the demo's web service and health check, kept out of clap's --help.
+    if let Some(code) = keepvip::demo::service::main_if_requested() {
+        return code;
+    }
     let cli = Cli::parse();
     match cli.command.clone() {
         Command::Check => cli::check(&cli),

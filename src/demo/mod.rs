@@ -1,26 +1,52 @@
-//! `keepvip demo`: a self-contained failover demonstration. Three routers and an observer in network
-//! namespaces of its own (documentation addresses only), real keepvip processes with an embedded config,
-//! the master killed, the takeover measured on the wire against the protocol bound, the master brought
-//! back, and everything removed on exit, Ctrl-C included.
+//! `keepvip demo`: a self-contained demonstration of what keepvip is for. Three routers and an
+//! observer in network namespaces of its own (documentation addresses only), each router running
+//! a web service of the demo's own and a real keepvip that checks it (a weighted track script); a
+//! client on the observer requests the VIP every 10 ms. The main act kills the master's web
+//! service: the VIP moves to the next router, and the demo prints the handover time measured on
+//! the wire against the protocol bound and the requests the switch cost; the service comes back
+//! and its router preempts. Then the older act: keepvip itself is SIGKILLed on the master (a
+//! crash), the takeover measured against Master_Down_Interval, and the master restarted.
+//! Everything is removed on exit, Ctrl-C included.
+//!
+//! | module | owns |
+//! |---|---|
+//! | `acts` | the scenario, act by act: what happens, what is waited for, what is printed |
+//! | `lab` | the namespaces, links, files and processes |
+//! | `observer` | adverts and gratuitous ARPs seen on the wire, with their arrival times |
+//! | `client` | the requests to the VIP and what they came to |
+//! | `service` | `keepvip demo-service`: the web service and its health check |
+//!
+//! This file holds the parameters, the routers' config and the protocol bounds.
 
+mod acts;
+mod client;
 mod lab;
 mod observer;
+pub mod service;
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use vrrp_wire::{Centisecs, Version};
 
-use crate::control;
 use lab::Lab;
-use observer::{Observer, Sighting};
 
-const VIP: &str = "192.0.2.100";
+const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 const PRIORITIES: [u8; 3] = [150, 100, 50];
 const OBSERVER_ADDRESS: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 250);
-/// How long any one step may take before the demo gives up.
-const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+/// The web services' port; the client requests `http://VIP:PORT/`.
+const PORT: u16 = 80;
+
+/// The track script every router runs against its own web service (keepalived's `chk_http`).
+const CHECK_NAME: &str = "chk_web";
+const CHECK_INTERVAL: Duration = Duration::from_millis(100);
+const CHECK_TIMEOUT: Duration = Duration::from_millis(100);
+/// Two in a row: one slow run on a loaded machine does not move the VIP.
+const CHECK_FALL: u32 = 2;
+const CHECK_RISE: u32 = 2;
+/// Enough to drop the master (150) below the next router (100), not below the last (50).
+const CHECK_WEIGHT: i16 = -100;
 
 pub struct DemoOptions {
     /// Advert interval in centiseconds (10 ms steps).
@@ -40,161 +66,137 @@ pub fn run(options: &DemoOptions) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let mut lab = Lab::build(&PRIORITIES).map_err(|e| format!("building the lab: {e}"))?;
-    println!(
-        "lab: bridge in {}-sw; routers {} on 192.0.2.0/24; VIP {VIP}; adverts every {} ms",
-        lab.dir
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        lab.routers
-            .iter()
-            .map(|r| format!("{} ({}, priority {})", r.name, r.address, r.priority))
-            .collect::<Vec<_>>()
-            .join(", "),
-        u32::from(options.interval.get()) * 10
-    );
+    print_header(&lab, options.interval);
     let outcome = runtime.block_on(async {
         tokio::select! {
-            result = scenario(&mut lab, &binary, options.interval) => result,
+            result = prepare_and_play(&mut lab, &binary, options.interval) => result,
             _ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
         }
     });
+    let logs = lab.log_tails(8);
+    if outcome.as_ref().is_err_and(|e| e != "interrupted") && !logs.is_empty() {
+        eprintln!("the routers' last log lines:\n{logs}");
+    }
     drop(lab);
     println!("lab removed");
     outcome
 }
 
-async fn scenario(lab: &mut Lab, binary: &Path, interval: Centisecs) -> Result<(), String> {
-    let mut observer = Observer::start(&lab.observer, OBSERVER_ADDRESS)?;
-    for (index, router) in lab.routers.iter().enumerate() {
-        std::fs::write(&router.config, config_for(index, router.priority, interval))
-            .map_err(|e| format!("writing {}: {e}", router.config.display()))?;
-    }
-    for index in 0..lab.routers.len() {
-        lab.start(index, binary)
-            .map_err(|e| format!("starting keepvip: {e}"))?;
-    }
-    // Start-up skew between the processes can let a lower priority win for a moment; the protocol
-    // guarantees the highest priority ends up master, so wait for that.
-    let first = best_of(lab, None);
-    wait_for_specific_master(lab, first).await?;
-    println!("\n1. election");
-    print_states(lab);
-
-    let dead = lab.routers[first].address.clone();
-    println!("\n2. SIGKILL {} (the master)", lab.routers[first].name);
-    lab.kill(first);
-    let killed_at = Instant::now();
-    let second = best_of(lab, Some(first));
-    wait_for_specific_master(lab, second).await?;
-    let takeover = takeover_on_wire(&mut observer, &dead, killed_at).await?;
-    let bound = bound_for(lab.routers[second].priority, interval);
-    print_states(lab);
+fn print_header(lab: &Lab, interval: Centisecs) {
+    let routers = lab
+        .routers
+        .iter()
+        .map(|r| format!("{} ({}, priority {})", r.name, r.address, r.priority))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let switch = lab
+        .dir
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     println!(
-        "   {} took over {:.1} ms after {}'s last advert (protocol bound: Master_Down_Interval \
-         for priority {} = {:.1} ms; measured on the wire from the observer)",
-        lab.routers[second].name,
-        ms(takeover),
-        lab.routers[first].name,
-        lab.routers[second].priority,
-        ms(bound)
+        "lab: bridge in {switch}-sw; routers {routers} on 192.0.2.0/24; VIP {VIP}; adverts every {} ms",
+        ms(interval_of(interval))
     );
-
-    println!("\n3. {} comes back and preempts", lab.routers[first].name);
-    lab.start(first, binary)
-        .map_err(|e| format!("restarting keepvip: {e}"))?;
-    wait_for_specific_master(lab, first).await?;
-    print_states(lab);
-    Ok(())
+    println!(
+        "     each router runs a web service on port {PORT}, checked by its keepvip every {} ms \
+         ({CHECK_NAME}, weight {CHECK_WEIGHT}); a client in {} GETs http://{VIP}/ every {} ms",
+        CHECK_INTERVAL.as_millis(),
+        lab.observer,
+        client::PERIOD.as_millis()
+    );
 }
 
-fn config_for(index: usize, priority: u8, interval: Centisecs) -> String {
+/// Installs the binary, writes the configs, starts services and daemons, then plays the acts.
+async fn prepare_and_play(lab: &mut Lab, binary: &Path, interval: Centisecs) -> Result<(), String> {
+    lab.install(binary)
+        .map_err(|e| format!("copying {} into the lab: {e}", binary.display()))?;
+    let check = lab.binary.display().to_string();
+    for (index, router) in lab.routers.iter().enumerate() {
+        std::fs::write(
+            &router.config,
+            config_for(index, router.priority, interval, &check),
+        )
+        .map_err(|e| format!("writing {}: {e}", router.config.display()))?;
+    }
+    acts::play(lab, interval).await
+}
+
+fn config_for(index: usize, priority: u8, interval: Centisecs, keepvip: &str) -> String {
     format!(
-        "[global]\nrouter_id = \"r{}\"\n\n[[instance]]\nname = \"VI_DEMO\"\ninterface = \"eth0\"\n\
-         vrid = 51\npriority = {priority}\nadvert_interval = \"{}ms\"\nvips = [\"{VIP}/24\"]\n",
+        "[global]\nrouter_id = \"r{}\"\n\n\
+         [[track_script]]\nname = \"{CHECK_NAME}\"\n\
+         command = [\"{keepvip}\", \"{}\", \"--check\", \"127.0.0.1:{PORT}\"]\n\
+         interval = \"{}ms\"\ntimeout = \"{}ms\"\nfall = {CHECK_FALL}\nrise = {CHECK_RISE}\n\
+         weight = {CHECK_WEIGHT}\n\n\
+         [[instance]]\nname = \"VI_DEMO\"\ninterface = \"eth0\"\n\
+         vrid = 51\npriority = {priority}\nadvert_interval = \"{}ms\"\nvips = [\"{VIP}/24\"]\n\
+         track_script = [\"{CHECK_NAME}\"]\n",
         index + 1,
-        u32::from(interval.get()) * 10
+        service::SUBCOMMAND,
+        CHECK_INTERVAL.as_millis(),
+        CHECK_TIMEOUT.as_millis(),
+        ms(interval_of(interval))
     )
 }
 
+fn interval_of(interval: Centisecs) -> Duration {
+    Duration::from_micros(interval.as_micros())
+}
+
 /// RFC 5798 §6.1 Master_Down_Interval of a backup at `priority`.
-fn bound_for(priority: u8, interval: Centisecs) -> Duration {
+fn master_down_interval(priority: u8, interval: Centisecs) -> Duration {
     let mdi = vrrp_core::timers::master_down_interval(Version::V3, priority, interval);
     Duration::from_micros(mdi.as_micros())
+}
+
+/// RFC 5798 §6.1 Skew_Time of a backup at `priority`.
+fn skew_time(priority: u8, interval: Centisecs) -> Duration {
+    Duration::from_micros(vrrp_core::timers::skew_time(Version::V3, priority, interval).as_micros())
+}
+
+/// The longest a check takes to see a change: `runs` runs in a row, the last of which may start a
+/// whole interval after the change (the run just before it saw the old state) and take up to the
+/// timeout.
+fn check_detection(runs: u32) -> Duration {
+    CHECK_INTERVAL * runs + CHECK_TIMEOUT
+}
+
+/// The protocol bound on a handover caused by the check: detection, then at most one advert
+/// interval until the router whose priority changed advertises it (keepvip advertises at once;
+/// RFC 5798 and keepalived wait for the next advert), then the Skew_Time of the new master
+/// (keepvip's fast handover; without it a whole Master_Down_Interval).
+fn handover_bound(runs: u32, interval: Centisecs, new_master_priority: u8) -> Duration {
+    check_detection(runs) + interval_of(interval) + skew_time(new_master_priority, interval)
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// From the old master's last advert to the first advert of anyone else after the kill.
-async fn takeover_on_wire(
-    observer: &mut Observer,
-    dead: &str,
-    killed_at: Instant,
-) -> Result<Duration, String> {
-    let dead: IpAddr = dead.parse().map_err(|_| format!("bad address {dead}"))?;
-    let deadline = Instant::now() + STEP_TIMEOUT;
-    while Instant::now() < deadline {
-        let seen = observer.sightings();
-        let last_old = seen.iter().rev().find(|s| s.src == dead).map(|s| s.at);
-        let first_new = seen
-            .iter()
-            .find(|s: &&Sighting| s.src != dead && s.priority > 0 && s.at >= killed_at);
-        if let (Some(last_old), Some(first_new)) = (last_old, first_new) {
-            return Ok(first_new.at.saturating_duration_since(last_old));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cs(n: u16) -> Centisecs {
+        Centisecs::new(n).unwrap()
     }
-    Err("no takeover advert seen on the wire".into())
-}
 
-/// The router that should be master: highest priority among those running.
-fn best_of(lab: &Lab, excluded: Option<usize>) -> usize {
-    (0..lab.routers.len())
-        .filter(|&i| Some(i) != excluded)
-        .max_by_key(|&i| lab.routers[i].priority)
-        .unwrap_or(0)
-}
-
-/// Waits until router `index` is MASTER and no other running router is.
-async fn wait_for_specific_master(lab: &Lab, index: usize) -> Result<(), String> {
-    let deadline = Instant::now() + STEP_TIMEOUT;
-    while Instant::now() < deadline {
-        let others_backup = (0..lab.routers.len())
-            .filter(|&i| i != index)
-            .all(|i| state_of(lab, i) != "MASTER");
-        if state_of(lab, index) == "MASTER" && others_backup {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    #[test]
+    fn the_handover_bound_adds_detection_one_interval_and_the_new_masters_skew() {
+        // fall 2 x 100 ms + 100 ms timeout + 100 ms advert + (256 - 100) / 256 x 100 ms.
+        let bound = handover_bound(CHECK_FALL, cs(10), 100);
+        assert!((ms(bound) - 460.9375).abs() < 0.001, "{bound:?}");
+        assert!((ms(master_down_interval(100, cs(10))) - 360.9375).abs() < 0.001);
     }
-    Err(format!(
-        "{} did not become master again",
-        lab.routers[index].name
-    ))
-}
 
-fn state_of(lab: &Lab, index: usize) -> String {
-    control::query_status(&lab.routers[index].socket)
-        .ok()
-        .and_then(|s| s.instances.first().map(|i| i.state.clone()))
-        .unwrap_or_else(|| "down".into())
-}
-
-fn print_states(lab: &Lab) {
-    for (index, router) in lab.routers.iter().enumerate() {
-        let state = state_of(lab, index);
-        let vip = match (Lab::holds(&router.namespace, VIP), state.as_str()) {
-            (false, _) => String::new(),
-            // A killed process cannot remove its VIP; the next keepvip start removes it first.
-            (true, "down") => {
-                format!("still has {VIP}: left by the killed process, removed at restart")
-            }
-            (true, _) => format!("holds {VIP}"),
+    #[test]
+    fn the_config_is_valid_and_tracks_the_check_with_its_weight() {
+        let text = config_for(0, 150, cs(10), "/tmp/kvdemo1/keepvip");
+        let checked = crate::config::check_str(&text, "demo.toml", &|_| true);
+        let Ok(checked) = checked else {
+            panic!("{text}\n{checked:?}");
         };
-        println!(
-            "   {:<3} {:<12} priority {:<4} {:<7} {vip}",
-            router.name, router.address, router.priority, state
-        );
+        assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+        assert!(text.contains("weight = -100") && text.contains("\"--check\""));
     }
 }
