@@ -16,6 +16,9 @@ install_missing() {
     command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
     command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
     command -v pgrep >/dev/null 2>&1 || need+=(procps)
+    # The HAProxy pair test (netns-tests/tests/haproxy_pair.rs) runs Debian's HAProxy, and killall.
+    [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+    command -v killall >/dev/null 2>&1 || need+=(psmisc)
     [ ${#need[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "scripts/test.sh: missing ${need[*]}; the namespace tests need root (or use --quick)" >&2
