@@ -182,7 +182,7 @@ fn v2_password_is_zero_padded_and_interval_in_whole_seconds() {
 fn every_good_fixture_and_example_config_passes_without_warnings() {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut count = 0;
-    for dir in ["tests/data/good", "conf"] {
+    for dir in ["tests/data/good", "conf", "conf/haproxy-pair"] {
         for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
             if !name.ends_with(".toml") {
