@@ -6,7 +6,7 @@
 //! the wire against the protocol bound and the requests the switch cost; the service comes back
 //! and its router preempts. Then the older act: keepvip itself is SIGKILLed on the master (a
 //! crash), the takeover measured against Master_Down_Interval, and the master restarted.
-//! Everything is removed on exit, Ctrl-C included.
+//! Everything is removed on exit, on error, on Ctrl-C and on SIGTERM.
 //!
 //! | module | owns |
 //! |---|---|
@@ -28,6 +28,7 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::Duration;
 
+use tokio::signal::unix::{SignalKind, signal};
 use vrrp_wire::{Centisecs, Version};
 
 use lab::Lab;
@@ -65,16 +66,25 @@ pub fn run(options: &DemoOptions) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    runtime.block_on(build_and_play(&binary, options.interval))
+}
+
+/// Builds the lab, plays the scenario until it ends, fails, or a signal stops it, and removes the
+/// lab in every case.
+async fn build_and_play(binary: &Path, interval: Centisecs) -> Result<(), String> {
+    // Registered before the lab exists: Ctrl-C or SIGTERM while it is being built is acted on once
+    // the build returns (the lab is then removed) instead of ending the demo with namespaces left.
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT: {e}"))?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM: {e}"))?;
     let mut lab = Lab::build(&PRIORITIES).map_err(|e| format!("building the lab: {e}"))?;
-    print_header(&lab, options.interval);
-    let outcome = runtime.block_on(async {
-        tokio::select! {
-            result = prepare_and_play(&mut lab, &binary, options.interval) => result,
-            _ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
-        }
-    });
+    print_header(&lab, interval);
+    let (outcome, by_signal) = tokio::select! {
+        result = prepare_and_play(&mut lab, binary, interval) => (result, false),
+        _ = interrupt.recv() => (Err("interrupted".to_string()), true),
+        _ = terminate.recv() => (Err("terminated (SIGTERM)".to_string()), true),
+    };
     let logs = lab.log_tails(8);
-    if outcome.as_ref().is_err_and(|e| e != "interrupted") && !logs.is_empty() {
+    if outcome.is_err() && !by_signal && !logs.is_empty() {
         eprintln!("the routers' last log lines:\n{logs}");
     }
     drop(lab);
