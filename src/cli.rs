@@ -184,7 +184,8 @@ pub fn status(cli: &Cli, json: bool) -> ExitCode {
     }
 }
 
-/// `keepvip demo`: three routers in namespaces, a killed master, the takeover measured on the wire.
+/// `keepvip demo`: three routers in namespaces tracking a web service; the service killed on the master,
+/// then the master itself, each handover measured on the wire.
 pub fn demo(interval: &str) -> ExitCode {
     let interval = config::parse_duration(interval)
         .ok()

@@ -21,8 +21,10 @@ pub fn init(format: LogFormat) -> LogGuard {
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(true)
         .finish(std::io::stderr());
+    // Colours only for a person at a terminal, not in files or the journal.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(writer);
     let _ = match format {
         LogFormat::Text => builder.with_target(false).try_init(),

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use super::RunAs;
-use super::security::{Problem, check_script};
+use super::security::{Problem, check_command};
 use crate::config::{CommandLine, Config, ScriptUser};
 
 /// One script that will not run as configured.
@@ -82,7 +82,10 @@ pub fn audit(config: &Config, daemon_is_root: bool) -> Vec<ScriptProblem> {
 /// Whether a script run as `user` (or as the daemon, without one) runs with uid 0.
 fn runs_as_root(user: Option<&ScriptUser>, daemon_is_root: bool) -> bool {
     match user {
-        Some(u) => RunAs::resolve(&u.user, u.group.as_deref()).is_ok_and(|r| r.uid == 0),
+        // Group root is as good as root for changing root's files.
+        Some(u) => {
+            RunAs::resolve(&u.user, u.group.as_deref()).is_ok_and(|r| r.uid == 0 || r.gid == 0)
+        }
         None => daemon_is_root,
     }
 }
@@ -100,8 +103,7 @@ fn unknown_user(used_by: &str, user: Option<&ScriptUser>) -> Option<ScriptProble
 
 /// Whether the script can run; with `strict`, also whether only root can change it.
 fn check(used_by: &str, command: &CommandLine, strict: bool) -> Option<ScriptProblem> {
-    let program = command.words.first()?;
-    let error = check_script(program, command.shell).err()?;
+    let error = check_command(&command.words, command.shell).err()?;
     let insecure = matches!(error.problem, Problem::Writable { .. });
     if insecure && !strict {
         return None;
@@ -178,5 +180,49 @@ mod tests {
                 && text[1].contains("keepvip-no-such-group"),
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn a_file_others_can_change_is_refused_wherever_the_command_names_it() {
+        use super::super::security::check_command;
+        let dir = std::env::temp_dir().join(format!("keepvip-audit-words-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let evil = dir.join("evil.sh");
+        std::fs::write(&evil, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&evil, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let evil = evil.display().to_string();
+        let words = |text: &str| vec![text.to_owned()];
+        for text in [
+            format!("LC_ALL=C {evil}"),
+            format!("exec {evil}"),
+            format!(". {evil}"),
+            format!("env FOO=1 {evil} --flag"),
+        ] {
+            assert!(
+                check_command(&words(&text), true).is_err(),
+                "shell text {text:?} accepted"
+            );
+        }
+        let argv = vec!["/bin/sh".to_owned(), evil.clone()];
+        assert!(
+            check_command(&argv, false).is_err(),
+            "sh with an insecure script argument"
+        );
+        let argv = vec!["/bin/sh".to_owned(), format!("--rcfile={evil}")];
+        assert!(
+            check_command(&argv, false).is_err(),
+            "an insecure file after ="
+        );
+        // Root's files, and words that name no file, are fine.
+        let argv = vec![
+            "/bin/cat".to_owned(),
+            "/etc/hostname".to_owned(),
+            "-x".to_owned(),
+        ];
+        assert!(check_command(&argv, false).is_ok());
+        assert!(check_command(&words("test -e /nonexistent && exit 1"), true).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -145,6 +145,49 @@ pub fn check_script(argv0_or_path: &str, shell: bool) -> Result<PathBuf, Insecur
     Ok(shell_path)
 }
 
+/// Checks a whole command: the program as [`check_script`] does, and every other word (or, in shell
+/// mode, every word of the text) that names an existing file, including the value of a `NAME=/path`
+/// word: that file must be root's alone too, executable or not. A root script handed a file others
+/// can change (`sh /home/u/x`, `exec /tmp/x`, `LC_ALL=C /tmp/x`, `. /tmp/x`) would run their code.
+pub fn check_command(words: &[String], shell: bool) -> Result<PathBuf, InsecureScript> {
+    let Some(first) = words.first() else {
+        return Err(InsecureScript {
+            script: String::new(),
+            path: PathBuf::new(),
+            problem: Problem::Missing,
+        });
+    };
+    let program = check_script(first, shell)?;
+    let others: Vec<String> = if shell {
+        let text = words.join(" ");
+        shell_words::split(&text)
+            .unwrap_or_else(|_| text.split_whitespace().map(str::to_owned).collect())
+    } else {
+        words[1..].to_vec()
+    };
+    for word in &others {
+        check_argument(word).map_err(|(path, problem)| InsecureScript {
+            script: words.join(" "),
+            path,
+            problem,
+        })?;
+    }
+    Ok(program)
+}
+
+/// A word that names an existing file (its value after `=`, if any): the file and the directories
+/// to it must be root's alone.
+fn check_argument(word: &str) -> Result<(), Fault> {
+    let value = word.split_once('=').map_or(word, |(_, value)| value);
+    if !value.starts_with('/') || !Path::new(value).is_file() {
+        return Ok(());
+    }
+    let resolved = resolve(Path::new(value))?;
+    check_chain(&resolved, resolved.target.parent())?;
+    let meta = metadata(&resolved.target)?;
+    check_writers(&resolved.target, &meta, Entry::File, false)
+}
+
 /// The entry at fault and what is wrong with it.
 type Fault = (PathBuf, Problem);
 

@@ -25,12 +25,14 @@ pub struct FifoWriter {
 }
 
 impl FifoWriter {
-    /// Creates the FIFO if missing and starts the writer task.
+    /// Creates the FIFO if missing and starts the writer task. Something else at the path (a
+    /// file, a symlink) is left alone and no line is ever written there.
     pub fn spawn(path: PathBuf) -> FifoWriter {
-        if let Err(e) = ensure_fifo(&path) {
-            warn!(path = %path.display(), error = %e, "notify FIFO cannot be created; lines will be dropped");
-        }
         let (lines, mut inbox) = mpsc::unbounded_channel::<String>();
+        if let Err(e) = ensure_fifo(&path) {
+            warn!(path = %path.display(), error = %e, "notify FIFO unusable; its lines are dropped");
+            return FifoWriter { lines };
+        }
         tokio::spawn(async move {
             let mut open: Option<File> = None;
             while let Some(line) = inbox.recv().await {
@@ -46,7 +48,8 @@ impl FifoWriter {
 }
 
 fn ensure_fifo(path: &Path) -> std::io::Result<()> {
-    match std::fs::metadata(path) {
+    // symlink_metadata: a symlink at the path is not followed, so it is "not a FIFO".
+    match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_fifo() => Ok(()),
         Ok(_) => Err(std::io::Error::new(
             ErrorKind::AlreadyExists,
@@ -66,13 +69,20 @@ fn ensure_fifo(path: &Path) -> std::io::Result<()> {
 fn write_line(path: &Path, open: &mut Option<File>, line: &str) {
     if open.is_none() {
         // Read and write: the open never waits for a reader, and a write never fails for lack of one.
+        // O_NOFOLLOW and the type check: never write into whatever else a path may name by now.
         match OpenOptions::new()
             .read(true)
             .write(true)
-            .custom_flags(libc::O_NONBLOCK)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
             .open(path)
         {
-            Ok(file) => *open = Some(file),
+            Ok(file) if file.metadata().is_ok_and(|m| m.file_type().is_fifo()) => {
+                *open = Some(file)
+            }
+            Ok(_) => {
+                warn!(path = %path.display(), "notify FIFO replaced by something else: line dropped");
+                return;
+            }
             Err(e) => {
                 warn!(path = %path.display(), error = %e, "notify FIFO cannot be opened: line dropped");
                 return;
@@ -148,6 +158,27 @@ mod tests {
             );
         });
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_symlink_in_the_way_is_never_written_through() {
+        let path = temp_fifo("link");
+        let dir = path.parent().unwrap().to_path_buf();
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "root:SECRET\n").unwrap();
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let writer = FifoWriter::spawn(path.clone());
+            writer.send(instance_line("VI_1", "MASTER", 110));
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        });
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "root:SECRET\n");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
