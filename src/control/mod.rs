@@ -1,13 +1,13 @@
 //! The local control socket: `keepvip status` asks the running daemon for a snapshot of every instance.
-//! The daemon's event loop publishes a fresh [`Status`] after each event; the server only reads the latest,
-//! so a slow or stuck client can never delay the protocol.
+//! The server asks the protocol loop for a [`Status`] per connection (the loop builds it between events)
+//! and writes it on a task of its own, so a slow or stuck client can never delay the protocol.
 
 mod client;
 mod server;
 mod status;
 
 pub use client::query_status;
-pub use server::serve;
+pub use server::{StatusRequest, serve};
 pub use status::{InstanceStatus, Status, TrackerView};
 
 /// Where the daemon listens unless told otherwise.
@@ -16,7 +16,7 @@ pub const DEFAULT_SOCKET: &str = "/run/keepvip/keepvip.sock";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::sync::watch;
+    use tokio::sync::{mpsc, watch};
 
     #[test]
     fn status_client_reads_the_latest_published_snapshot() {
@@ -31,9 +31,16 @@ mod tests {
             router_id: "lb1".into(),
             ..Status::default()
         };
+        // A stand-in for the loop: answers every request with the latest value of `tx`.
         let (tx, rx) = watch::channel(first);
+        let (requests, mut inbox) = mpsc::channel::<StatusRequest>(4);
         let _guard = rt.enter();
-        let server = rt.spawn(serve(path.clone(), rx));
+        let server = rt.spawn(serve(path.clone(), requests));
+        let answerer = rt.spawn(async move {
+            while let Some(reply) = inbox.recv().await {
+                let _ = reply.send(rx.borrow().clone());
+            }
+        });
         let query = |p: std::path::PathBuf| {
             rt.block_on(tokio::task::spawn_blocking(move || query_status(&p)))
                 .unwrap()
@@ -51,6 +58,7 @@ mod tests {
         assert_eq!(got.instances.len(), 1);
         assert_eq!(got.instances[0].state, "MASTER");
         server.abort();
+        answerer.abort();
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -1,4 +1,5 @@
-//! Serves the latest published [`Status`] over a unix stream socket: one JSON document per connection.
+//! Serves a [`Status`] over a unix stream socket: one JSON document per connection, built by the
+//! protocol loop when asked (so no event pays for a snapshot nobody reads).
 
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -6,13 +7,19 @@ use std::path::{Path, PathBuf};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::UnixListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot};
 
 use super::Status;
 
-/// Binds `path` (replacing a stale socket file left by a crash) and answers every connection with the
-/// current snapshot. Runs until the task is dropped.
-pub async fn serve(path: PathBuf, status: watch::Receiver<Status>) -> io::Result<()> {
+/// A request for a snapshot: the loop answers on the enclosed sender.
+pub type StatusRequest = oneshot::Sender<Status>;
+
+/// How long a client waits for the loop to build the snapshot.
+const ANSWER_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Binds `path` (replacing a stale socket file left by a crash) and answers every connection with a
+/// snapshot the loop builds on request. Runs until the task is dropped.
+pub async fn serve(path: PathBuf, requests: mpsc::Sender<StatusRequest>) -> io::Result<()> {
     let listener = bind(&path)?;
     loop {
         let mut stream = match listener.accept().await {
@@ -24,16 +31,24 @@ pub async fn serve(path: PathBuf, status: watch::Receiver<Status>) -> io::Result
                 continue;
             }
         };
-        let body = match serde_json::to_vec(&*status.borrow()) {
-            Ok(body) => body,
-            Err(e) => format!("{{\"error\":\"{e}\"}}").into_bytes(),
-        };
-        // A client that does not read must not hold up the next one.
+        // A client that does not read must not hold up the next one, nor the loop.
+        let requests = requests.clone();
         tokio::spawn(async move {
+            let body = match snapshot(&requests).await {
+                Some(status) => serde_json::to_vec(&status)
+                    .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}").into_bytes()),
+                None => b"{\"error\":\"the daemon did not answer\"}".to_vec(),
+            };
             let _ = stream.write_all(&body).await;
             let _ = stream.shutdown().await;
         });
     }
+}
+
+async fn snapshot(requests: &mpsc::Sender<StatusRequest>) -> Option<Status> {
+    let (reply, answer) = oneshot::channel();
+    requests.send(reply).await.ok()?;
+    tokio::time::timeout(ANSWER_LIMIT, answer).await.ok()?.ok()
 }
 
 fn bind(path: &Path) -> io::Result<UnixListener> {

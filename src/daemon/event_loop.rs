@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 use vrrp_core::{Datagram, Input, LinkId, Node, NodeInput};
 
@@ -20,7 +20,7 @@ use super::tasks::{Feeders, spawn_monitor, spawn_periodic, spawn_receivers};
 use super::trackers;
 use super::watch::InterfaceWatch;
 use crate::config::Config;
-use crate::control::{self, Status};
+use crate::control::{self, Status, StatusRequest};
 use crate::net::netlink::{AddressEvents, LinkEvent, LinkEvents, NetlinkError};
 use crate::net::{FrameSender, Netlink};
 use crate::notify::Notifier;
@@ -89,10 +89,10 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         &events,
         &mut feeders,
     );
-    let (status_tx, status_rx) = watch::channel(Status::default());
-    let control = spawn_control(&options, status_rx);
+    let (status_requests, status_inbox) = mpsc::channel(16);
+    let control = spawn_control(&options, status_requests);
 
-    let (mut inbox, channels) = Inbox::new(events_inbox);
+    let (mut inbox, channels) = Inbox::new(events_inbox, status_inbox);
     let mut registry = Registry::build(&config);
     let tracker_tasks = registry.start(
         &config,
@@ -115,12 +115,9 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         router_id: config.global.router_id.clone(),
     };
     daemon.start(&built.links_down, &first).await;
-    status_tx.send_replace(daemon.status());
     info!(instances = daemon.table.iter().count(), "keepvip running");
 
-    let outcome = daemon
-        .serve(&mut inbox, &mut feeders, &mut signals, &status_tx)
-        .await;
+    let outcome = daemon.serve(&mut inbox, &mut feeders, &mut signals).await;
     feeders.abort_all();
     tracker_tasks.iter().for_each(|task| task.abort());
     daemon.shutdown(config.global.notify_timeout).await;
@@ -135,10 +132,14 @@ pub struct Inbox {
     events: mpsc::Receiver<Event>,
     reports: mpsc::Receiver<Report>,
     runs: mpsc::Receiver<ScriptRun>,
+    status: mpsc::Receiver<StatusRequest>,
 }
 
 impl Inbox {
-    fn new(events: mpsc::Receiver<Event>) -> (Inbox, Channels) {
+    fn new(
+        events: mpsc::Receiver<Event>,
+        status: mpsc::Receiver<StatusRequest>,
+    ) -> (Inbox, Channels) {
         let (reports_tx, reports) = mpsc::channel(256);
         let (runs_tx, runs) = mpsc::channel(256);
         let channels = Channels {
@@ -149,6 +150,7 @@ impl Inbox {
             events,
             reports,
             runs,
+            status,
         };
         (inbox, channels)
     }
@@ -222,11 +224,11 @@ fn spawn_rereads(
 
 fn spawn_control(
     options: &RunOptions,
-    status: watch::Receiver<Status>,
+    requests: mpsc::Sender<StatusRequest>,
 ) -> tokio::task::JoinHandle<()> {
     let path = options.control_socket.clone();
     tokio::spawn(async move {
-        if let Err(e) = control::serve(path.clone(), status).await {
+        if let Err(e) = control::serve(path.clone(), requests).await {
             warn!(path = %path.display(), error = %e, "control socket unavailable");
         }
     })
@@ -265,7 +267,6 @@ impl Daemon {
         inbox: &mut Inbox,
         feeders: &mut Feeders,
         signals: &mut Signals,
-        status: &watch::Sender<Status>,
     ) -> Result<(), DaemonError> {
         loop {
             let deadline = self.node.next_deadline();
@@ -280,6 +281,9 @@ impl Daemon {
                 Some(event) = inbox.events.recv() => self.handle_event(event).await,
                 Some(report) = inbox.reports.recv() => self.handle_report(report).await,
                 Some(run) = inbox.runs.recv() => self.trackers.record_run(run),
+                Some(reply) = inbox.status.recv() => {
+                    let _ = reply.send(self.status());
+                }
                 Some(ended) = feeders.join_next() => {
                     let what = match ended {
                         Ok(name) => format!("{name} stopped"),
@@ -293,7 +297,6 @@ impl Daemon {
                     return Ok(());
                 }
             }
-            status.send_replace(self.status());
         }
     }
 
