@@ -118,6 +118,16 @@ impl Health {
         true
     }
 
+    /// Takes what `old` observed (link, source address, tracker readings by position) into a health
+    /// built from a new config, so a restarted router does not forget a dead link or a failed check.
+    pub fn inherit(&mut self, old: &Health) {
+        self.link_up = old.link_up;
+        self.source_present = old.source_present;
+        for (status, old_status) in self.status.iter_mut().zip(&old.status) {
+            *status = *old_status;
+        }
+    }
+
     /// Records a new base priority (reload); false if refused (owner, 0, 255) or unchanged.
     pub fn set_base(&mut self, base: u8) -> bool {
         if self.base == OWNER_PRIORITY || base == 0 || base == OWNER_PRIORITY || base == self.base {

@@ -267,6 +267,25 @@ fn reconfiguring_the_interval_restarts_the_instance() {
 }
 
 #[test]
+fn a_restarted_instance_keeps_what_it_observed_a_dead_link_stays_fault() {
+    let (mut node, id, at) = master_node(config(100));
+    node.handle(
+        at,
+        NodeInput::Link {
+            link: ETH0,
+            family: None,
+            input: Input::InterfaceDown,
+        },
+    );
+    assert_eq!(states(&node), [StateKind::Fault]);
+    let mut slower = config(100);
+    slower.advert_interval = cs(200);
+    node.reconfigure(at, id, slower).unwrap();
+    assert_eq!(states(&node), [StateKind::Fault], "the link is still down");
+    assert!(!node.router(id).unwrap().link_up());
+}
+
+#[test]
 fn removing_a_master_resigns_and_frees_its_vrid() {
     let (mut node, id, at) = master_node(config(100));
     let actions = node.remove_instance(at, id).unwrap();

@@ -35,6 +35,7 @@ impl Node {
             let was_running = entry.router.state() != State::Initialize;
             let mut router = Router::new(config)?;
             router.sync_gated = entry.group.is_some();
+            router.inherit_health(&entry.router);
             actions = entry.router.handle(now, Input::Shutdown);
             if was_running {
                 actions.extend(router.handle(now, Input::Startup));

@@ -51,4 +51,10 @@ impl Router {
             self.on_health_changed(now, before, out);
         }
     }
+
+    /// A router replacing `old` (a restart for a changed config) starts from what `old` observed:
+    /// link, source address and tracker readings.
+    pub(crate) fn inherit_health(&mut self, old: &Router) {
+        self.health.inherit(&old.health);
+    }
 }
