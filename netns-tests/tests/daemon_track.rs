@@ -341,6 +341,47 @@ fn a_weighted_failure_at_1s_moves_the_vip_within_detection_plus_one_interval_plu
     );
 }
 
+#[test]
+fn startup_waits_for_the_first_check_and_a_sigterm_meanwhile_stops_it_cleanly() {
+    let lab = Lab::builder("trkwait").hosts(1).build().unwrap();
+    let dir = lab.dir();
+    script(&dir.join("slow.sh"), "sleep 4");
+    let trackers = format!(
+        "[[track_script]]\nname = \"slow\"\ncommand = \"{}\"\ninterval = \"5s\"\ntimeout = \"10s\"\n",
+        dir.join("slow.sh").display()
+    );
+    let a = Keepvip::start(
+        &lab,
+        0,
+        "a",
+        &tracked_config("a", 200, &trackers, "track_script = [\"slow\"]"),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // Still waiting for the first result: the instance has not started.
+    assert_eq!(
+        a.instance("VI_1").unwrap().state,
+        "INIT",
+        "{}",
+        a.describe()
+    );
+    let stopped = std::time::Instant::now();
+    a.terminate().unwrap();
+    let status = a.wait_exit(Duration::from_secs(5)).unwrap();
+    assert!(status.success(), "{status:?}\n{}", a.describe());
+    assert!(
+        stopped.elapsed() < Duration::from_secs(3),
+        "stopped in {:?}",
+        stopped.elapsed()
+    );
+    assert!(!has_vip(&lab, 0, IpAddr::V4(VIP)));
+    assert!(
+        a.transitions().is_empty(),
+        "never started: {:?}",
+        a.transitions()
+    );
+}
+
 /// A shell script, root-owned and 0755 (the daemon refuses scripts others could change).
 fn script(path: &Path, body: &str) {
     std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
@@ -420,8 +461,17 @@ fn a_failing_weighted_track_script_moves_the_vip_and_notify_sees_every_transitio
     assert!(has_vip(&lab, 0, vip));
 
     // Notify on a: BACKUP (startup), MASTER, BACKUP, MASTER; per-state script before the generic one.
-    std::thread::sleep(Duration::from_millis(500));
-    let log = std::fs::read_to_string(dir.join("a.notify")).unwrap();
+    let notify_log = dir.join("a.notify");
+    let (log, _) = netns_tests::wait_for_value(
+        "six notify lines",
+        Duration::from_secs(5),
+        Duration::from_millis(20),
+        || {
+            let text = std::fs::read_to_string(&notify_log).unwrap_or_default();
+            Ok((text.lines().count() >= 6).then_some(text))
+        },
+    )
+    .unwrap();
     assert_eq!(
         log.lines().collect::<Vec<_>>(),
         [

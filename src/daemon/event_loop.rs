@@ -17,7 +17,7 @@ use super::setup;
 use super::signals::Signals;
 use super::table::InstanceTable;
 use super::tasks::{Feeders, spawn_monitor, spawn_periodic, spawn_receivers};
-use super::trackers;
+use super::trackers::{self, TrackerTasks};
 use super::watch::InterfaceWatch;
 use crate::config::Config;
 use crate::control::{self, Status, StatusRequest};
@@ -82,9 +82,11 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         &mut feeders,
     );
     let clock = Clock::start();
+    let tracked_interfaces = Registry::build(&config).interface_names();
     spawn_rereads(
         &netlink,
         built.table.ifindexes(),
+        tracked_interfaces,
         clock,
         &events,
         &mut feeders,
@@ -93,16 +95,14 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let control = spawn_control(&options, status_requests);
 
     let (mut inbox, channels) = Inbox::new(events_inbox, status_inbox);
-    let mut registry = Registry::build(&config);
-    let tracker_tasks = registry.start(
+    let registry = Registry::build(&config);
+    let started = registry.start(
         &config,
         script_users.default.as_ref(),
         &script_users.by_script,
         &channels,
     );
-    let mut first = trackers::interface_readings(&registry, &netlink).await;
-    let limit = trackers::first_readings_limit(&config);
-    first.extend(trackers::first_readings(&mut registry, &mut inbox.reports, limit).await);
+    inbox.trackers = TrackerTasks::watch(started);
     let mut daemon = Daemon {
         node,
         table: built.table,
@@ -114,12 +114,18 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         clock,
         router_id: config.global.router_id.clone(),
     };
-    daemon.start(&built.links_down, &first).await;
-    info!(instances = daemon.table.iter().count(), "keepvip running");
-
-    let outcome = daemon.serve(&mut inbox, &mut feeders, &mut signals).await;
+    // No instance starts before every tracker has reported once; a stop signal meanwhile ends it all.
+    let limit = trackers::first_readings_limit(&config);
+    let outcome = match daemon.first_readings(&mut inbox, &mut signals, limit).await {
+        Some(first) => {
+            daemon.start(&built.links_down, &first).await;
+            info!(instances = daemon.table.iter().count(), "keepvip running");
+            daemon.serve(&mut inbox, &mut feeders, &mut signals).await
+        }
+        None => Ok(()),
+    };
     feeders.abort_all();
-    tracker_tasks.iter().for_each(|task| task.abort());
+    inbox.trackers.abort_all();
     daemon.shutdown(config.global.notify_timeout).await;
     control.abort();
     let _ = std::fs::remove_file(&options.control_socket);
@@ -133,6 +139,7 @@ pub struct Inbox {
     reports: mpsc::Receiver<Report>,
     runs: mpsc::Receiver<ScriptRun>,
     status: mpsc::Receiver<StatusRequest>,
+    trackers: TrackerTasks,
 }
 
 impl Inbox {
@@ -151,6 +158,7 @@ impl Inbox {
             reports,
             runs,
             status,
+            trackers: TrackerTasks::default(),
         };
         (inbox, channels)
     }
@@ -164,6 +172,7 @@ fn netlink_error(e: NetlinkError) -> DaemonError {
 fn spawn_rereads(
     netlink: &Arc<Netlink>,
     ifindexes: Vec<u32>,
+    tracked_interfaces: Vec<String>,
     clock: Clock,
     events: &mpsc::Sender<Event>,
     feeders: &mut Feeders,
@@ -220,6 +229,29 @@ fn spawn_rereads(
         sender,
         feeders,
     );
+    let tracked = netlink.clone();
+    let read_tracked = move |name: String| {
+        let netlink = tracked.clone();
+        async move {
+            // A tracked interface, by name: it may come and go, and belongs to no instance.
+            let event = match netlink.link_by_name(&name).await {
+                Ok(info) => LinkEvent::Changed(info),
+                Err(NetlinkError::NoSuchLink(_)) => LinkEvent::Removed { index: 0, name },
+                Err(_) => return None,
+            };
+            Some(Event::Link(event))
+        }
+    };
+    let sender = events.clone();
+    let name = "tracked interface re-read";
+    spawn_periodic(
+        name,
+        tracked_interfaces,
+        every,
+        read_tracked,
+        sender,
+        feeders,
+    );
 }
 
 fn spawn_control(
@@ -242,6 +274,39 @@ async fn sleep_until(clock: &Clock, deadline: Option<vrrp_core::Instant>) {
 }
 
 impl Daemon {
+    /// Every tracker's first reading (the tracked interfaces read now, the others as they report),
+    /// within `limit`, answering `status` meanwhile; `None` if a stop signal came first.
+    async fn first_readings(
+        &mut self,
+        inbox: &mut Inbox,
+        signals: &mut Signals,
+        limit: std::time::Duration,
+    ) -> Option<Vec<Report>> {
+        let mut first = trackers::interface_readings(&self.trackers, &self.io.netlink).await;
+        let micros = u64::try_from(limit.as_micros()).unwrap_or(u64::MAX);
+        let deadline = self.clock.now() + vrrp_core::Micros::from_micros(micros);
+        while !self.trackers.all_reported() {
+            tokio::select! {
+                Some(report) = inbox.reports.recv() => {
+                    self.trackers.record(report);
+                    first.push(report);
+                }
+                Some(reply) = inbox.status.recv() => {
+                    let _ = reply.send(self.status());
+                }
+                () = sleep_until(&self.clock, Some(deadline)) => {
+                    warn!("not every tracker reported in time; starting with what is known");
+                    break;
+                }
+                stop = signals.next() => {
+                    info!(signal = stop, "shutting down before the instances started");
+                    return None;
+                }
+            }
+        }
+        Some(first)
+    }
+
     /// Tells the core which links are down and what the trackers read first, then starts every
     /// instance.
     async fn start(&mut self, links_down: &[u32], first_readings: &[Report]) {
@@ -284,6 +349,7 @@ impl Daemon {
                 Some(reply) = inbox.status.recv() => {
                     let _ = reply.send(self.status());
                 }
+                tracker = inbox.trackers.ended() => self.tracker_ended(tracker).await,
                 Some(ended) = feeders.join_next() => {
                     let what = match ended {
                         Ok(name) => format!("{name} stopped"),
@@ -306,8 +372,9 @@ impl Daemon {
     async fn shutdown(mut self, notify_timeout: std::time::Duration) {
         self.feed(self.clock.now(), NodeInput::Shutdown).await;
         self.io.finish(VIP_DRAIN_LIMIT).await;
+        // Room for one script that hangs ahead of the STOP ones, and the STOP ones themselves.
         let margin = std::time::Duration::from_secs(1);
-        self.notifier.finish(notify_timeout + margin).await;
+        self.notifier.finish(notify_timeout * 2 + margin).await;
     }
 
     /// Gives one input to the node and executes what it returns.

@@ -108,18 +108,20 @@ pub fn spawn_monitor<S: Subscription>(
     });
 }
 
-/// Every `every` (the first time one period from now), runs `read` for each of `indexes` and forwards
-/// what it returns; `None` (a failed read) is skipped. A task of its own, so a slow netlink answer
-/// (RTNL held elsewhere) never delays the protocol. Late ticks are not bunched up.
-pub fn spawn_periodic<F, Fut>(
+/// Every `every` (the first time one period from now), runs `read` for each of `items` (interface
+/// indexes or names) and forwards what it returns; `None` (a failed read) is skipped. A task of its
+/// own, so a slow netlink answer (RTNL held elsewhere) never delays the protocol. Late ticks are not
+/// bunched up.
+pub fn spawn_periodic<T, F, Fut>(
     name: &'static str,
-    indexes: Vec<u32>,
+    items: Vec<T>,
     every: std::time::Duration,
     read: F,
     events: mpsc::Sender<Event>,
     feeders: &mut Feeders,
 ) where
-    F: Fn(u32) -> Fut + Send + 'static,
+    T: Clone + Send + Sync + 'static,
+    F: Fn(T) -> Fut + Send + 'static,
     Fut: Future<Output = Option<Event>> + Send,
 {
     feeders.spawn(async move {
@@ -129,8 +131,8 @@ pub fn spawn_periodic<F, Fut>(
         ticks.tick().await;
         loop {
             ticks.tick().await;
-            for &index in &indexes {
-                let Some(event) = read(index).await else {
+            for item in &items {
+                let Some(event) = read(item.clone()).await else {
                     continue;
                 };
                 if events.send(event).await.is_err() {

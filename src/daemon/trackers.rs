@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-use tracing::{info, warn};
+use tokio::task::{AbortHandle, JoinHandle, JoinSet};
+use tracing::{error, info, warn};
 use vrrp_core::{Input, NodeInput, TrackerId};
 
 use super::error::DaemonError;
@@ -17,7 +17,7 @@ use crate::exec::RunAs;
 use crate::exec::audit::audit;
 use crate::net::Netlink;
 use crate::track::registry::Registry;
-use crate::track::{Reading, Report};
+use crate::track::{Reading, Report, TrackId};
 
 /// Startup waits at most this long for every tracker's first reading (keepalived keeps an instance in
 /// INIT until its scripts have reported).
@@ -85,27 +85,6 @@ pub async fn interface_readings(registry: &Registry, netlink: &Netlink) -> Vec<R
     reports
 }
 
-/// Waits (at most `limit`) until every script, file and process tracker has reported once, recording
-/// what arrives; the caller feeds the recorded readings to the node before startup.
-pub async fn first_readings(
-    registry: &mut Registry,
-    reports: &mut mpsc::Receiver<Report>,
-    limit: Duration,
-) -> Vec<Report> {
-    let mut first = Vec::new();
-    let wait = async {
-        while !registry.all_reported() {
-            let Some(report) = reports.recv().await else {
-                return;
-            };
-            registry.record(report);
-            first.push(report);
-        }
-    };
-    let _ = tokio::time::timeout(limit, wait).await;
-    first
-}
-
 /// The users scripts run as, resolved, after every script passed the audit.
 pub struct ScriptUsers {
     /// `[global] script_user`.
@@ -167,6 +146,57 @@ pub fn first_readings_limit(config: &Config) -> Duration {
         .max()
         .unwrap_or_default();
     (longest + Duration::from_secs(2)).min(FIRST_READINGS_LIMIT)
+}
+
+/// The running tracker tasks, watched: one that ends (a bug, or a panic) must not leave its last
+/// reading standing silently.
+#[derive(Default)]
+pub struct TrackerTasks {
+    watchers: JoinSet<TrackId>,
+    tasks: Vec<AbortHandle>,
+}
+
+impl TrackerTasks {
+    pub fn watch(started: Vec<(TrackId, JoinHandle<()>)>) -> TrackerTasks {
+        let mut watched = TrackerTasks::default();
+        for (id, task) in started {
+            watched.tasks.push(task.abort_handle());
+            watched.watchers.spawn(async move {
+                let _ = task.await;
+                id
+            });
+        }
+        watched
+    }
+
+    /// The next tracker whose task ended; pending while none has.
+    pub async fn ended(&mut self) -> TrackId {
+        loop {
+            match self.watchers.join_next().await {
+                Some(Ok(id)) => return id,
+                Some(Err(_)) => continue,
+                None => std::future::pending::<()>().await,
+            }
+        }
+    }
+
+    pub fn abort_all(&mut self) {
+        self.tasks.iter().for_each(AbortHandle::abort);
+        self.watchers.abort_all();
+    }
+}
+
+impl Daemon {
+    /// A tracker's task ended: it reads KO from now on, loudly.
+    pub(super) async fn tracker_ended(&mut self, tracker: TrackId) {
+        let name = self.trackers.get(tracker).map_or("?", |t| t.name.as_str());
+        error!(tracker = %name, "tracker task ended: it reads KO from now on");
+        let report = Report {
+            tracker,
+            reading: Reading::Ko,
+        };
+        self.handle_report(report).await;
+    }
 }
 
 pub fn kind_name(kind: TrackerKind) -> &'static str {

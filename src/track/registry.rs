@@ -124,7 +124,7 @@ impl Registry {
         run_as: Option<&RunAs>,
         script_users: &HashMap<String, RunAs>,
         channels: &Channels,
-    ) -> Vec<JoinHandle<()>> {
+    ) -> Vec<(TrackId, JoinHandle<()>)> {
         let mut tasks = Vec::new();
         for (id, tracker) in self.iter() {
             let reports = channels.reports.clone();
@@ -155,9 +155,18 @@ impl Registry {
                     .map(|p| process::spawn(id, ProcessSpec::from(p), reports)),
                 TrackerKind::Interface => None,
             };
-            tasks.extend(task);
+            tasks.extend(task.map(|task| (id, task)));
         }
         tasks
+    }
+
+    /// The names of the tracked interfaces.
+    pub fn interface_names(&self) -> Vec<String> {
+        self.trackers
+            .iter()
+            .filter(|t| t.kind == TrackerKind::Interface)
+            .map(|t| t.name.clone())
+            .collect()
     }
 }
 
