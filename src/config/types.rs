@@ -288,6 +288,13 @@ pub struct Vip {
     pub scope: Scope,
 }
 
+/// `address/prefix`, as `status`, logs and notify scripts show a VIP.
+impl std::fmt::Display for Vip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
 /// Address scope (`ip addr add ... scope`). Values are the kernel's `RT_SCOPE_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {

@@ -65,12 +65,7 @@ impl Daemon {
             reason,
             interface: info.config.interface.clone(),
             vrid: info.config.vrid,
-            vips: info
-                .config
-                .vips
-                .iter()
-                .map(|v| format!("{}/{}", v.addr, v.prefix))
-                .collect(),
+            vips: info.config.vips.iter().map(ToString::to_string).collect(),
         });
     }
 

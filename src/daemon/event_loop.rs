@@ -459,12 +459,7 @@ impl Daemon {
             Some(InstanceLabel {
                 name: info.config.name.clone(),
                 interface: info.config.interface.clone(),
-                vips: info
-                    .config
-                    .vips
-                    .iter()
-                    .map(|v| format!("{}/{}", v.addr, v.prefix))
-                    .collect(),
+                vips: info.config.vips.iter().map(ToString::to_string).collect(),
                 trackers: info
                     .config
                     .trackers

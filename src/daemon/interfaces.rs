@@ -17,7 +17,7 @@ use vrrp_wire::Family;
 
 use super::event_loop::Daemon;
 use super::link_local::is_usable_source;
-use crate::net::netlink::{AddressEvent, InterfaceAddress, LinkEvent};
+use crate::net::netlink::{AddressEvent, InterfaceAddress, LinkEvent, is_ipv6_link_local};
 
 impl Daemon {
     pub(super) async fn handle_link(&mut self, event: LinkEvent) {
@@ -196,9 +196,5 @@ fn is_replacement(address: &InterfaceAddress, source: IpAddr) -> bool {
     address.is_usable()
         && !address.is_secondary()
         && address.address.is_ipv4() == source.is_ipv4()
-        && is_link_local(address.address) == is_link_local(source)
-}
-
-fn is_link_local(address: IpAddr) -> bool {
-    matches!(address, IpAddr::V6(v6) if v6.is_unicast_link_local())
+        && is_ipv6_link_local(address.address) == is_ipv6_link_local(source)
 }

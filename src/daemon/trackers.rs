@@ -96,25 +96,16 @@ pub struct ScriptUsers {
 /// Resolves script users and audits every script (`exec::audit`): an insecure script or a missing
 /// user refuses startup; a missing script is logged and will count as a failure.
 pub fn prepare_scripts(config: &Config) -> Result<ScriptUsers, DaemonError> {
+    // A user that does not resolve is reported by the audit below, once.
+    let resolve = |user: &ScriptUser| RunAs::resolve(&user.user, user.group.as_deref()).ok();
+    let default = config.global.script_user.as_ref().and_then(resolve);
+    let by_script: HashMap<String, RunAs> = config
+        .trackers
+        .scripts
+        .iter()
+        .filter_map(|s| Some((s.name.clone(), resolve(s.user.as_ref()?)?)))
+        .collect();
     let mut errors = Vec::new();
-    let mut resolve = |user: &ScriptUser, used_by: &str| {
-        RunAs::resolve(&user.user, user.group.as_deref())
-            .map_err(|e| errors.push(format!("{used_by}: {e}")))
-            .ok()
-    };
-    let default = config
-        .global
-        .script_user
-        .as_ref()
-        .and_then(|u| resolve(u, "script_user"));
-    let mut by_script = HashMap::new();
-    for script in &config.trackers.scripts {
-        if let Some(user) = &script.user
-            && let Some(run_as) = resolve(user, &format!("track_script \"{}\"", script.name))
-        {
-            by_script.insert(script.name.clone(), run_as);
-        }
-    }
     for problem in audit(config, nix::unistd::geteuid().is_root()) {
         if problem.insecure {
             errors.push(problem.to_string());

@@ -8,7 +8,7 @@
 
 pub mod garp;
 pub mod netlink;
-mod sys;
+pub(crate) mod sys;
 pub mod vrrp_socket;
 
 pub use garp::FrameSender;

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 pub use address::{InterfaceAddress, KEEPVIP_ADDRESS_PROTOCOL, Vip, VipScope};
 pub use address_events::{AddressEvent, AddressEvents};
 pub use error::NetlinkError;
+pub(crate) use link::is_ipv6_link_local;
 pub use link::{LinkEvent, LinkEvents, LinkInfo};
 
 /// A request connection to the kernel's routing netlink, in the caller's network namespace.

@@ -12,8 +12,8 @@
 //! containers) the subscription is refused and the tracker polls. Older kernels also require
 //! CAP_NET_ADMIN to subscribe (Linux 6.18, where this was tested, lets any user listen).
 //! Built with socket2 for the socket (nix has no `NETLINK_CONNECTOR` protocol) and nix for
-//! `bind`/`send`/`recvfrom` on its descriptor (no raw `sockaddr_nl`); the one `unsafe` is
-//! registering the socket with tokio ([`register`]).
+//! `bind`/`send`/`recvfrom` on its descriptor (no raw `sockaddr_nl`); registering it with tokio
+//! goes through `net::sys::register`, the crate's one home of that `unsafe` call.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -86,7 +86,7 @@ impl Connector {
         let listen = mcast_op(libc::PROC_CN_MCAST_LISTEN, port);
         send(fd, &listen, MsgFlags::empty())?;
         Ok(Connector {
-            fd: register(socket)?,
+            fd: crate::net::sys::register(socket)?,
             port,
         })
     }
@@ -152,15 +152,6 @@ impl Drop for Connector {
 }
 
 /// Registers `socket` with the runtime's reactor (panics outside a runtime).
-// tokio 1.54 made registering a descriptor `unsafe` (I/O safety, tokio-rs/tokio#8587) and
-// deprecated the safe `AsyncFd::new`; `net::sys::register` does the same but is private to `net`.
-#[allow(unsafe_code)]
-fn register(socket: Socket) -> io::Result<AsyncFd<Socket>> {
-    // SAFETY: `Socket` owns its descriptor and `as_raw_fd` returns that same descriptor until the
-    // socket is dropped, which happens only when the AsyncFd is dropped or unwrapped.
-    unsafe { AsyncFd::register(socket) }.map_err(|e| e.into_parts().1)
-}
-
 /// The subscription message: `nlmsghdr` + `cn_msg` (with `seq` as given) + the
 /// `proc_cn_mcast_op`.
 fn mcast_op(op: u32, seq: u32) -> Vec<u8> {
