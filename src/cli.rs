@@ -18,16 +18,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, DEFAULT_CONFIG_PATH, LoadError, LogFormat};
 
-/// Exit codes, as documented above.
-pub mod exit {
-    pub const OK: u8 = 0;
-    pub const CONFIG_INVALID: u8 = 1;
-    /// clap exits with 2 on its own for usage errors.
-    pub const USAGE: u8 = 2;
-    pub const CONFIG_UNREADABLE: u8 = 3;
-    pub const DAEMON_FAILED: u8 = 4;
-    pub const NO_DAEMON: u8 = 5;
-}
+pub use crate::exit;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -8,6 +8,7 @@
 //! | `net` | raw VRRP sockets, the GARP/NA frame sender, rtnetlink |
 //! | `observe` | the counters `status` reads and the status snapshot built from them |
 //! | `control` | the control socket and the status schema |
+//! | `exit` | the exit codes |
 //! | `exec` | running scripts: own process group, timeout kill, minimal environment, run-as user; the script security check |
 //! | `demo` | `keepvip demo`, the namespace demonstration |
 //! | `logging` | text and JSON logs |
@@ -19,6 +20,7 @@ pub mod control;
 pub mod daemon;
 pub mod demo;
 pub mod exec;
+pub mod exit;
 pub mod logging;
 pub mod net;
 pub mod notify;

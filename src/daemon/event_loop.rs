@@ -17,7 +17,7 @@ use super::setup;
 use super::signals::Signals;
 use super::table::InstanceTable;
 use super::tasks::{Feeders, spawn_monitor, spawn_periodic, spawn_receivers};
-use super::trackers::{self, TrackerTasks};
+use super::tracker_setup::{self as trackers, TrackerTasks};
 use super::watch::InterfaceWatch;
 use crate::config::Config;
 use crate::control::{self, Status, StatusRequest};

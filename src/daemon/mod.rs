@@ -16,7 +16,7 @@
 //! | `effects` | executing the node's actions from their payloads |
 //! | `interfaces`, `link_local`, `watch` | link and address events into node inputs; IPv6 link-local readiness; their bookkeeping |
 //! | `io`, `tasks`, `vips`, `announce` | what talks to the kernel, and the tasks that feed the loop |
-//! | `trackers` | tracker readings into node inputs; scripts audited and their users resolved |
+//! | `trackers`, `tracker_setup` | tracker readings into node inputs; scripts audited, users resolved, tracker tasks watched |
 //! | `table` | the shell's per-instance facts (name, config, interface, socket) |
 //! | `clock` | the one clock |
 //! | `core_config`, `error`, `event`, `lock`, `signals` | translation, errors, events, single instance, signals |
@@ -36,6 +36,7 @@ mod setup;
 mod signals;
 mod table;
 mod tasks;
+mod tracker_setup;
 mod trackers;
 mod vips;
 mod watch;

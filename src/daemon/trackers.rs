@@ -3,25 +3,12 @@
 //! `Input::Tracker` (OK/KO) or `Input::TrackerValue` (a file's number). The core turns them into
 //! priority and FAULT.
 
-use std::collections::HashMap;
-use std::time::Duration;
-
-use tokio::task::{AbortHandle, JoinHandle, JoinSet};
-use tracing::{error, info, warn};
+use tracing::{error, info};
 use vrrp_core::{Input, NodeInput, TrackerId};
 
-use super::error::DaemonError;
 use super::event_loop::Daemon;
-use crate::config::{Config, ScriptUser, TrackerKind};
-use crate::exec::RunAs;
-use crate::exec::audit::audit;
-use crate::net::Netlink;
-use crate::track::registry::Registry;
+use super::tracker_setup::{describe, kind_name};
 use crate::track::{Reading, Report, TrackId};
-
-/// Startup waits at most this long for every tracker's first reading (keepalived keeps an instance in
-/// INIT until its scripts have reported).
-pub const FIRST_READINGS_LIMIT: Duration = Duration::from_secs(30);
 
 impl Daemon {
     /// A tracker's reading: recorded, and given to every instance that tracks it if it changed.
@@ -68,115 +55,6 @@ impl Daemon {
     }
 }
 
-/// The first reading of every tracked interface, read now (a missing interface is down).
-pub async fn interface_readings(registry: &Registry, netlink: &Netlink) -> Vec<Report> {
-    let mut reports = Vec::new();
-    for (tracker, t) in registry.iter() {
-        if t.kind != TrackerKind::Interface {
-            continue;
-        }
-        let up = netlink
-            .link_by_name(&t.name)
-            .await
-            .is_ok_and(|link| link.up);
-        let reading = if up { Reading::Ok } else { Reading::Ko };
-        reports.push(Report { tracker, reading });
-    }
-    reports
-}
-
-/// The users scripts run as, resolved, after every script passed the audit.
-pub struct ScriptUsers {
-    /// `[global] script_user`.
-    pub default: Option<RunAs>,
-    /// A script's own `user`, by script name.
-    pub by_script: HashMap<String, RunAs>,
-}
-
-/// Resolves script users and audits every script (`exec::audit`): an insecure script or a missing
-/// user refuses startup; a missing script is logged and will count as a failure.
-pub fn prepare_scripts(config: &Config) -> Result<ScriptUsers, DaemonError> {
-    // A user that does not resolve is reported by the audit below, once.
-    let resolve = |user: &ScriptUser| RunAs::resolve(&user.user, user.group.as_deref()).ok();
-    let default = config.global.script_user.as_ref().and_then(resolve);
-    let by_script: HashMap<String, RunAs> = config
-        .trackers
-        .scripts
-        .iter()
-        .filter_map(|s| Some((s.name.clone(), resolve(s.user.as_ref()?)?)))
-        .collect();
-    let mut errors = Vec::new();
-    for problem in audit(config, nix::unistd::geteuid().is_root()) {
-        if problem.insecure {
-            errors.push(problem.to_string());
-        } else {
-            warn!(problem = %problem, "script cannot be run; it will count as a failure");
-        }
-    }
-    if errors.is_empty() {
-        Ok(ScriptUsers { default, by_script })
-    } else {
-        Err(DaemonError::Scripts(errors))
-    }
-}
-
-/// How long startup waits for first readings: the longest script timeout and a margin.
-pub fn first_readings_limit(config: &Config) -> Duration {
-    let used = |name: &str| {
-        config
-            .instances
-            .iter()
-            .any(|i| i.trackers.iter().any(|t| t.name == name))
-    };
-    let longest = config
-        .trackers
-        .scripts
-        .iter()
-        .filter(|s| used(&s.name))
-        .map(|s| s.timeout)
-        .max()
-        .unwrap_or_default();
-    (longest + Duration::from_secs(2)).min(FIRST_READINGS_LIMIT)
-}
-
-/// The running tracker tasks, watched: one that ends (a bug, or a panic) must not leave its last
-/// reading standing silently.
-#[derive(Default)]
-pub struct TrackerTasks {
-    watchers: JoinSet<TrackId>,
-    tasks: Vec<AbortHandle>,
-}
-
-impl TrackerTasks {
-    pub fn watch(started: Vec<(TrackId, JoinHandle<()>)>) -> TrackerTasks {
-        let mut watched = TrackerTasks::default();
-        for (id, task) in started {
-            watched.tasks.push(task.abort_handle());
-            watched.watchers.spawn(async move {
-                let _ = task.await;
-                id
-            });
-        }
-        watched
-    }
-
-    /// The next tracker whose task ended; pending while none has.
-    pub async fn ended(&mut self) -> TrackId {
-        loop {
-            match self.watchers.join_next().await {
-                Some(Ok(id)) => return id,
-                Some(Err(_)) => continue,
-                None => std::future::pending::<()>().await,
-            }
-        }
-    }
-
-    pub fn abort_all(&mut self) {
-        self.tasks.iter().for_each(AbortHandle::abort);
-        self.watchers.abort_all();
-    }
-}
-
 impl Daemon {
     /// A tracker's task ended: it reads KO from now on, loudly.
     pub(super) async fn tracker_ended(&mut self, tracker: TrackId) {
@@ -187,22 +65,5 @@ impl Daemon {
             reading: Reading::Ko,
         };
         self.handle_report(report).await;
-    }
-}
-
-pub fn kind_name(kind: TrackerKind) -> &'static str {
-    match kind {
-        TrackerKind::Script => "script",
-        TrackerKind::File => "file",
-        TrackerKind::Process => "process",
-        TrackerKind::Interface => "interface",
-    }
-}
-
-pub fn describe(reading: Reading) -> String {
-    match reading {
-        Reading::Ok => "OK".to_owned(),
-        Reading::Ko => "KO".to_owned(),
-        Reading::Value(n) => n.to_string(),
     }
 }

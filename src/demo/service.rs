@@ -48,7 +48,7 @@ pub fn main_if_requested() -> Option<ExitCode> {
             eprintln!(
                 "usage: keepvip {SUBCOMMAND} --listen ADDR:PORT --name NAME | --check ADDR:PORT"
             );
-            crate::cli::exit::USAGE
+            crate::exit::USAGE
         }
     };
     Some(ExitCode::from(code))
