@@ -117,7 +117,7 @@ fn missing_interface_is_a_warning_not_an_error() {
     if !std::path::Path::new("/sys/class/net/lan0").exists() {
         assert!(
             stderr(&out).contains(
-                "conf/router-rtr1.toml:28:13: warning: interface = \"lan0\": no such interface in this network namespace (yet)"
+                "conf/router-rtr1.toml:25:13: warning: interface = \"lan0\": no such interface in this network namespace (yet)"
             ),
             "{}",
             stderr(&out)

@@ -183,11 +183,15 @@ fn wrong_types_name_the_key() {
 }
 
 #[test]
-fn reserved_sections_are_refused_until_implemented() {
+fn sync_group_errors_name_the_member_the_tracker_and_the_missing_key() {
     assert_rejected(
-        "reserved_sync_group.toml",
+        "sync_groups.toml",
         &[
-            "1:1: sync_group: not supported yet (sync groups are planned); remove it or comment it out",
+            "9:20: members = \"VI_9\": expected the name of an [[instance]] of this file (there is no \"VI_9\")",
+            "13:12: members = \"VI_1\": expected an instance in no other group (\"VI_1\" is in \"G1\")",
+            "14:17: track_script = \"chk_nosuch\": expected the name of a [[track_script]] defined in this file (there is no \"chk_nosuch\")",
+            "16:1: [[sync_group]] without `name`: expected a name such as \"VG_1\"",
+            "17:11: members = []: expected at least one instance",
         ],
     );
 }

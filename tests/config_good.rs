@@ -336,3 +336,36 @@ fn trackers_and_notify_scripts_are_read_with_their_defaults_and_overrides() {
     );
     assert_eq!(notify.fault, None);
 }
+
+#[test]
+fn a_sync_group_lists_its_members_and_gives_each_its_trackers() {
+    use keepvip::config::TrackerKind;
+    let config = load("tests/data/good/sync_group.toml");
+    let group = &config.sync_groups[0];
+    assert_eq!(group.name, "VG_ROUTER");
+    assert_eq!(group.members, ["VI_LAN", "VI_WAN"]);
+    assert!(group.notify.any.is_some() && group.notify.master.is_some());
+    let tracked = |name: &str| -> Vec<(TrackerKind, String)> {
+        let instance = config.instances.iter().find(|i| i.name == name).unwrap();
+        instance
+            .trackers
+            .iter()
+            .map(|t| (t.kind, t.name.clone()))
+            .collect()
+    };
+    // VI_LAN tracks lan1 itself: the group's lan1 is not added twice.
+    assert_eq!(
+        tracked("VI_LAN"),
+        [
+            (TrackerKind::Interface, "lan1".to_owned()),
+            (TrackerKind::Script, "chk_uplink".to_owned())
+        ]
+    );
+    assert_eq!(
+        tracked("VI_WAN"),
+        [
+            (TrackerKind::Script, "chk_uplink".to_owned()),
+            (TrackerKind::Interface, "lan1".to_owned())
+        ]
+    );
+}

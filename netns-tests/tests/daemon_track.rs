@@ -382,6 +382,111 @@ fn startup_waits_for_the_first_check_and_a_sigterm_meanwhile_stops_it_cleanly() 
     );
 }
 
+/// A router pair: LAN (VRID 1) and WAN (VRID 2) in one sync group that tracks the uplink `wan0`.
+fn router_config(lab: &Lab, label: &str, priority: u8) -> String {
+    let dir = lab.dir().display().to_string();
+    let instance = |name: &str, vrid: u8, vip: &str| {
+        format!(
+            "[[instance]]\nname = \"{name}\"\ninterface = \"eth0\"\nvrid = {vrid}\npriority = {priority}\n\
+             advert_interval = \"100ms\"\nvips = [\"{vip}\"]\n"
+        )
+    };
+    format!(
+        "[global]\nrouter_id = \"{label}\"\ngarp_repeat = 1\ngarp_delay = \"0s\"\nnotify_fifo = \"{dir}/{label}.fifo\"\n\n{}\n{}\n\
+         [[sync_group]]\nname = \"VG\"\nmembers = [\"VI_LAN\", \"VI_WAN\"]\ntrack_interface = [\"wan0\"]\n\
+         notify = \"{dir}/notify.sh {dir}/{label}.group\"\n",
+        instance("VI_LAN", 1, "192.0.2.100/24"),
+        instance("VI_WAN", 2, "192.0.2.101/24"),
+    )
+}
+
+#[test]
+fn the_uplink_of_a_sync_group_going_down_moves_both_vips_and_notifies_the_group() {
+    let lab = Lab::builder("syncgrp").hosts(2).build().unwrap();
+    let dir = lab.dir();
+    script(
+        &dir.join("notify.sh"),
+        "log=$1; shift; echo \"$*\" >> \"$log\"",
+    );
+    for index in 0..2 {
+        let ns = lab.host(index).ns.clone();
+        let ip = |args: &[&str]| netns_tests::cmd::ip(&[&["-n", &ns], args].concat()).unwrap();
+        ip(&[
+            "link", "add", "wan0", "type", "veth", "peer", "name", "wan0p",
+        ]);
+        ip(&["link", "set", "wan0p", "up"]);
+        ip(&["link", "set", "wan0", "up"]);
+    }
+    let a = Keepvip::start(&lab, 0, "a", &router_config(&lab, "a", 200)).unwrap();
+    for name in ["VI_LAN", "VI_WAN"] {
+        a.wait_state(name, MASTER, Duration::from_secs(10)).unwrap();
+    }
+    let b = Keepvip::start(&lab, 1, "b", &router_config(&lab, "b", 150)).unwrap();
+    for name in ["VI_LAN", "VI_WAN"] {
+        b.wait_state(name, BACKUP, Duration::from_secs(10)).unwrap();
+    }
+    let (lan, wan) = (IpAddr::V4(VIP), IpAddr::V4(Ipv4Addr::new(192, 0, 2, 101)));
+    let a_ns = lab.host(0).ns.clone();
+    netns_tests::cmd::ip(&["-n", &a_ns, "link", "set", "wan0", "down"]).unwrap();
+    for name in ["VI_LAN", "VI_WAN"] {
+        b.wait_state(name, MASTER, Duration::from_secs(3)).unwrap();
+        a.wait_state(name, "FAULT", Duration::from_secs(1)).unwrap();
+    }
+    assert!(
+        has_vip(&lab, 1, lan) && has_vip(&lab, 1, wan),
+        "{}",
+        b.describe()
+    );
+    assert!(
+        !has_vip(&lab, 0, lan) && !has_vip(&lab, 0, wan),
+        "{}",
+        a.describe()
+    );
+    netns_tests::cmd::ip(&["-n", &a_ns, "link", "set", "wan0", "up"]).unwrap();
+    for name in ["VI_LAN", "VI_WAN"] {
+        a.wait_state(name, MASTER, Duration::from_secs(3)).unwrap();
+        b.wait_state(name, BACKUP, Duration::from_secs(1)).unwrap();
+    }
+    let expected = [
+        "GROUP VG BACKUP 0",
+        "GROUP VG MASTER 0",
+        "GROUP VG FAULT 0",
+        "GROUP VG BACKUP 0",
+        "GROUP VG MASTER 0",
+    ];
+    let log = dir.join("a.group");
+    let (lines, _) = netns_tests::wait_for_value(
+        "the group's notify lines",
+        Duration::from_secs(5),
+        Duration::from_millis(20),
+        || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<String> = text.lines().map(String::from).collect();
+            Ok((lines.len() >= expected.len()).then_some(lines))
+        },
+    )
+    .unwrap();
+    assert_eq!(lines, expected, "{}", a.describe());
+    // The FIFO has the members' lines and the group's, keepalived's way.
+    let fifo = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(dir.join("a.fifo"))
+        .unwrap();
+    let mut text = String::new();
+    let _ = std::io::Read::read_to_string(&mut &fifo, &mut text);
+    let group_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("GROUP")).collect();
+    assert_eq!(
+        group_lines[..3],
+        [
+            "GROUP \"VG\" BACKUP 0",
+            "GROUP \"VG\" MASTER 0",
+            "GROUP \"VG\" FAULT 0"
+        ]
+    );
+    assert!(text.contains("INSTANCE \"VI_WAN\" FAULT 200"), "{text}");
+}
+
 /// A shell script, root-owned and 0755 (the daemon refuses scripts others could change).
 fn script(path: &Path, body: &str) {
     std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();

@@ -20,8 +20,8 @@ pub use duration::{DurationError, format_millis, parse as parse_duration};
 pub use names::{check_interface_name, interface_exists_in_sysfs};
 pub use types::{
     CommandLine, Config, DEFAULT_CONFIG_PATH, Family, GarpTiming, Global, Instance, LogFormat,
-    Notify, ParamMatch, Scope, ScriptUser, TrackFile, TrackProcess, TrackScript, TrackerKind,
-    TrackerRef, Trackers, Vip, virtual_link_local,
+    Notify, ParamMatch, Scope, ScriptUser, SyncGroup, TrackFile, TrackProcess, TrackScript,
+    TrackerKind, TrackerRef, Trackers, Vip, virtual_link_local,
 };
 
 use diagnostic::Sink;

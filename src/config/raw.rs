@@ -5,12 +5,8 @@
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, MapAccess, Visitor};
 use toml::Spanned;
-
-/// A reserved key: accepted by the parser so validation can say "not supported yet" instead of
-/// "unknown field", and so adding the feature later does not change how old files parse.
-pub(crate) type Reserved = Option<Spanned<IgnoredAny>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a config file")]
@@ -24,8 +20,25 @@ pub(crate) struct RawFile {
     pub track_file: Vec<Spanned<RawTrackFile>>,
     #[serde(default)]
     pub track_process: Vec<Spanned<RawTrackProcess>>,
-    // Reserved for the sync-group issue.
-    pub sync_group: Reserved,
+    #[serde(default)]
+    pub sync_group: Vec<Spanned<RawSyncGroup>>,
+}
+
+/// `[[sync_group]]`: instances that move together (keepalived's `vrrp_sync_group`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[sync_group]] table")]
+pub(crate) struct RawSyncGroup {
+    pub name: Option<Spanned<String>>,
+    pub members: Option<Spanned<Vec<Spanned<String>>>>,
+    pub track_script: Option<Spanned<Vec<Spanned<RawTrackRef>>>>,
+    pub track_file: Option<Spanned<Vec<Spanned<RawTrackRef>>>>,
+    pub track_process: Option<Spanned<Vec<Spanned<RawTrackRef>>>>,
+    pub track_interface: Option<Spanned<Vec<Spanned<RawTrackRef>>>>,
+    pub notify: Option<Spanned<RawCommand>>,
+    pub notify_master: Option<Spanned<RawCommand>>,
+    pub notify_backup: Option<Spanned<RawCommand>>,
+    pub notify_fault: Option<Spanned<RawCommand>>,
+    pub notify_stop: Option<Spanned<RawCommand>>,
 }
 
 #[derive(Debug, Deserialize)]

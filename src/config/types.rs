@@ -20,6 +20,19 @@ pub struct Config {
     /// `[[track_script]]`, `[[track_file]]`, `[[track_process]]` in file order; instances refer to them
     /// by name.
     pub trackers: Trackers,
+    /// `[[sync_group]]` in file order.
+    pub sync_groups: Vec<SyncGroup>,
+}
+
+/// Instances that move together (keepalived's `vrrp_sync_group`). The group's trackers are already
+/// in each member's `trackers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncGroup {
+    pub name: String,
+    /// Instance names, each in no other group.
+    pub members: Vec<String>,
+    /// The group's notify scripts: `notify` gets `GROUP NAME STATE 0` appended.
+    pub notify: Notify,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

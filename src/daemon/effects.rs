@@ -12,13 +12,14 @@ use vrrp_wire::{Repr, VRRP_IPV4_GROUP, VRRP_IPV6_GROUP};
 use super::announce;
 use super::event_loop::Daemon;
 use super::vips::VipCommand;
-use crate::notify::Transition;
+use crate::notify::{Subject, Transition};
 use crate::observe::state_name;
 
 impl Daemon {
     pub async fn execute(&mut self, actions: Vec<NodeAction>) {
         // The core asks to add VIPs and then announce them; the announcer waits for the add.
         let mut installed = None;
+        let mut moved = Vec::new();
         for (id, action) in actions {
             match action {
                 Action::SendAdvert(repr) => self.send_advert(id, &repr).await,
@@ -34,6 +35,7 @@ impl Daemon {
                     if to != StateKind::Master {
                         self.io.stop_announcing(id);
                     }
+                    moved.push(id);
                     self.notify(id, from, to, reason.label());
                     info!(
                         instance = %self.name(id),
@@ -50,6 +52,9 @@ impl Daemon {
                 Action::Report(report) => log_report(self.name(id), &report),
             }
         }
+        if !moved.is_empty() {
+            self.notify_groups(&moved);
+        }
     }
 
     /// Queues the notify scripts and the FIFO line of a transition (never waits).
@@ -58,6 +63,7 @@ impl Daemon {
             return;
         };
         self.notifier.transition(Transition {
+            subject: Subject::Instance,
             instance: info.config.name.clone(),
             state: to.notify_name(),
             from: state_name(from),

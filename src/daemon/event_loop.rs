@@ -11,6 +11,7 @@ use super::RunOptions;
 use super::clock::Clock;
 use super::error::DaemonError;
 use super::event::{Event, SocketId};
+use super::groups::{self, GroupStates};
 use super::io::Io;
 use super::lock;
 use super::setup;
@@ -39,6 +40,7 @@ pub struct Daemon {
     pub counters: IoCounters,
     pub trackers: Registry,
     pub notifier: Notifier,
+    pub groups: GroupStates,
     pub clock: Clock,
     router_id: String,
 }
@@ -59,6 +61,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let address_events = AddressEvents::subscribe().map_err(netlink_error)?;
     let mut node = Node::new();
     let built = setup::build(&config, &netlink, &mut node).await?;
+    let groups = groups::add_groups(&config, &mut node, &built.table)?;
     let frames = Arc::new(FrameSender::open().map_err(|e| DaemonError::Socket(e.to_string()))?);
     let mut signals = Signals::install()?;
 
@@ -111,6 +114,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         counters: IoCounters::default(),
         trackers: registry,
         notifier: Notifier::start(&config, script_users.default),
+        groups,
         clock,
         router_id: config.global.router_id.clone(),
     };

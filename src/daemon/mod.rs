@@ -12,6 +12,7 @@
 //! | module | owns |
 //! |---|---|
 //! | `event_loop` | the `Daemon` (node, instance table, IO, counters, clock) and the loop |
+//! | `groups` | sync groups into the node, and their GROUP notifications |
 //! | `setup` | startup: interfaces, source addresses, stale VIPs, sockets, instances into the node |
 //! | `effects` | executing the node's actions from their payloads |
 //! | `interfaces`, `link_local`, `watch` | link and address events into node inputs; IPv6 link-local readiness; their bookkeeping |
@@ -28,6 +29,7 @@ mod effects;
 mod error;
 mod event;
 mod event_loop;
+mod groups;
 mod interfaces;
 mod io;
 mod link_local;

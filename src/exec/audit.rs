@@ -59,8 +59,17 @@ pub fn audit(config: &Config, daemon_is_root: bool) -> Vec<ScriptProblem> {
             runs_as_root(user, daemon_is_root) && !allow,
         ));
     }
-    for instance in &config.instances {
-        let n = &instance.notify;
+    let subjects = config
+        .instances
+        .iter()
+        .map(|i| (format!("instance \"{}\"", i.name), &i.notify))
+        .chain(
+            config
+                .sync_groups
+                .iter()
+                .map(|g| (format!("sync_group \"{}\"", g.name), &g.notify)),
+        );
+    for (subject, n) in subjects {
         let scripts = [
             ("notify", &n.any),
             ("notify_master", &n.master),
@@ -70,7 +79,7 @@ pub fn audit(config: &Config, daemon_is_root: bool) -> Vec<ScriptProblem> {
         ];
         for (key, script) in scripts {
             if let Some(command) = script {
-                let used_by = format!("instance \"{}\" {key}", instance.name);
+                let used_by = format!("{subject} {key}");
                 let strict = runs_as_root(global_user, daemon_is_root) && !allow;
                 problems.extend(check(&used_by, command, strict));
             }

@@ -15,7 +15,12 @@ use tracing::{debug, warn};
 
 /// The line keepalived writes for an instance's transition (the name quoted).
 pub fn instance_line(instance: &str, state: &str, priority: u8) -> String {
-    format!("INSTANCE \"{instance}\" {state} {priority}\n")
+    fifo_line(super::Subject::Instance, instance, state, priority)
+}
+
+/// keepalived's FIFO line: `INSTANCE "VI_1" MASTER 110` or `GROUP "VG_1" MASTER 0`.
+pub fn fifo_line(subject: super::Subject, name: &str, state: &str, priority: u8) -> String {
+    format!("{} \"{name}\" {state} {priority}\n", subject.word())
 }
 
 /// Queues lines for the FIFO; cheap to clone, never blocks.

@@ -20,16 +20,35 @@ use tracing::{info, warn};
 use crate::config::{CommandLine, Config, Notify};
 use crate::exec::{self, RunAs};
 
-pub use fifo::{FifoWriter, instance_line};
+pub use fifo::{FifoWriter, fifo_line, instance_line};
+
+/// Whose transition: keepalived's first notify argument and FIFO word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Instance,
+    Group,
+}
+
+impl Subject {
+    pub fn word(self) -> &'static str {
+        match self {
+            Subject::Instance => "INSTANCE",
+            Subject::Group => "GROUP",
+        }
+    }
+}
 
 /// One transition, as notify scripts see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
+    pub subject: Subject,
+    /// The instance's or the sync group's name.
     pub instance: String,
     /// MASTER, BACKUP, FAULT or STOP (keepalived's names).
     pub state: &'static str,
     /// INIT, BACKUP, MASTER or FAULT.
     pub from: &'static str,
+    /// The effective priority (0 for a group, as keepalived says).
     pub priority: u8,
     /// Why (`vrrp_core::Reason::label`).
     pub reason: &'static str,
@@ -46,7 +65,7 @@ struct Job {
 
 /// The notify side of the daemon: a queue and a worker per instance with scripts, and the FIFO.
 pub struct Notifier {
-    queues: HashMap<String, mpsc::UnboundedSender<Job>>,
+    queues: HashMap<(Subject, String), mpsc::UnboundedSender<Job>>,
     fifo: Option<FifoWriter>,
     workers: JoinSet<()>,
 }
@@ -68,13 +87,21 @@ impl Notifier {
         };
         let mut queues = HashMap::new();
         let mut workers = JoinSet::new();
-        for instance in &config.instances {
-            if !has_scripts(&instance.notify) {
+        let instances = config
+            .instances
+            .iter()
+            .map(|i| (Subject::Instance, &i.name, &i.notify));
+        let groups = config
+            .sync_groups
+            .iter()
+            .map(|g| (Subject::Group, &g.name, &g.notify));
+        for (subject, name, notify) in instances.chain(groups) {
+            if !has_scripts(notify) {
                 continue;
             }
             let (queue, inbox) = mpsc::unbounded_channel();
-            workers.spawn(work(instance.notify.clone(), runner.clone(), inbox));
-            queues.insert(instance.name.clone(), queue);
+            workers.spawn(work(notify.clone(), runner.clone(), inbox));
+            queues.insert((subject, name.clone()), queue);
         }
         let fifo = config.global.notify_fifo.clone().map(FifoWriter::spawn);
         Notifier {
@@ -87,13 +114,15 @@ impl Notifier {
     /// Queues the notifications of one transition; returns at once.
     pub fn transition(&self, transition: Transition) {
         if let Some(fifo) = &self.fifo {
-            fifo.send(instance_line(
+            fifo.send(fifo_line(
+                transition.subject,
                 &transition.instance,
                 transition.state,
                 transition.priority,
             ));
         }
-        if let Some(queue) = self.queues.get(&transition.instance) {
+        let key = (transition.subject, transition.instance.clone());
+        if let Some(queue) = self.queues.get(&key) {
             let _ = queue.send(Job { transition });
         }
     }
@@ -137,7 +166,7 @@ async fn work(notify: Notify, runner: Runner, mut inbox: mpsc::UnboundedReceiver
         if let Some(script) = &notify.any {
             // keepalived's four arguments: INSTANCE|GROUP NAME STATE PRIORITY.
             let extra = [
-                "INSTANCE".to_owned(),
+                t.subject.word().to_owned(),
                 t.instance.clone(),
                 t.state.to_owned(),
                 t.priority.to_string(),
@@ -212,6 +241,7 @@ mod tests {
     fn transition(n: usize) -> Transition {
         let states = ["MASTER", "BACKUP", "FAULT"];
         Transition {
+            subject: Subject::Instance,
             instance: "VI_1".into(),
             state: states[n % 3],
             from: states[(n + 2) % 3],

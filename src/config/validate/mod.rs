@@ -3,6 +3,7 @@
 
 mod instance;
 mod notify;
+mod sync_group;
 mod track;
 mod values;
 mod vips;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use self::instance::Identity;
-use self::values::{millis_in, optional_duration, reserved, u8_or};
+use self::values::{millis_in, optional_duration, u8_or};
 use super::diagnostic::Sink;
 use super::names::check_router_id;
 use super::raw::{DurationText, Int, RawFile, RawGlobal};
@@ -30,7 +31,6 @@ pub(crate) fn validate(
         Some(g) => global(sink, g.get_ref()),
         None => Some(Global::default()),
     };
-    reserved(sink, "sync_group", &raw.sync_group, "sync groups");
     // Instances are checked against the defaults when [global] itself is broken, so their own errors
     // still show up in the same run.
     let defaults = global.clone().unwrap_or_else(Global::default);
@@ -47,14 +47,17 @@ pub(crate) fn validate(
             "no [[instance]] defined: keepvip would have nothing to do",
         );
     }
+    let mut instances: Vec<_> = instances.into_iter().flatten().collect();
+    let groups = sync_group::sync_groups(sink, &raw.sync_group, &mut instances, &trackers);
     let global = global?;
     if sink.has_errors() {
         return None;
     }
     Some(Config {
         global,
-        instances: instances.into_iter().collect::<Option<Vec<_>>>()?,
+        instances,
         trackers: trackers.0,
+        sync_groups: groups?,
     })
 }
 

@@ -8,7 +8,9 @@ use std::time::Duration;
 use super::track::{command, script_user};
 use super::values::millis_in;
 use crate::config::diagnostic::Sink;
-use crate::config::raw::{RawGlobal, RawInstance};
+use toml::Spanned;
+
+use crate::config::raw::{RawCommand, RawGlobal, RawInstance, RawSyncGroup};
 use crate::config::types::{Global, Notify, ScriptUser};
 
 /// The `[global]` script keys; each `None` where the value was bad (and reported).
@@ -57,16 +59,40 @@ pub(crate) fn global_script_keys(
 
 /// The instance's notify scripts; `None` if any is malformed.
 pub(crate) fn instance_notify(sink: &mut Sink<'_>, raw: &RawInstance) -> Option<Notify> {
-    let mut one =
-        |key: &str, value: &Option<toml::Spanned<crate::config::raw::RawCommand>>| match value {
-            None => Some(None),
-            Some(v) => command(sink, key, v, false).map(Some),
-        };
-    let master = one("notify_master", &raw.notify_master);
-    let backup = one("notify_backup", &raw.notify_backup);
-    let fault = one("notify_fault", &raw.notify_fault);
-    let stop = one("notify_stop", &raw.notify_stop);
-    let any = one("notify", &raw.notify);
+    let keys = [
+        &raw.notify_master,
+        &raw.notify_backup,
+        &raw.notify_fault,
+        &raw.notify_stop,
+        &raw.notify,
+    ];
+    notify_keys(sink, keys)
+}
+
+/// A sync group's notify scripts; `None` if any is malformed.
+pub(crate) fn group_notify(sink: &mut Sink<'_>, raw: &RawSyncGroup) -> Option<Notify> {
+    let keys = [
+        &raw.notify_master,
+        &raw.notify_backup,
+        &raw.notify_fault,
+        &raw.notify_stop,
+        &raw.notify,
+    ];
+    notify_keys(sink, keys)
+}
+
+/// `notify_master`, `notify_backup`, `notify_fault`, `notify_stop` and `notify`, in that order.
+fn notify_keys(sink: &mut Sink<'_>, keys: [&Option<Spanned<RawCommand>>; 5]) -> Option<Notify> {
+    let [master, backup, fault, stop, any] = keys;
+    let mut one = |key: &str, value: &Option<Spanned<RawCommand>>| match value {
+        None => Some(None),
+        Some(v) => command(sink, key, v, false).map(Some),
+    };
+    let master = one("notify_master", master);
+    let backup = one("notify_backup", backup);
+    let fault = one("notify_fault", fault);
+    let stop = one("notify_stop", stop);
+    let any = one("notify", any);
     Some(Notify {
         master: master?,
         backup: backup?,

@@ -9,7 +9,7 @@ use vrrp_wire::ChecksumMode;
 
 use crate::config::diagnostic::Sink;
 use crate::config::duration::{self, format_millis};
-use crate::config::raw::{DurationText, Int, Reserved};
+use crate::config::raw::{DurationText, Int};
 use crate::config::types::LogFormat;
 
 pub(crate) fn int_in(
@@ -120,18 +120,5 @@ pub(crate) fn log_format(sink: &mut Sink<'_>, value: &Spanned<String>) -> Option
             sink.expected("log_format", &value.span(), "\"text\" or \"json\"");
             None
         }
-    }
-}
-
-/// Keys kept free for features that are not built yet: an error, because silently ignoring a tracker
-/// or a notify script would change failover behaviour behind the operator's back.
-pub(crate) fn reserved(sink: &mut Sink<'_>, key: &str, value: &Reserved, feature: &str) {
-    if let Some(value) = value {
-        sink.error(
-            &value.span(),
-            format!(
-                "{key}: not supported yet ({feature} are planned); remove it or comment it out"
-            ),
-        );
     }
 }
