@@ -268,12 +268,7 @@ impl State {
     /// Reads the file, logs a change of trouble, reports a changed value. False once the daemon
     /// no longer listens.
     async fn check(&mut self) -> bool {
-        // On the blocking pool: a file on a hung network mount must never stall the protocol loop,
-        // which shares this runtime thread.
-        let path = self.path.clone();
-        let read = tokio::task::spawn_blocking(move || read_value(&path))
-            .await
-            .unwrap_or_else(|e| FileValue::Unparsable(format!("read task failed: {e}")));
+        let read = read_value(&self.path);
         let trouble = match &read {
             FileValue::Value(_) => None,
             FileValue::Missing => Some(Trouble::Missing),
