@@ -25,8 +25,19 @@ install_missing() {
         exit 1
     fi
     echo "scripts/test.sh: installing ${need[*]}"
+    # Packages such as haproxy start their service on install: deny that (policy-rc.d exit 101), so
+    # no daemon ever runs in the host's namespace; the tests start their own inside namespaces.
+    local deny_starts=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod 0755 /usr/sbin/policy-rc.d
+        deny_starts=1
+    fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    if [ "$deny_starts" -eq 1 ]; then
+        rm -f /usr/sbin/policy-rc.d
+    fi
 }
 
 cargo fmt --all -- --check
