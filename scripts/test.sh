@@ -32,11 +32,13 @@ install_missing() {
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
         chmod 0755 /usr/sbin/policy-rc.d
         deny_starts=1
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
     if [ "$deny_starts" -eq 1 ]; then
         rm -f /usr/sbin/policy-rc.d
+        trap - EXIT
     fi
 }
 
