@@ -340,6 +340,35 @@ fn a_sync_group_member_losing_its_link_takes_the_whole_group_to_fault() {
 }
 
 #[test]
+fn removing_a_sync_group_member_leaves_the_group_working_without_it() {
+    let mut wan = config_at(1, 100);
+    wan.vrid = 2;
+    let mut dmz = config_at(1, 100);
+    dmz.vrid = 3;
+    let (mut node, ids) = node_with(&[(ETH0, config(100)), (ETH1, wan), (ETH1, dmz)]);
+    node.add_sync_group(&ids).unwrap();
+    node.handle(ms(0), NodeInput::Startup);
+    run_until(&mut node, ms(10_000));
+    assert_eq!(states(&node), [StateKind::Master; 3]);
+    let actions = node.remove_instance(ms(10_001), ids[2]).unwrap();
+    assert!(
+        actions.iter().all(|(id, _)| *id == ids[2]),
+        "only the removed member resigns: {actions:?}"
+    );
+    assert_eq!(states(&node), [StateKind::Master, StateKind::Master]);
+    // The rest is still a group: one member's link going down takes both to FAULT.
+    node.handle(
+        ms(10_002),
+        NodeInput::Link {
+            link: ETH0,
+            family: None,
+            input: Input::InterfaceDown,
+        },
+    );
+    assert_eq!(states(&node), [StateKind::Fault, StateKind::Fault]);
+}
+
+#[test]
 fn counters_follow_the_actions() {
     let (mut node, id, _) = master_node(config(100));
     let view = node.instance(id).unwrap();
