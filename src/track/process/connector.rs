@@ -91,7 +91,7 @@ impl Connector {
         })
     }
 
-    /// The events of the datagrams queued now, waiting for at least one datagram. An error of
+    /// The events of the datagrams queued now (at most a batch), waiting for at least one datagram. An error of
     /// kind ENOBUFS means events were lost (the caller rescans); others are the socket failing.
     pub(super) async fn recv(&self) -> io::Result<Vec<ProcEvent>> {
         let mut buf = [0u8; 4096];
@@ -99,7 +99,9 @@ impl Connector {
             let mut guard = self.fd.readable().await?;
             let mut events = Vec::new();
             let drained = guard.try_io(|fd| {
-                loop {
+                // A bounded batch per wakeup: a fork storm must not hold the shared runtime thread
+                // (the protocol loop's) for long; the rest waits for the next turn.
+                for _ in 0..MAX_DATAGRAMS_PER_WAKEUP {
                     match recvfrom::<NetlinkAddr>(fd.as_raw_fd(), &mut buf) {
                         Ok((len, from)) => {
                             // Only the kernel (port 0) speaks for the connector.
@@ -114,8 +116,11 @@ impl Connector {
                         Err(e) => return Err(io::Error::from(e)),
                     }
                 }
+                Ok(())
             });
             match drained {
+                // A batch of nothing but others' datagrams: keep waiting for an event.
+                Ok(Ok(())) if events.is_empty() => continue,
                 Ok(Ok(())) => return Ok(events),
                 Ok(Err(e)) => return Err(e),
                 // Nothing queued after all: readiness is cleared, wait again.
@@ -152,6 +157,9 @@ impl Drop for Connector {
 }
 
 /// Registers `socket` with the runtime's reactor (panics outside a runtime).
+/// Datagrams read per wakeup at most (each a few events).
+const MAX_DATAGRAMS_PER_WAKEUP: usize = 64;
+
 /// The subscription message: `nlmsghdr` + `cn_msg` (with `seq` as given) + the
 /// `proc_cn_mcast_op`.
 fn mcast_op(op: u32, seq: u32) -> Vec<u8> {
