@@ -112,8 +112,8 @@ impl std::error::Error for InsecureScript {}
 /// Checks that a script is root's alone (the rule in the module doc) and returns the program that
 /// will be executed: `argv0_or_path` itself if it has a `/` (a relative one taken from `/`, where
 /// [`super::run`] starts scripts), else its first hit in [`MINIMAL_PATH`] (not canonicalized:
-/// multi-call binaries read their `argv[0]`), or `/bin/sh` in shell mode. Running that returned
-/// path, rather than the name, keeps a later lookup from finding something else.
+/// multi-call binaries read their `argv[0]`), or `/bin/sh` in shell mode. (`run` still starts the
+/// configured name, looked up in the same fixed `PATH`.)
 ///
 /// A name's earlier `PATH` directories are checked too: a file planted there would shadow it. In
 /// shell mode, `argv0_or_path` is the script text: `/bin/sh` is checked, and the text's first
@@ -145,47 +145,77 @@ pub fn check_script(argv0_or_path: &str, shell: bool) -> Result<PathBuf, Insecur
     Ok(shell_path)
 }
 
-/// Checks a whole command: the program as [`check_script`] does, and every other word (or, in shell
-/// mode, every word of the text) that names an existing file, including the value of a `NAME=/path`
-/// word: that file must be root's alone too, executable or not. A root script handed a file others
-/// can change (`sh /home/u/x`, `exec /tmp/x`, `LC_ALL=C /tmp/x`, `. /tmp/x`) would run their code.
+/// Checks a whole command: the program as [`check_script`] does, and every path-like token of every
+/// word (the shell text split at its operators `; & | < > ( ) $ \``, quotes and whitespace, then at
+/// `=` and `:`; a token with a `/` is a path, a relative one taken from `/` where scripts start):
+/// an existing file or directory must be root's alone, and for one that does not exist yet, the
+/// nearest existing directory above it must be writable by root only (sticky or not: anyone may
+/// create a file in `/tmp`). A root script handed something others can change or create
+/// (`sh /home/u/x`, `exec /tmp/x`, `LC_ALL=C /tmp/x`, `. /tmp/x`, `$(/tmp/x)`, `PATH=/tmp:/bin`)
+/// would run their code. Every token is checked even when the program has a problem, and a
+/// writable one wins: a missing program must not hide an insecure argument.
 pub fn check_command(words: &[String], shell: bool) -> Result<PathBuf, InsecureScript> {
+    let script = words.join(" ");
+    let refuse = |(path, problem): Fault| InsecureScript {
+        script: script.clone(),
+        path,
+        problem,
+    };
     let Some(first) = words.first() else {
-        return Err(InsecureScript {
-            script: String::new(),
-            path: PathBuf::new(),
-            problem: Problem::Missing,
-        });
+        return Err(refuse((PathBuf::new(), Problem::Missing)));
     };
-    let program = check_script(first, shell)?;
-    let others: Vec<String> = if shell {
-        let text = words.join(" ");
-        shell_words::split(&text)
-            .unwrap_or_else(|_| text.split_whitespace().map(str::to_owned).collect())
-    } else {
-        words[1..].to_vec()
-    };
-    for word in &others {
-        check_argument(word).map_err(|(path, problem)| InsecureScript {
-            script: words.join(" "),
-            path,
-            problem,
-        })?;
+    let program = check_script(first, shell);
+    let tokens = path_tokens(if shell { &words[..1] } else { words });
+    let insecure = tokens
+        .iter()
+        .filter_map(|token| check_path_token(token).err())
+        .find(|(_, problem)| matches!(problem, Problem::Writable { .. }));
+    match (program, insecure) {
+        (_, Some(fault)) => Err(refuse(fault)),
+        (program, None) => program,
     }
-    Ok(program)
 }
 
-/// A word that names an existing file (its value after `=`, if any): the file and the directories
-/// to it must be root's alone.
-fn check_argument(word: &str) -> Result<(), Fault> {
-    let value = word.split_once('=').map_or(word, |(_, value)| value);
-    if !value.starts_with('/') || !Path::new(value).is_file() {
-        return Ok(());
+/// The path-like tokens of `words`: split at shell operators, quotes and whitespace, then at `=`
+/// and `:`; those with a `/`.
+fn path_tokens(words: &[String]) -> Vec<String> {
+    let operator = |c: char| c.is_whitespace() || ";&|<>()$`'\"\\".contains(c);
+    words
+        .iter()
+        .flat_map(|word| word.split(operator))
+        .flat_map(|piece| piece.split(['=', ':']))
+        .filter(|token| token.contains('/'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A path token: what exists must be root's alone (files and directories, and the directories to
+/// them); what does not exist yet must not be creatable by others.
+fn check_path_token(token: &str) -> Result<(), Fault> {
+    let path = Path::new("/").join(token);
+    match std::fs::symlink_metadata(&path) {
+        Ok(_) => {
+            let resolved = resolve(&path)?;
+            check_chain(&resolved, resolved.target.parent())?;
+            let meta = metadata(&resolved.target)?;
+            let entry = match () {
+                () if meta.is_dir() => Entry::Directory,
+                () if meta.is_file() => Entry::File,
+                // Devices, FIFOs and sockets (`2>/dev/null`) are not code.
+                () => return Ok(()),
+            };
+            check_writers(&resolved.target, &meta, entry, false)
+        }
+        Err(_) => {
+            let Some(existing) = path.ancestors().skip(1).find(|a| a.is_dir()) else {
+                return Ok(());
+            };
+            let resolved = resolve(existing)?;
+            check_chain(&resolved, None)?;
+            let meta = metadata(&resolved.target)?;
+            check_writers(&resolved.target, &meta, Entry::Directory, false)
+        }
     }
-    let resolved = resolve(Path::new(value))?;
-    check_chain(&resolved, resolved.target.parent())?;
-    let meta = metadata(&resolved.target)?;
-    check_writers(&resolved.target, &meta, Entry::File, false)
 }
 
 /// The entry at fault and what is wrong with it.
