@@ -25,8 +25,9 @@ install_missing() {
         exit 1
     fi
     echo "scripts/test.sh: installing ${need[*]}"
-    # Packages such as haproxy start their service on install: deny that (policy-rc.d exit 101), so
-    # no daemon ever runs in the host's namespace; the tests start their own inside namespaces.
+    # Packages such as haproxy start their service on install: deny that (policy-rc.d exit 101) while
+    # installing, so the test run starts no daemon in the host's namespace (the tests start their own
+    # inside namespaces). An existing policy-rc.d is left as it is.
     local deny_starts=0
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d

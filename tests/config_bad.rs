@@ -197,6 +197,17 @@ fn sync_group_errors_name_the_member_the_tracker_and_the_missing_key() {
 }
 
 #[test]
+fn a_member_with_errors_of_its_own_draws_no_second_error_and_a_repeated_member_does() {
+    assert_rejected(
+        "sync_group_members.toml",
+        &[
+            "4:8: vrid = 999: expected an integer 1..=255",
+            "15:28: members = \"VI_2\": expected each member once (\"VI_2\" is listed twice)",
+        ],
+    );
+}
+
+#[test]
 fn tracker_and_notify_errors_name_the_key_and_what_was_expected() {
     let got = diagnostics("trackers.toml");
     for expected in [

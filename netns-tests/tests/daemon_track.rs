@@ -476,6 +476,7 @@ fn the_uplink_of_a_sync_group_going_down_moves_both_vips_and_notifies_the_group(
     let mut text = String::new();
     let _ = std::io::Read::read_to_string(&mut &fifo, &mut text);
     let group_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("GROUP")).collect();
+    assert!(group_lines.len() >= 3, "{text}\n{}", a.describe());
     assert_eq!(
         group_lines[..3],
         [

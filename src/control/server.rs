@@ -47,8 +47,12 @@ pub async fn serve(path: PathBuf, requests: mpsc::Sender<StatusRequest>) -> io::
 
 async fn snapshot(requests: &mpsc::Sender<StatusRequest>) -> Option<Status> {
     let (reply, answer) = oneshot::channel();
-    requests.send(reply).await.ok()?;
-    tokio::time::timeout(ANSWER_LIMIT, answer).await.ok()?.ok()
+    // Bounded as a whole: the loop may be busy shutting down and not reading requests.
+    let asked = async {
+        requests.send(reply).await.ok()?;
+        answer.await.ok()
+    };
+    tokio::time::timeout(ANSWER_LIMIT, asked).await.ok()?
 }
 
 fn bind(path: &Path) -> io::Result<UnixListener> {

@@ -298,6 +298,12 @@ impl Daemon {
                 Some(reply) = inbox.status.recv() => {
                     let _ = reply.send(self.status());
                 }
+                tracker = inbox.trackers.ended() => {
+                    error!(tracker = tracker.0, "tracker task ended before its first reading: KO");
+                    let report = Report { tracker, reading: crate::track::Reading::Ko };
+                    self.trackers.record(report);
+                    first.push(report);
+                }
                 () = sleep_until(&self.clock, Some(deadline)) => {
                     warn!("not every tracker reported in time; starting with what is known");
                     break;

@@ -53,7 +53,9 @@ fn group_state(node: &Node, members: &[InstanceId]) -> StateKind {
         .iter()
         .filter_map(|&id| node.router(id).map(|r| r.state().kind()))
         .collect();
-    if kinds.contains(&StateKind::Fault) {
+    if kinds.is_empty() {
+        StateKind::Initialize
+    } else if kinds.contains(&StateKind::Fault) {
         StateKind::Fault
     } else if kinds.iter().all(|&k| k == StateKind::Master) {
         StateKind::Master

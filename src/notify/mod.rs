@@ -220,6 +220,7 @@ fn command_words(script: &CommandLine, extra: &[String]) -> Vec<String> {
 /// What a notify script finds in its environment besides the minimal one.
 fn environment(t: &Transition) -> Vec<(String, String)> {
     [
+        ("KEEPVIP_SUBJECT", t.subject.word().to_owned()),
         ("KEEPVIP_INSTANCE", t.instance.clone()),
         ("KEEPVIP_STATE", t.state.to_owned()),
         ("KEEPVIP_FROM_STATE", t.from.to_owned()),

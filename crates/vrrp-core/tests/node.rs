@@ -351,6 +351,12 @@ fn removing_a_sync_group_member_leaves_the_group_working_without_it() {
     run_until(&mut node, ms(10_000));
     assert_eq!(states(&node), [StateKind::Master; 3]);
     let actions = node.remove_instance(ms(10_001), ids[2]).unwrap();
+    let mut dmz_advert = own_advert(&config(100), 0);
+    dmz_advert.vrid = 3;
+    assert!(
+        actions.contains(&(ids[2], Action::SendAdvert(dmz_advert))),
+        "{actions:?}"
+    );
     assert!(
         actions.iter().all(|(id, _)| *id == ids[2]),
         "only the removed member resigns: {actions:?}"

@@ -48,7 +48,12 @@ pub(crate) fn validate(
         );
     }
     let mut instances: Vec<_> = instances.into_iter().flatten().collect();
-    let groups = sync_group::sync_groups(sink, &raw.sync_group, &mut instances, &trackers);
+    let written: Vec<String> = identities
+        .iter()
+        .filter_map(|i| i.name.as_ref().map(|(name, _)| name.clone()))
+        .collect();
+    let groups =
+        sync_group::sync_groups(sink, &raw.sync_group, &mut instances, &written, &trackers);
     let global = global?;
     if sink.has_errors() {
         return None;

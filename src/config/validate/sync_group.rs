@@ -18,6 +18,7 @@ pub(crate) fn sync_groups(
     sink: &mut Sink<'_>,
     raw: &[Spanned<RawSyncGroup>],
     instances: &mut [Instance],
+    written: &[String],
     (trackers, declared): &(Trackers, Declared),
 ) -> Option<Vec<SyncGroup>> {
     let mut groups = Vec::new();
@@ -28,7 +29,8 @@ pub(crate) fn sync_groups(
         let header = raw.span();
         let raw = raw.get_ref();
         let name = group_name(sink, &header, raw, &mut names);
-        let members = members(sink, &header, raw, instances, &mut grouped, name.as_deref());
+        let known = Known { instances, written };
+        let members = members(sink, &header, raw, &known, &mut grouped, name.as_deref());
         let lists = [
             (TrackerKind::Script, raw.track_script.as_ref()),
             (TrackerKind::File, raw.track_file.as_ref()),
@@ -81,12 +83,19 @@ fn group_name(
     Some(name.get_ref().clone())
 }
 
+/// The instances a group can name: the valid ones, and every name written (an instance with errors
+/// of its own draws no second error as a member).
+struct Known<'a> {
+    instances: &'a [Instance],
+    written: &'a [String],
+}
+
 /// The member instances: defined in this file, each in one group only, at least one.
 fn members(
     sink: &mut Sink<'_>,
     header: &std::ops::Range<usize>,
     raw: &RawSyncGroup,
-    instances: &[Instance],
+    known: &Known<'_>,
     grouped: &mut HashMap<String, String>,
     group: Option<&str>,
 ) -> Option<Vec<String>> {
@@ -98,12 +107,16 @@ fn members(
     let mut ok = true;
     for member in list.get_ref() {
         let name = member.get_ref();
-        if !instances.iter().any(|i| &i.name == name) {
-            sink.expected(
-                "members",
-                &member.span(),
-                format!("the name of an [[instance]] of this file (there is no \"{name}\")"),
-            );
+        if members.contains(name) {
+            let what = format!("each member once (\"{name}\" is listed twice)");
+            sink.expected("members", &member.span(), what);
+            ok = false;
+        } else if !known.instances.iter().any(|i| &i.name == name) {
+            if !known.written.contains(name) {
+                let what =
+                    format!("the name of an [[instance]] of this file (there is no \"{name}\")");
+                sink.expected("members", &member.span(), what);
+            }
             ok = false;
         } else if let Some(other) = grouped.insert(name.clone(), group.unwrap_or("?").to_owned()) {
             sink.expected(
