@@ -60,12 +60,13 @@ fn higher_priority_wins_and_advertises_at_the_interval(
     // `count` adverts after the backup is settled.
     let settled = capture.frames().unwrap().len();
     let wait = interval.duration() * u32::try_from(count + 10).unwrap() + Duration::from_secs(5);
-    let frames = capture
+    capture
         .wait_for_frames("the master's adverts", wait, |frames| {
             adverts(&frames[settled.min(frames.len())..]).len() >= count
         })
         .unwrap();
-    capture.stop().unwrap();
+    // Everything the file holds once the capture stopped: tcpdump's decoding below reads the same.
+    let frames = capture.stop().unwrap();
     let all = adverts(&frames);
     let from_b = adverts_from(&all, IpAddr::V4(b.ipv4));
     let from_a: Vec<Duration> = adverts_from(&all, IpAddr::V4(a.ipv4))
