@@ -44,6 +44,10 @@ pub enum Input {
     SourceAddressLost,
     /// The primary address is back and usable (IPv6: DAD done).
     SourceAddressRestored,
+    /// The interface was renumbered: this usable address replaces `Config::primary_address` as the
+    /// advert source and the tie-break address (RFC 5798 §6.4.3 (735)); any source-lost FAULT clears as
+    /// with [`Input::SourceAddressRestored`]. An address of the other family is ignored.
+    SourceAddressChanged(IpAddr),
 }
 
 /// Something the caller must do, in order. Every protocol decision is already made.

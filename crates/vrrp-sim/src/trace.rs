@@ -36,6 +36,7 @@ pub fn input(input: &Input) -> String {
         Input::InterfaceUp => "InterfaceUp".into(),
         Input::SourceAddressLost => "SourceAddressLost".into(),
         Input::SourceAddressRestored => "SourceAddressRestored".into(),
+        Input::SourceAddressChanged(address) => format!("SourceAddressChanged {address}"),
     }
 }
 

@@ -1,6 +1,8 @@
 //! FAULT (keepalived semantics, not in the RFC) and the reactions to tracker, priority, link and source
 //! address changes.
 
+use std::net::IpAddr;
+
 use crate::input::{Action, FaultCause, Reason};
 use crate::time::Instant;
 
@@ -44,6 +46,21 @@ impl Router {
         }
         self.known_master = None;
         self.transition(State::Fault, Reason::Fault(cause), out);
+    }
+
+    /// The interface was renumbered: adverts leave from `address` from now on, and it is the address
+    /// compared in ties (RFC 5798 §6.4.3 (735)). A master stays master; the backups see the new source
+    /// in its next advert. The other family is not a renumbering and is ignored.
+    /// Returns whether the address was taken.
+    pub(super) fn change_source(&mut self, address: IpAddr) -> bool {
+        if address.is_ipv4() != self.config.primary_address.is_ipv4() {
+            return false;
+        }
+        self.config.primary_address = address;
+        if let (State::Master { .. }, Some(known)) = (self.state, self.known_master.as_mut()) {
+            known.address = address;
+        }
+        true
     }
 
     /// Sync group: a sibling is (or is no longer) in FAULT.

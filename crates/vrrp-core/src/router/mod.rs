@@ -160,6 +160,11 @@ impl Router {
                     self.on_health_changed(now, before, &mut out);
                 }
             }
+            Input::SourceAddressChanged(address) => {
+                if self.change_source(address) && self.health.set_source_present(true) {
+                    self.on_health_changed(now, before, &mut out);
+                }
+            }
         }
         out
     }
