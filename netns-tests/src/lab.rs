@@ -147,6 +147,18 @@ pub fn eui64_link_local(mac: &Mac) -> Ipv6Addr {
     )
 }
 
+/// Host `host`'s veth pair into the switch.
+fn host_veth(host: &Host, with_addresses: bool) -> Veth {
+    let mut link = Veth::new(&host.ns, HOST_IF, &host.switch_port).mac(host.mac);
+    if with_addresses {
+        link = link.address(format!("{}/24", host.ipv4));
+        if let Some(ipv6) = host.ipv6 {
+            link = link.address(format!("{ipv6}/64"));
+        }
+    }
+    link
+}
+
 impl Lab {
     /// Start building a lab for the test `test_name` (its letters and digits go into the prefix).
     pub fn builder(test_name: &str) -> LabBuilder {
@@ -195,14 +207,7 @@ impl Lab {
         let mac = [0x02, 0x6b, 0x76, 0, 0, number];
         let ipv4 = Ipv4Addr::new(192, 0, 2, number);
         let ipv6 = ipv6_on.then(|| Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(number)));
-        let mut link = Veth::new(&ns, HOST_IF, &port)
-            .mac(mac)
-            .address(format!("{ipv4}/24"));
-        if let Some(ipv6) = ipv6 {
-            link = link.address(format!("{ipv6}/64"));
-        }
-        self.switch.plug(&link)?;
-        Ok(Host {
+        let host = Host {
             index,
             ns,
             ifname: HOST_IF.to_owned(),
@@ -211,7 +216,22 @@ impl Lab {
             ipv4,
             ipv6,
             link_local: ipv6_on.then(|| eui64_link_local(&mac)),
-        })
+        };
+        self.switch.plug(&host_veth(&host, true))?;
+        Ok(host)
+    }
+
+    /// Delete host `index`'s `eth0`; its switch port goes with it (a veth pair dies whole).
+    pub fn unplug_host(&self, index: usize) -> Result<()> {
+        crate::cmd::ip(&["-n", &self.host(index).ns, "link", "del", HOST_IF]).map(|_| ())
+    }
+
+    /// Create host `index`'s veth pair again as the lab built it (same names and MAC; its addresses
+    /// unless `with_addresses` is false): a new interface, with a new ifindex.
+    pub fn replug_host(&self, index: usize, with_addresses: bool) -> Result<()> {
+        Ok(self
+            .switch
+            .plug(&host_veth(self.host(index), with_addresses))?)
     }
 
     /// `kv<pid>t<seq><name>`: every namespace of this lab starts with it.

@@ -67,8 +67,8 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
 
     let (events, events_inbox) = mpsc::channel(1024);
     let mut feeders = Feeders::new();
-    let sockets: Vec<_> = built.sockets.into_iter().map(Arc::new).collect();
-    spawn_receivers(&sockets, &events, &mut feeders);
+    let io = Io::new(built.sockets, netlink.clone(), frames, events.clone());
+    spawn_receivers(io.socket_watches(), &events, &mut feeders);
     spawn_monitor(
         "link monitor",
         link_events,
@@ -88,7 +88,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let tracked_interfaces = Registry::build(&config).interface_names();
     spawn_rereads(
         &netlink,
-        built.table.ifindexes(),
+        built.table.interface_names(),
         tracked_interfaces,
         clock,
         &events,
@@ -109,7 +109,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let mut daemon = Daemon {
         node,
         table: built.table,
-        io: Io::new(sockets, netlink, frames, events),
+        io,
         interfaces: InterfaceWatch::default(),
         counters: IoCounters::default(),
         trackers: registry,
@@ -122,7 +122,9 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let limit = trackers::first_readings_limit(&config);
     let outcome = match daemon.first_readings(&mut inbox, &mut signals, limit).await {
         Some(first) => {
-            daemon.start(&built.links_down, &first).await;
+            daemon
+                .start(&built.links_down, &built.sources_missing, &first)
+                .await;
             info!(instances = daemon.table.iter().count(), "keepvip running");
             daemon.serve(&mut inbox, &mut feeders, &mut signals).await
         }
@@ -172,36 +174,38 @@ fn netlink_error(e: NetlinkError) -> DaemonError {
     DaemonError::Netlink(e.to_string())
 }
 
-/// The periodic link and address re-reads, one generic task each.
+/// The periodic link and address re-reads, one generic task each, by interface name: the instances'
+/// interfaces and the tracked ones may be missing, deleted or re-created meanwhile.
 fn spawn_rereads(
     netlink: &Arc<Netlink>,
-    ifindexes: Vec<u32>,
+    interfaces: Vec<String>,
     tracked_interfaces: Vec<String>,
     clock: Clock,
     events: &mpsc::Sender<Event>,
     feeders: &mut Feeders,
 ) {
     let links = netlink.clone();
-    let read_link = move |index: u32| {
+    let read_link = move |name: String| {
         let netlink = links.clone();
         async move {
-            match netlink.link_by_index(index).await {
-                Ok(info) => Some(Event::Link(LinkEvent::Changed(info))),
-                Err(NetlinkError::NoSuchLink(name)) => {
-                    Some(Event::Link(LinkEvent::Removed { index, name }))
-                }
+            let event = match netlink.link_by_name(&name).await {
+                Ok(info) => LinkEvent::Changed(info),
+                // No index: the daemon checks which interface, if any, the name has now.
+                Err(NetlinkError::NoSuchLink(_)) => LinkEvent::Removed { index: 0, name },
                 Err(e) => {
-                    tracing::debug!(index, error = %e, "link re-read failed");
-                    None
+                    tracing::debug!(%name, error = %e, "link re-read failed");
+                    return None;
                 }
-            }
+            };
+            Some(Event::Link(event))
         }
     };
     let addresses = netlink.clone();
-    let read_addresses = move |ifindex: u32| {
+    let read_addresses = move |name: String| {
         let netlink = addresses.clone();
         async move {
             let read_at = clock.now();
+            let ifindex = netlink.link_by_name(&name).await.ok()?.index;
             match netlink.addresses(ifindex).await {
                 Ok(addresses) => Some(Event::Addresses {
                     ifindex,
@@ -215,44 +219,18 @@ fn spawn_rereads(
             }
         }
     };
+    let mut names = interfaces.clone();
+    names.extend(tracked_interfaces);
+    names.sort_unstable();
+    names.dedup();
     let (every, sender) = (RESYNC_EVERY, events.clone());
-    spawn_periodic(
-        "link re-read",
-        ifindexes.clone(),
-        every,
-        read_link,
-        sender,
-        feeders,
-    );
+    spawn_periodic("link re-read", names, every, read_link, sender, feeders);
     let sender = events.clone();
     spawn_periodic(
         "address re-read",
-        ifindexes,
+        interfaces,
         every,
         read_addresses,
-        sender,
-        feeders,
-    );
-    let tracked = netlink.clone();
-    let read_tracked = move |name: String| {
-        let netlink = tracked.clone();
-        async move {
-            // A tracked interface, by name: it may come and go, and belongs to no instance.
-            let event = match netlink.link_by_name(&name).await {
-                Ok(info) => LinkEvent::Changed(info),
-                Err(NetlinkError::NoSuchLink(_)) => LinkEvent::Removed { index: 0, name },
-                Err(_) => return None,
-            };
-            Some(Event::Link(event))
-        }
-    };
-    let sender = events.clone();
-    let name = "tracked interface re-read";
-    spawn_periodic(
-        name,
-        tracked_interfaces,
-        every,
-        read_tracked,
         sender,
         feeders,
     );
@@ -317,17 +295,26 @@ impl Daemon {
         Some(first)
     }
 
-    /// Tells the core which links are down and what the trackers read first, then starts every
-    /// instance.
-    async fn start(&mut self, links_down: &[u32], first_readings: &[Report]) {
+    /// Tells the core which links are down or missing, which instances have no source address yet
+    /// and what the trackers read first, then starts every instance.
+    async fn start(
+        &mut self,
+        links_down: &[LinkId],
+        sources_missing: &[vrrp_core::InstanceId],
+        first_readings: &[Report],
+    ) {
         let now = self.clock.now();
-        for &ifindex in links_down {
+        for &link in links_down {
             let input = NodeInput::Link {
-                link: LinkId(ifindex),
+                link,
                 family: None,
                 input: Input::InterfaceDown,
             };
             self.feed(now, input).await;
+        }
+        for &id in sources_missing {
+            self.feed(now, NodeInput::Instance(id, Input::SourceAddressLost))
+                .await;
         }
         for &report in first_readings {
             self.trackers.record(report);
@@ -436,11 +423,11 @@ impl Daemon {
         destination: std::net::IpAddr,
         hop_limit: u8,
     ) {
-        let Some(ifindex) = self.io.socket(socket).map(|s| s.ifindex()) else {
+        let Some(link) = self.io.socket_link(socket) else {
             return;
         };
         let datagram = Datagram {
-            link: LinkId(ifindex),
+            link,
             source,
             destination,
             hop_limit,

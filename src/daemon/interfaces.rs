@@ -1,23 +1,24 @@
 //! Interfaces as the kernel reports them, turned into core inputs: link down is
 //! `InterfaceDown` (FAULT), link up is `InterfaceUp` (IPv6 instances once their link-local address
-//! has left DAD, see `link_local`); an instance's source address gone or unusable is
-//! `SourceAddressLost`, back is `SourceAddressRestored`. Events come from the netlink subscriptions
-//! and from a periodic re-read (`tasks::spawn_periodic`) that covers what a netlink overrun lost. The
-//! core keeps the state (it ignores an input that changes nothing); `watch::InterfaceWatch` keeps only
-//! what the kernel side needs: the DAD waits, and when each interface's last address event was handled.
+//! has left DAD, see `link_local`). Events come from the netlink subscriptions and from a periodic
+//! re-read by name (`tasks::spawn_periodic`) that covers what a netlink overrun lost. The core keeps
+//! the state (it ignores an input that changes nothing); `watch::InterfaceWatch` keeps only what the
+//! kernel side needs: the DAD waits, and when each interface's last address event was handled.
 //!
-//! Renumbering (a different primary address appears) is not followed: the router keeps the address it
-//! was built with, so the instance stays in FAULT and a warning says a restart is needed.
+//! Interfaces are followed by name (`links`): missing at startup, deleted, re-created with a new
+//! ifindex or renamed, the instances go to FAULT while it is gone and come back when it is there.
+//! Source addresses are followed too (`sources`): gone is `SourceAddressLost`, back is
+//! `SourceAddressRestored`, and another usable one (a renumbered interface, a new IPv6 link-local
+//! address) is `SourceAddressChanged`.
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use tracing::{info, warn};
+use tracing::info;
 use vrrp_core::{Input, InstanceId, LinkId, NodeInput};
 use vrrp_wire::Family;
 
 use super::event_loop::Daemon;
-use super::link_local::is_usable_source;
-use crate::net::netlink::{AddressEvent, InterfaceAddress, LinkEvent, is_ipv6_link_local};
+use crate::net::netlink::{AddressEvent, InterfaceAddress, LinkEvent};
 
 impl Daemon {
     pub(super) async fn handle_link(&mut self, event: LinkEvent) {
@@ -28,11 +29,19 @@ impl Daemon {
         // A tracked interface (track_interface) may be any interface, ours or not.
         let name = name.to_owned();
         self.track_interface(&name, up).await;
-        let instances = self.table.on_link(ifindex);
-        if instances.is_empty() {
+        if let Some(link) = self.out_of_step(&event)
+            && self.resync_link(link).await
+        {
             return;
         }
-        let link = LinkId(ifindex);
+        if let Some(link) = self.table.link_of(ifindex) {
+            self.link_state(link, ifindex, up).await;
+        }
+    }
+
+    /// `link` (interface `ifindex` now) is up or down.
+    pub(super) async fn link_state(&mut self, link: LinkId, ifindex: u32, up: bool) {
+        let instances = self.table.on_link(ifindex);
         let now = self.clock.now();
         if !up {
             // Whatever happens next, a DAD wait from before is stale.
@@ -73,28 +82,22 @@ impl Daemon {
         if !self.interfaces.dad_waits.is_current(ifindex, generation) {
             return;
         }
+        let Some(link) = self.table.link_of(ifindex) else {
+            return;
+        };
+        self.table
+            .update_link(link, |info| info.link_local = Some(link_local));
+        let now = self.clock.now();
         for id in self.table.on_link(ifindex) {
             let Some(source) = self.node.router(id).map(|r| r.config().primary_address) else {
                 continue;
             };
-            let Some(info) = self.table.get_mut(id) else {
-                continue;
-            };
-            if info.config.family() != crate::config::Family::Ipv6 {
-                continue;
+            if source.is_ipv6() && source != IpAddr::V6(link_local) {
+                self.renumber(id, now, IpAddr::V6(link_local)).await;
             }
-            if source != IpAddr::V6(link_local) {
-                warn!(
-                    instance = %info.name(),
-                    old = %source,
-                    new = %link_local,
-                    "link-local address changed; adverts keep the old source until restart"
-                );
-            }
-            info.link.link_local = Some(link_local);
         }
-        let input = link_input(LinkId(ifindex), Some(Family::Ipv6), Input::InterfaceUp);
-        self.feed(self.clock.now(), input).await;
+        let input = link_input(link, Some(Family::Ipv6), Input::InterfaceUp);
+        self.feed(now, input).await;
     }
 
     pub(super) async fn handle_address(&mut self, event: AddressEvent) {
@@ -106,23 +109,32 @@ impl Daemon {
         let now = self.clock.now();
         self.interfaces.saw_address_event(address.index, now);
         let added = matches!(event, AddressEvent::Added(_));
-        for id in self.table.on_link(address.index) {
-            let Some(router) = self.node.router(id) else {
-                continue;
-            };
-            let source = router.config().primary_address;
-            if address.address == source {
-                let usable = added && is_usable_source(address, source);
-                self.set_source_usable(id, now, usable).await;
-            } else if added && !router.source_present() && is_replacement(address, source) {
-                warn!(
-                    instance = %self.table.get(id).map_or("?", |i| i.name()),
-                    old = %source,
-                    new = %address.address,
-                    "a different source address appeared; keepvip does not follow renumbering: \
-                     the instance stays in FAULT until the old address is back or keepvip restarts"
-                );
+        // Instances whose source this is, or that have none and may take it.
+        let concerned: Vec<InstanceId> = self
+            .table
+            .on_link(address.index)
+            .into_iter()
+            .filter(|&id| {
+                self.node.router(id).is_some_and(|router| {
+                    router.config().primary_address == address.address
+                        || (added && !router.source_present())
+                })
+            })
+            .collect();
+        if concerned.is_empty() {
+            return;
+        }
+        // The whole picture: a removed source may have a replacement already on the interface.
+        let ifindex = address.index;
+        let addresses = match self.io.netlink.addresses(ifindex).await {
+            Ok(addresses) => addresses,
+            Err(e) => {
+                tracing::debug!(ifindex, error = %e, "address read failed; the re-read will catch up");
+                return;
             }
+        };
+        for id in concerned {
+            self.follow_source(id, now, &addresses).await;
         }
     }
 
@@ -138,31 +150,7 @@ impl Daemon {
         }
         let now = self.clock.now();
         for id in self.table.on_link(ifindex) {
-            let Some(source) = self.node.router(id).map(|r| r.config().primary_address) else {
-                continue;
-            };
-            let usable = addresses.iter().any(|a| is_usable_source(a, source));
-            self.set_source_usable(id, now, usable).await;
-        }
-    }
-
-    async fn set_source_usable(&mut self, id: InstanceId, now: vrrp_core::Instant, usable: bool) {
-        let Some(router) = self.node.router(id) else {
-            return;
-        };
-        if router.source_present() == usable {
-            return;
-        }
-        let source = router.config().primary_address;
-        let name = self.table.get(id).map_or("?", |i| i.name());
-        if usable {
-            info!(instance = %name, %source, "source address usable again");
-            self.feed(now, NodeInput::Instance(id, Input::SourceAddressRestored))
-                .await;
-        } else {
-            warn!(instance = %name, %source, "source address gone from the interface: FAULT");
-            self.feed(now, NodeInput::Instance(id, Input::SourceAddressLost))
-                .await;
+            self.follow_source(id, now, &addresses).await;
         }
     }
 
@@ -183,18 +171,10 @@ impl Daemon {
     }
 }
 
-fn link_input(link: LinkId, family: Option<Family>, input: Input) -> NodeInput<'static> {
+pub(super) fn link_input(link: LinkId, family: Option<Family>, input: Input) -> NodeInput<'static> {
     NodeInput::Link {
         link,
         family,
         input,
     }
-}
-
-/// A usable primary address of the source's kind (family, link-local or not) other than the source.
-fn is_replacement(address: &InterfaceAddress, source: IpAddr) -> bool {
-    address.is_usable()
-        && !address.is_secondary()
-        && address.address.is_ipv4() == source.is_ipv4()
-        && is_ipv6_link_local(address.address) == is_ipv6_link_local(source)
 }

@@ -6,16 +6,37 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use vrrp_core::InstanceId;
+use vrrp_core::{InstanceId, LinkId};
 
 use super::event::{Event, SocketId};
 use super::vips::VipWorker;
+use crate::config::Family;
 use crate::net::{FrameSender, Netlink, VrrpSocket};
 
+/// The raw socket of one (interface, family), replaced when the interface is re-created or
+/// renumbered; its receive task follows the replacement (`tasks::spawn_receivers`).
+pub struct SocketSlot {
+    pub link: LinkId,
+    pub family: Family,
+    /// `None` while the interface does not exist.
+    pub current: watch::Sender<Option<Arc<VrrpSocket>>>,
+}
+
+impl SocketSlot {
+    pub fn new(link: LinkId, family: Family, socket: Option<VrrpSocket>) -> SocketSlot {
+        let (current, _) = watch::channel(socket.map(Arc::new));
+        SocketSlot {
+            link,
+            family,
+            current,
+        }
+    }
+}
+
 pub struct Io {
-    sockets: Vec<Arc<VrrpSocket>>,
+    sockets: Vec<SocketSlot>,
     pub netlink: Arc<Netlink>,
     pub frames: Arc<FrameSender>,
     pub vip_worker: VipWorker,
@@ -28,7 +49,7 @@ pub struct Io {
 
 impl Io {
     pub fn new(
-        sockets: Vec<Arc<VrrpSocket>>,
+        sockets: Vec<SocketSlot>,
         netlink: Arc<Netlink>,
         frames: Arc<FrameSender>,
         events: mpsc::Sender<Event>,
@@ -44,8 +65,41 @@ impl Io {
         }
     }
 
-    pub fn socket(&self, id: SocketId) -> Option<&Arc<VrrpSocket>> {
-        self.sockets.get(id.0)
+    /// The socket as it is now; `None` while its interface does not exist.
+    pub fn socket(&self, id: SocketId) -> Option<Arc<VrrpSocket>> {
+        self.sockets.get(id.0)?.current.borrow().clone()
+    }
+
+    /// The link a socket serves.
+    pub fn socket_link(&self, id: SocketId) -> Option<LinkId> {
+        self.sockets.get(id.0).map(|slot| slot.link)
+    }
+
+    /// The sockets of `link`, with their family.
+    pub fn sockets_of(&self, link: LinkId) -> Vec<(SocketId, Family)> {
+        self.sockets
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.link == link)
+            .map(|(index, slot)| (SocketId(index), slot.family))
+            .collect()
+    }
+
+    /// Replaces a socket (`None`: its interface is gone); its receive task switches over. A new socket
+    /// starts a new kernel drop counter.
+    pub fn replace_socket(&mut self, id: SocketId, socket: Option<VrrpSocket>) {
+        if let Some(slot) = self.sockets.get(id.0) {
+            slot.current.send_replace(socket.map(Arc::new));
+        }
+        self.kernel_drops_seen.remove(&id);
+    }
+
+    /// What each receive task watches, in `SocketId` order.
+    pub fn socket_watches(&self) -> Vec<watch::Receiver<Option<Arc<VrrpSocket>>>> {
+        self.sockets
+            .iter()
+            .map(|slot| slot.current.subscribe())
+            .collect()
     }
 
     /// Replaces the instance's GARP/NA schedule.

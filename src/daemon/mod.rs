@@ -15,7 +15,7 @@
 //! | `groups` | sync groups into the node, and their GROUP notifications |
 //! | `setup` | startup: interfaces, source addresses, stale VIPs, sockets, instances into the node |
 //! | `effects` | executing the node's actions from their payloads |
-//! | `interfaces`, `link_local`, `watch` | link and address events into node inputs; IPv6 link-local readiness; their bookkeeping |
+//! | `interfaces`, `links`, `sources`, `link_local`, `watch` | link and address events into node inputs; interfaces followed by name (missing, deleted, re-created); source addresses followed (lost, back, renumbered); IPv6 link-local readiness; their bookkeeping |
 //! | `io`, `tasks`, `vips`, `announce` | what talks to the kernel, and the tasks that feed the loop |
 //! | `trackers`, `tracker_setup` | tracker readings into node inputs; scripts audited, users resolved, tracker tasks watched |
 //! | `table` | the shell's per-instance facts (name, config, interface, socket) |
@@ -33,9 +33,11 @@ mod groups;
 mod interfaces;
 mod io;
 mod link_local;
+mod links;
 mod lock;
 mod setup;
 mod signals;
+mod sources;
 mod table;
 mod tasks;
 mod tracker_setup;

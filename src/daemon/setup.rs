@@ -1,34 +1,32 @@
 //! Startup: find each instance's interface and source address, clear VIPs a crashed keepvip left behind,
-//! open one raw socket per (interface, family), and add the routers to the node.
+//! open one raw socket per (interface, family), and add the routers to the node. An interface that is
+//! missing, or has no source address yet, is no reason to stop: its instances start in FAULT and come up
+//! when it appears (`links`, `sources`).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use tracing::{info, warn};
-use vrrp_core::{LinkId, Node, NodeError};
+use vrrp_core::{InstanceId, LinkId, Node, NodeError};
 
 use super::core_config::core_config;
 use super::error::DaemonError;
 use super::event::SocketId;
+use super::io::SocketSlot;
 use super::link_local;
-use super::table::{InstanceInfo, InstanceTable, LinkInfo};
+use super::table::{ABSENT, InstanceInfo, InstanceTable, LinkInfo};
 use crate::config::{self, Family};
 use crate::net::netlink::NetlinkError;
 use crate::net::{Netlink, VrrpSocket};
 use crate::track::registry;
 
-/// One socket and what it serves.
-struct SocketSlot {
-    socket: VrrpSocket,
-    family: Family,
-    ifindex: u32,
-}
-
 pub struct Setup {
     pub table: InstanceTable,
     /// By `SocketId`.
-    pub sockets: Vec<VrrpSocket>,
-    /// Index of interfaces whose link was down at startup.
-    pub links_down: Vec<u32>,
+    pub sockets: Vec<SocketSlot>,
+    /// Links whose interface was down or missing at startup.
+    pub links_down: Vec<LinkId>,
+    /// Instances whose interface had no usable source address at startup.
+    pub sources_missing: Vec<InstanceId>,
 }
 
 /// Builds every instance of `config` into `node` (in config order) and the table beside it.
@@ -37,31 +35,32 @@ pub async fn build(
     netlink: &Netlink,
     node: &mut Node,
 ) -> Result<Setup, DaemonError> {
-    let mut table = InstanceTable::default();
-    let mut sockets: Vec<SocketSlot> = Vec::new();
-    let mut links_down = Vec::new();
+    let mut setup = Setup {
+        table: InstanceTable::default(),
+        sockets: Vec::new(),
+        links_down: Vec::new(),
+        sources_missing: Vec::new(),
+    };
     for instance in &config.instances {
-        let interface_error = |reason: String| DaemonError::Interface {
-            instance: instance.name.clone(),
-            reason,
-        };
-        let link = netlink
-            .link_by_name(&instance.interface)
-            .await
-            .map_err(|e| interface_error(e.to_string()))?;
-        if !link.up && !links_down.contains(&link.index) {
-            links_down.push(link.index);
+        let link = find_link(instance, netlink, &setup.table).await?;
+        if link.index == ABSENT || !link.up {
+            push_once(&mut setup.links_down, link.info.id);
         }
-        let mac = link.mac.ok_or_else(|| {
-            interface_error(format!("{} has no Ethernet address", instance.interface))
-        })?;
-        clear_stale_vips(instance, link.index, netlink).await;
-        let info = discover_addresses(instance, link.index, mac, link.up, netlink)
-            .await
-            .map_err(|e| interface_error(e.to_string()))?;
-        let primary = source_address(instance, &info).map_err(interface_error)?;
-        let id = add_to_node(node, &table, config, instance, link.index, primary)?;
-        let socket = socket_for(&mut sockets, instance, link.index, primary)?;
+        let source = source_address(instance, &link.info);
+        if let Err(reason) = &source {
+            warn!(
+                instance = %instance.name,
+                interface = %instance.interface,
+                reason = %reason,
+                "instance starts in FAULT; it comes up when the interface has a source address"
+            );
+        }
+        let primary = source.clone().unwrap_or(placeholder(instance.family()));
+        let id = add_to_node(node, &setup.table, config, instance, link.info.id, primary)?;
+        if source.is_err() {
+            setup.sources_missing.push(id);
+        }
+        let socket = socket_for(&mut setup.sockets, instance, &link.info, primary)?;
         info!(
             instance = %instance.name,
             interface = %instance.interface,
@@ -70,24 +69,102 @@ pub async fn build(
             source = %primary,
             "instance ready"
         );
-        table.insert(
+        setup.table.insert(
             id,
             InstanceInfo {
                 config: instance.clone(),
-                link: info,
+                link: link.info,
                 socket,
             },
         );
     }
-    Ok(Setup {
-        table,
-        sockets: sockets.into_iter().map(|slot| slot.socket).collect(),
-        links_down,
+    Ok(setup)
+}
+
+/// An instance's interface as found at startup.
+struct FoundLink {
+    info: LinkInfo,
+    index: u32,
+    up: bool,
+}
+
+/// The instance's interface: its id (one per name; two names of one interface share it), and what
+/// it has now. Missing, or without an Ethernet address, it is absent; only a netlink failure is an
+/// error.
+async fn find_link(
+    instance: &config::Instance,
+    netlink: &Netlink,
+    table: &InstanceTable,
+) -> Result<FoundLink, DaemonError> {
+    let interface_error = |e: NetlinkError| DaemonError::Interface {
+        instance: instance.name.clone(),
+        reason: e.to_string(),
+    };
+    let found = match netlink.link_by_name(&instance.interface).await {
+        Ok(link) => Some(link),
+        Err(NetlinkError::NoSuchLink(_)) => None,
+        Err(e) => return Err(interface_error(e)),
+    };
+    let present = found.and_then(|link| match link.mac {
+        Some(mac) => Some((link, mac)),
+        None => {
+            warn!(
+                instance = %instance.name,
+                interface = %instance.interface,
+                "interface has no Ethernet address: treated as missing"
+            );
+            None
+        }
+    });
+    let Some((link, mac)) = present else {
+        let id = table
+            .link_named(&instance.interface)
+            .unwrap_or_else(|| new_link_id(table));
+        return Ok(FoundLink {
+            info: absent_link(id),
+            index: ABSENT,
+            up: false,
+        });
+    };
+    let id = table
+        .link_named(&instance.interface)
+        .or_else(|| table.link_of(link.index))
+        .unwrap_or_else(|| new_link_id(table));
+    clear_stale_vips(instance, link.index, netlink).await;
+    let info = discover_addresses(instance, id, link.index, mac, link.up, netlink)
+        .await
+        .map_err(interface_error)?;
+    Ok(FoundLink {
+        info,
+        index: link.index,
+        up: link.up,
     })
+}
+
+fn new_link_id(table: &InstanceTable) -> LinkId {
+    let used = table.iter().map(|(_, info)| info.link.id.0 + 1).max();
+    LinkId(used.unwrap_or(0))
+}
+
+fn absent_link(id: LinkId) -> LinkInfo {
+    LinkInfo {
+        id,
+        index: ABSENT,
+        mac: [0; 6],
+        primary_v4: None,
+        link_local: None,
+    }
+}
+
+fn push_once(links: &mut Vec<LinkId>, link: LinkId) {
+    if !links.contains(&link) {
+        links.push(link);
+    }
 }
 
 async fn discover_addresses(
     instance: &config::Instance,
+    id: LinkId,
     index: u32,
     mac: [u8; 6],
     link_up: bool,
@@ -95,11 +172,14 @@ async fn discover_addresses(
 ) -> Result<LinkInfo, NetlinkError> {
     // keepvip-marked addresses (VIPs) never count as the primary address.
     let primary_v4 = netlink.primary_ipv4(index).await?;
-    let link_local = match instance.family() {
-        Family::Ipv6 => link_local::at_startup(netlink, index, link_up).await?,
-        Family::Ipv4 => link_local::at_startup(netlink, index, false).await?,
+    let wait_for_dad = link_up && instance.family() == Family::Ipv6;
+    let link_local = match link_local::at_startup(netlink, index, wait_for_dad).await {
+        // Still tentative (or none at all): the instance starts in FAULT and follows it.
+        Err(NetlinkError::Timeout { .. }) => None,
+        other => other?,
     };
     Ok(LinkInfo {
+        id,
         index,
         mac,
         primary_v4,
@@ -109,6 +189,9 @@ async fn discover_addresses(
 
 /// The address adverts leave from: the primary IPv4 address, or the IPv6 link-local address.
 fn source_address(instance: &config::Instance, info: &LinkInfo) -> Result<IpAddr, String> {
+    if info.index == ABSENT {
+        return Err(format!("{} does not exist", instance.interface));
+    }
     let (found, what) = match instance.family() {
         Family::Ipv4 => (info.primary_v4.map(IpAddr::V4), "IPv4 address"),
         Family::Ipv6 => (info.link_local.map(IpAddr::V6), "IPv6 link-local address"),
@@ -116,12 +199,21 @@ fn source_address(instance: &config::Instance, info: &LinkInfo) -> Result<IpAddr
     found.ok_or_else(|| format!("{} has no {what} to send adverts from", instance.interface))
 }
 
+/// The core's primary address until the real one is known: never sent from (the instance is in
+/// FAULT until `Input::SourceAddressChanged` replaces it).
+pub fn placeholder(family: Family) -> IpAddr {
+    match family {
+        Family::Ipv4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        Family::Ipv6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    }
+}
+
 fn add_to_node(
     node: &mut Node,
     table: &InstanceTable,
     config: &config::Config,
     instance: &config::Instance,
-    ifindex: u32,
+    link: LinkId,
     primary: IpAddr,
 ) -> Result<vrrp_core::InstanceId, DaemonError> {
     let failed = |reason: String| DaemonError::Instance {
@@ -129,7 +221,7 @@ fn add_to_node(
         reason,
     };
     let trackers = registry::core_trackers(instance, config);
-    match node.add_instance(LinkId(ifindex), core_config(instance, primary, trackers)) {
+    match node.add_instance(link, core_config(instance, primary, trackers)) {
         Ok(id) => Ok(id),
         // `check` compares interface names; two names can be one interface (altnames).
         Err(NodeError::DuplicateVrid { existing }) => {
@@ -146,31 +238,40 @@ fn add_to_node(
     }
 }
 
-/// The socket of (interface, family), opened on first use.
+/// The socket slot of (link, family), opened on first use (left empty while the interface is missing).
 fn socket_for(
     sockets: &mut Vec<SocketSlot>,
     instance: &config::Instance,
-    ifindex: u32,
+    link: &LinkInfo,
     primary: IpAddr,
 ) -> Result<SocketId, DaemonError> {
     let family = instance.family();
     if let Some(index) = sockets
         .iter()
-        .position(|s| s.ifindex == ifindex && s.family == family)
+        .position(|s| s.link == link.id && s.family == family)
     {
         return Ok(SocketId(index));
     }
-    let socket = match primary {
-        IpAddr::V4(src) => VrrpSocket::open_v4(&instance.interface, ifindex, src),
-        IpAddr::V6(src) => VrrpSocket::open_v6(&instance.interface, ifindex, src),
-    }
-    .map_err(|e| DaemonError::Socket(e.to_string()))?;
-    sockets.push(SocketSlot {
-        socket,
-        family,
-        ifindex,
-    });
+    let socket = if link.index == ABSENT {
+        None
+    } else {
+        let opened = open_socket(&instance.interface, link.index, primary);
+        Some(opened.map_err(|e| DaemonError::Socket(e.to_string()))?)
+    };
+    sockets.push(SocketSlot::new(link.id, family, socket));
     Ok(SocketId(sockets.len() - 1))
+}
+
+/// A raw VRRP socket on `ifname` (index `ifindex`) sending from `source`.
+pub fn open_socket(
+    ifname: &str,
+    ifindex: u32,
+    source: IpAddr,
+) -> Result<VrrpSocket, crate::net::vrrp_socket::OpenError> {
+    match source {
+        IpAddr::V4(src) => VrrpSocket::open_v4(ifname, ifindex, src),
+        IpAddr::V6(src) => VrrpSocket::open_v6(ifname, ifindex, src),
+    }
 }
 
 /// Every address the instance installs while master: advertised and excluded VIPs.

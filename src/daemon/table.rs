@@ -1,18 +1,25 @@
 //! What the shell knows about each instance beyond the core's view: its name and config, the interface
-//! it lives on and the socket it uses. Static between reloads; no protocol state lives here.
+//! it lives on and the socket it uses. No protocol state lives here.
+//!
+//! Interfaces are followed by name: each name gets a `LinkId` for good (the core dispatches by it), and
+//! the table is the one place that maps the kernel's current ifindex to it. A deleted and re-created
+//! interface has a new ifindex but keeps its `LinkId`.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv6Addr};
 
-use vrrp_core::InstanceId;
+use vrrp_core::{InstanceId, LinkId};
 
 use super::event::SocketId;
 use crate::config::{self, Scope};
 use crate::net::netlink::{Vip as NetVip, VipScope};
 
-/// What the daemon learned about an interface at startup.
+/// What the daemon knows about an instance's interface, re-read when it is re-created or renumbered.
 #[derive(Debug, Clone)]
 pub struct LinkInfo {
+    /// The interface's id for the core, stable across re-creation.
+    pub id: LinkId,
+    /// The kernel's current ifindex; [`ABSENT`] while the interface does not exist.
     pub index: u32,
     pub mac: [u8; 6],
     /// Source of IPv4 adverts and the tie-break address.
@@ -20,6 +27,9 @@ pub struct LinkInfo {
     /// Source of unsolicited NAs (updated when it leaves DAD again after a link flap).
     pub link_local: Option<Ipv6Addr>,
 }
+
+/// The ifindex of an interface that does not exist (Linux never gives out 0).
+pub const ABSENT: u32 = 0;
 
 #[derive(Debug, Clone)]
 pub struct InstanceInfo {
@@ -83,10 +93,6 @@ impl InstanceTable {
         self.by_id.get(&id)
     }
 
-    pub fn get_mut(&mut self, id: InstanceId) -> Option<&mut InstanceInfo> {
-        self.by_id.get_mut(&id)
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (InstanceId, &InstanceInfo)> + '_ {
         self.by_id.iter().map(|(&id, info)| (id, info))
     }
@@ -98,20 +104,74 @@ impl InstanceTable {
             .map(|(id, _)| id)
     }
 
-    /// The instances on interface `ifindex`.
+    /// The instances on interface `ifindex` (an interface that exists now).
     pub fn on_link(&self, ifindex: u32) -> Vec<InstanceId> {
+        if ifindex == ABSENT {
+            return Vec::new();
+        }
         self.iter()
             .filter(|(_, info)| info.link.index == ifindex)
             .map(|(id, _)| id)
             .collect()
     }
 
-    /// The interfaces instances live on, each once.
-    pub fn ifindexes(&self) -> Vec<u32> {
-        let mut indexes: Vec<u32> = self.by_id.values().map(|i| i.link.index).collect();
-        indexes.sort_unstable();
-        indexes.dedup();
-        indexes
+    /// The instances on `link`, whether its interface exists or not.
+    pub fn on_link_id(&self, link: LinkId) -> Vec<InstanceId> {
+        self.iter()
+            .filter(|(_, info)| info.link.id == link)
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// The link whose interface has index `ifindex` now.
+    pub fn link_of(&self, ifindex: u32) -> Option<LinkId> {
+        self.by_id
+            .values()
+            .find(|info| ifindex != ABSENT && info.link.index == ifindex)
+            .map(|info| info.link.id)
+    }
+
+    /// The link followed under `name`.
+    pub fn link_named(&self, name: &str) -> Option<LinkId> {
+        self.by_id
+            .values()
+            .find(|info| info.config.interface == name)
+            .map(|info| info.link.id)
+    }
+
+    /// What is known about `link`'s interface (every instance on it holds the same).
+    pub fn link(&self, link: LinkId) -> Option<&LinkInfo> {
+        self.by_id
+            .values()
+            .map(|info| &info.link)
+            .find(|info| info.id == link)
+    }
+
+    /// The interface name `link` follows (the first instance's, for names that were one interface).
+    pub fn link_name(&self, link: LinkId) -> Option<&str> {
+        self.by_id
+            .values()
+            .find(|info| info.link.id == link)
+            .map(|info| info.config.interface.as_str())
+    }
+
+    /// Updates what is known about `link`'s interface, for every instance on it.
+    pub fn update_link(&mut self, link: LinkId, update: impl Fn(&mut LinkInfo)) {
+        for info in self.by_id.values_mut().filter(|info| info.link.id == link) {
+            update(&mut info.link);
+        }
+    }
+
+    /// The interface names instances live on, each once.
+    pub fn interface_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .by_id
+            .values()
+            .map(|i| i.config.interface.clone())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 }
 
@@ -134,6 +194,7 @@ excluded_vips = ["2001:db8::10/64"]
         let info = InstanceInfo {
             config: config.instances[0].clone(),
             link: LinkInfo {
+                id: LinkId(0),
                 index: 2,
                 mac: [0; 6],
                 primary_v4: None,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::warn;
 use vrrp_wire::MAX_MESSAGE_LEN;
@@ -17,21 +17,38 @@ use crate::net::netlink::{AddressEvent, AddressEvents, LinkEvent, LinkEvents, Ne
 /// while the real master is alive).
 pub type Feeders = JoinSet<&'static str>;
 
-/// One task per socket: read, copy out, hand to the loop. A datagram longer than any advert is cut
-/// to one byte past the limit (enough for the core to discard it as too long). Errors are logged
-/// (rate-limited) and reading goes on.
+/// What a receive task watches: its slot's socket as it is now (`None` while the interface does
+/// not exist), replaced when the interface is re-created or renumbered.
+pub type SocketWatch = watch::Receiver<Option<Arc<VrrpSocket>>>;
+
+/// One task per socket slot: read, copy out, hand to the loop; switch to the new socket when the slot's
+/// socket is replaced. A datagram longer than any advert is cut to one byte past the limit (enough for
+/// the core to discard it as too long). Errors are logged (rate-limited) and reading goes on.
 pub fn spawn_receivers(
-    sockets: &[Arc<VrrpSocket>],
+    watches: Vec<SocketWatch>,
     events: &mpsc::Sender<Event>,
     feeders: &mut Feeders,
 ) {
-    for (index, socket) in sockets.iter().enumerate() {
-        let (socket, events) = (socket.clone(), events.clone());
+    for (index, mut current) in watches.into_iter().enumerate() {
+        let events = events.clone();
         feeders.spawn(async move {
             let mut buf = vec![0u8; 65_536];
             let mut failures: u64 = 0;
             loop {
-                match socket.recv(&mut buf).await {
+                let Some(socket) = current.borrow_and_update().clone() else {
+                    if current.changed().await.is_err() {
+                        return "receiver";
+                    }
+                    continue;
+                };
+                let received = tokio::select! {
+                    changed = current.changed() => match changed {
+                        Ok(()) => continue,
+                        Err(_) => return "receiver",
+                    },
+                    received = socket.recv(&mut buf) => received,
+                };
+                match received {
                     Ok(received) => {
                         let kept = received.payload.start
                             ..received.payload.end.min(received.payload.start + MAX_MESSAGE_LEN + 1);

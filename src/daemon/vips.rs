@@ -89,8 +89,13 @@ async fn execute(netlink: &Netlink, command: VipCommand) {
             ifindex,
             addresses,
         } => {
-            if let Err(e) = netlink.remove_vips(ifindex, &addresses).await {
-                error!(%instance, error = %e, "VIPs not removed");
+            match netlink.remove_vips(ifindex, &addresses).await {
+                Ok(_) => {}
+                // A deleted interface takes its addresses with it.
+                Err(e) if e.errno() == Some(libc::ENODEV) => {
+                    info!(%instance, ifindex, "interface gone: its VIPs went with it")
+                }
+                Err(e) => error!(%instance, error = %e, "VIPs not removed"),
             }
         }
     }

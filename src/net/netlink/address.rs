@@ -297,24 +297,10 @@ impl Netlink {
         Ok(removed)
     }
 
-    /// The interface's primary IPv4 address (the VRRP source, RFC 5798 §5.1.1.1): the first
-    /// non-secondary IPv4 address that keepvip did not install, preferring global scope.
+    /// The interface's primary IPv4 address (the VRRP source, RFC 5798 §5.1.1.1): see
+    /// [`primary_ipv4_of`].
     pub async fn primary_ipv4(&self, ifindex: u32) -> Result<Option<Ipv4Addr>, NetlinkError> {
-        let candidates: Vec<(Ipv4Addr, AddressScope)> = self
-            .addresses(ifindex)
-            .await?
-            .into_iter()
-            .filter(|address| !address.is_keepvip() && !address.is_secondary())
-            .filter_map(|address| match address.address {
-                IpAddr::V4(v4) => Some((v4, address.scope)),
-                IpAddr::V6(_) => None,
-            })
-            .collect();
-        Ok(candidates
-            .iter()
-            .find(|(_, scope)| *scope == AddressScope::Universe)
-            .or(candidates.first())
-            .map(|(address, _)| *address))
+        Ok(primary_ipv4_of(&self.addresses(ifindex).await?))
     }
 
     /// The interface's own IPv6 link-local address (not a keepvip VIP), tentative or not.
@@ -328,6 +314,24 @@ impl Netlink {
             .into_iter()
             .find(|address| is_ipv6_link_local(address.address) && !address.is_keepvip()))
     }
+}
+
+/// The primary IPv4 address among an interface's `addresses`: the first non-secondary IPv4 address
+/// that keepvip did not install, preferring global scope.
+pub fn primary_ipv4_of(addresses: &[InterfaceAddress]) -> Option<Ipv4Addr> {
+    let candidates: Vec<(Ipv4Addr, AddressScope)> = addresses
+        .iter()
+        .filter(|address| !address.is_keepvip() && !address.is_secondary())
+        .filter_map(|address| match address.address {
+            IpAddr::V4(v4) => Some((v4, address.scope)),
+            IpAddr::V6(_) => None,
+        })
+        .collect();
+    candidates
+        .iter()
+        .find(|(_, scope)| *scope == AddressScope::Universe)
+        .or(candidates.first())
+        .map(|(address, _)| *address)
 }
 
 /// The link-local address of `address` if it is one, usable (not tentative) and not keepvip's.

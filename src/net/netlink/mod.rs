@@ -10,7 +10,7 @@ mod link;
 use rtnetlink::Handle;
 use tokio::task::JoinHandle;
 
-pub use address::{InterfaceAddress, KEEPVIP_ADDRESS_PROTOCOL, Vip, VipScope};
+pub use address::{InterfaceAddress, KEEPVIP_ADDRESS_PROTOCOL, Vip, VipScope, primary_ipv4_of};
 pub use address_events::{AddressEvent, AddressEvents};
 pub use error::NetlinkError;
 pub(crate) use link::is_ipv6_link_local;
