@@ -42,14 +42,16 @@ fn ifindex(lab: &Lab, index: usize) -> u32 {
         .0
 }
 
-/// The daemon is still running and its instance is in FAULT for `reason`.
-fn expect_fault(daemon: &Keepvip, reason: &str) {
+/// The daemon is still running, its instance is in FAULT and `status` says why (`why`).
+fn expect_fault(daemon: &Keepvip, why: &str) {
     expect_state(daemon, FAULT, REACT);
-    let faulted = daemon
-        .transitions()
-        .iter()
-        .any(|t| t.to == FAULT && t.reason == reason);
-    assert!(faulted, "no FAULT for {reason}\n{}", daemon.describe());
+    netns_tests::wait_for_value(
+        &format!("status to say FAULT for {why}"),
+        REACT,
+        Duration::from_millis(20),
+        || Ok((daemon.instance("VI_1")?.fault.as_deref() == Some(why)).then_some(())),
+    )
+    .unwrap_or_else(|err| panic!("{err}\n{}", daemon.describe()));
 }
 
 #[test]
@@ -62,7 +64,7 @@ fn an_interface_missing_at_startup_faults_then_the_instance_joins_the_election_w
 
     // Starts and stays up, in FAULT, saying why.
     let late = start_keepvip(&lab, 0, 0, &InstanceSpec::new(100, interval(), &[VIP_CIDR]));
-    expect_state(&late, FAULT, REACT);
+    expect_fault(&late, "interface_missing");
     assert!(
         late.logs().contains("does not exist"),
         "the reason is logged\n{}",
@@ -74,6 +76,7 @@ fn an_interface_missing_at_startup_faults_then_the_instance_joins_the_election_w
     // The interface appears: the instance follows the peer's adverts as backup, without the VIP.
     lab.replug_host(0, true).unwrap();
     expect_state(&late, BACKUP, REACT);
+    assert_eq!(late.instance("VI_1").unwrap().fault, None);
     expect_adverts_received(&late, 3, election_timeout(interval()));
     expect_state(&peer, MASTER, Duration::ZERO);
     assert!(!has_vip(&lab, 0, vip), "{}", late.describe());
@@ -104,7 +107,15 @@ fn an_interface_deleted_and_recreated_faults_while_gone_and_wins_the_election_ag
 
     // Deleted: FAULT (the master cannot resign from an interface it no longer has), the peer takes over.
     lab.unplug_host(0).unwrap();
-    expect_fault(&master, "fault_link_down");
+    expect_fault(&master, "interface_missing");
+    assert!(
+        master
+            .transitions()
+            .iter()
+            .any(|t| t.from == MASTER && t.to == FAULT && t.reason == "fault_link_down"),
+        "{}",
+        master.describe()
+    );
     expect_state(&backup, MASTER, election_timeout(interval()));
     expect_vip(&lab, 1, vip, true, Duration::from_secs(2));
     std::thread::sleep(HOLD);
@@ -210,7 +221,7 @@ fn an_interface_without_an_address_at_startup_comes_up_when_one_is_added() {
     let cidr = format!("{}/24", lab.host(0).ipv4);
     change_address(&lab, 0, "del", &cidr);
     let daemon = start_keepvip(&lab, 0, 0, &InstanceSpec::new(100, interval(), &[VIP_CIDR]));
-    expect_fault(&daemon, "fault_source_lost");
+    expect_fault(&daemon, "source_lost");
     assert!(
         daemon.logs().contains("has no IPv4 address"),
         "the reason is logged\n{}",

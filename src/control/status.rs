@@ -43,6 +43,9 @@ pub struct InstanceStatus {
     /// The instance's trackers, in its order.
     #[serde(default)]
     pub trackers: Vec<TrackerView>,
+    /// Why the instance is in FAULT: link_down, interface_missing, source_lost, tracker or sync_group.
+    #[serde(default)]
+    pub fault: Option<String>,
 }
 
 /// One tracker of an instance as `status` shows it.
@@ -83,6 +86,9 @@ impl fmt::Display for Status {
                 i.master.as_deref().unwrap_or("-"),
                 i.vips.join(",")
             )?;
+            if let Some(why) = &i.fault {
+                writeln!(f, "    fault: {why}")?;
+            }
             if let Some(mode) = &i.master_checksum {
                 writeln!(f, "    master's checksum: {mode}")?;
             }

@@ -463,6 +463,7 @@ impl Daemon {
                     .iter()
                     .map(|t| self.tracker_label(t))
                     .collect(),
+                interface_missing: info.link.index == super::table::ABSENT,
             })
         })
     }

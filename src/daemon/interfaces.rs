@@ -34,9 +34,16 @@ impl Daemon {
         {
             return;
         }
-        if let Some(link) = self.table.link_of(ifindex) {
-            self.link_state(link, ifindex, up).await;
+        let Some(link) = self.table.link_of(ifindex) else {
+            return;
+        };
+        // A MAC set after the interface appeared (the usual order when it is created): GARP/NA use it.
+        if let LinkEvent::Changed(info) = &event
+            && let Some(mac) = info.mac
+        {
+            self.table.update_link(link, |l| l.mac = mac);
         }
+        self.link_state(link, ifindex, up).await;
     }
 
     /// `link` (interface `ifindex` now) is up or down.
@@ -92,7 +99,12 @@ impl Daemon {
             let Some(source) = self.node.router(id).map(|r| r.config().primary_address) else {
                 continue;
             };
-            if source.is_ipv6() && source != IpAddr::V6(link_local) {
+            if !source.is_ipv6() {
+                continue;
+            }
+            if source == IpAddr::V6(link_local) {
+                self.set_source_usable(id, now, true).await;
+            } else {
                 self.renumber(id, now, IpAddr::V6(link_local)).await;
             }
         }

@@ -109,7 +109,12 @@ impl Daemon {
         });
     }
 
-    async fn set_source_usable(&mut self, id: InstanceId, now: vrrp_core::Instant, usable: bool) {
+    pub(super) async fn set_source_usable(
+        &mut self,
+        id: InstanceId,
+        now: vrrp_core::Instant,
+        usable: bool,
+    ) {
         let Some(router) = self.node.router(id) else {
             return;
         };

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use vrrp_core::{InstanceId, InstanceView, Node, StateKind, TrackerStatus};
+use vrrp_core::{FaultCause, InstanceId, InstanceView, Node, StateKind, TrackerStatus};
 use vrrp_wire::{ChecksumMode, Family, Version};
 
 use crate::control::{InstanceStatus, Status, TrackerView};
@@ -63,6 +63,8 @@ pub struct InstanceLabel {
     pub vips: Vec<String>,
     /// The instance's trackers, in the core's order.
     pub trackers: Vec<TrackerLabel>,
+    /// The interface does not exist now (the core only knows its link is down).
+    pub interface_missing: bool,
 }
 
 /// What the shell knows of one of an instance's trackers.
@@ -99,6 +101,17 @@ pub fn status(
     }
 }
 
+/// Why an instance is in FAULT, for `status`.
+fn fault_name(cause: FaultCause, interface_missing: bool) -> &'static str {
+    match cause {
+        FaultCause::LinkDown if interface_missing => "interface_missing",
+        FaultCause::LinkDown => "link_down",
+        FaultCause::SourceAddressLost => "source_lost",
+        FaultCause::Tracker(_) => "tracker",
+        FaultCause::SyncGroup => "sync_group",
+    }
+}
+
 fn instance_status(view: InstanceView<'_>, label: InstanceLabel, sends: Sends) -> InstanceStatus {
     let router = view.router;
     let config = router.config();
@@ -106,6 +119,12 @@ fn instance_status(view: InstanceView<'_>, label: InstanceLabel, sends: Sends) -
     let master = match state {
         StateKind::Master => Some(config.primary_address.to_string()),
         _ => router.known_master().map(|m| m.address.to_string()),
+    };
+    let fault = match (state, router.fault_cause()) {
+        (StateKind::Fault, Some(cause)) => {
+            Some(fault_name(cause, label.interface_missing).to_owned())
+        }
+        _ => None,
     };
     let master_checksum = match state {
         StateKind::Master => None,
@@ -142,6 +161,7 @@ fn instance_status(view: InstanceView<'_>, label: InstanceLabel, sends: Sends) -
             .map(|(reason, n)| ((*reason).to_owned(), *n))
             .collect(),
         master_checksum,
+        fault,
         trackers: label
             .trackers
             .into_iter()
@@ -218,6 +238,7 @@ mod tests {
                 interface: "eth0".into(),
                 vips: vec!["192.0.2.10/24".into()],
                 trackers: Vec::new(),
+                interface_missing: false,
             })
         });
         assert_eq!(status.router_id, "lb1");
