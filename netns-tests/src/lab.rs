@@ -234,6 +234,13 @@ impl Lab {
             .plug(&host_veth(self.host(index), with_addresses))?)
     }
 
+    /// `replug_host` with its addresses but MAC `mac`: a new EUI-64 link-local address too.
+    pub fn replug_host_with_mac(&self, index: usize, mac: Mac) -> Result<()> {
+        Ok(self
+            .switch
+            .plug(&host_veth(self.host(index), true).mac(mac))?)
+    }
+
     /// `kv<pid>t<seq><name>`: every namespace of this lab starts with it.
     pub fn prefix(&self) -> &str {
         self.net.prefix()

@@ -1,11 +1,12 @@
 //! Interfaces that come and go under a running keepvip (100 ms adverts): an interface missing at
 //! startup (FAULT, then up when it appears), deleted and re-created with a new ifindex (FAULT while
 //! gone, then adverts again from the new interface and a correct election), a master's primary address
-//! replaced (adverts leave from the new one, no restart), and an address added after startup. Root
+//! replaced (adverts leave from the new one, no restart), an address added after startup, and an IPv6
+//! interface re-created with a new MAC (adverts from its new link-local address once DAD is done). Root
 //! only; run with `--test-threads=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use netns_tests::daemon::scenario::{
@@ -14,10 +15,12 @@ use netns_tests::daemon::scenario::{
 };
 use netns_tests::daemon::wire::{adverts, adverts_from, wall_clock};
 use netns_tests::daemon::{InstanceSpec, Interval, Keepvip};
-use netns_tests::{HOST_IF, Lab, cmd, kernel};
+use netns_tests::lab::eui64_link_local;
+use netns_tests::{HOST_IF, Ipv6Mode, Lab, cmd, kernel};
 
 const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 const VIP_CIDR: &str = "192.0.2.100/24";
+const GLOBAL_VIP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
 /// The address the master is renumbered to (another subnet, so it is a primary address).
 const RENUMBERED: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
 /// Longer than the daemon's 5 s periodic re-read, so a wrong re-read would show.
@@ -40,6 +43,21 @@ fn ifindex(lab: &Lab, index: usize) -> u32 {
     kernel::link_index_and_mac(&lab.host(index).ns, HOST_IF)
         .unwrap()
         .0
+}
+
+/// Nothing the daemon did along the way was an error (a socket it could not open, a VIP it could not
+/// remove...), and it did not warn about failed receives or sends.
+fn assert_clean_log(daemon: &Keepvip) {
+    let logs = daemon.logs();
+    let noisy = logs
+        .lines()
+        .filter(|line| {
+            line.contains("\"level\":\"ERROR\"")
+                || line.contains("receive failed")
+                || line.contains("advert not sent")
+        })
+        .collect::<Vec<_>>();
+    assert!(noisy.is_empty(), "{noisy:#?}\n{}", daemon.describe());
 }
 
 /// The daemon is still running, its instance is in FAULT and `status` says why (`why`).
@@ -144,6 +162,7 @@ fn an_interface_deleted_and_recreated_faults_while_gone_and_wins_the_election_ag
         master.describe()
     );
     expect_adverts_received(&backup, 5, Duration::from_secs(3));
+    assert_clean_log(&master);
 
     let frames = capture.stop().unwrap();
     let all = adverts(&frames);
@@ -198,6 +217,7 @@ fn a_masters_primary_address_replaced_moves_its_adverts_to_the_new_address_witho
     );
     expect_vip(&lab, 0, vip, true, Duration::ZERO);
     assert!(!has_vip(&lab, 1, vip));
+    assert_clean_log(&master);
 
     let frames = capture.stop().unwrap();
     let all = adverts(&frames);
@@ -240,4 +260,74 @@ fn an_interface_without_an_address_at_startup_comes_up_when_one_is_added() {
         Some("192.0.2.1"),
         "adverts leave from the added address"
     );
+}
+
+#[test]
+fn an_ipv6_interface_recreated_with_a_new_mac_advertises_from_its_new_link_local_address() {
+    let lab = Lab::builder("ifrecreate6")
+        .hosts(2)
+        .ipv6(Ipv6Mode::Dad)
+        .build()
+        .unwrap();
+    let capture = lab.capture("vrrp6", &["ip6", "proto", "112"]).unwrap();
+    let vips = ["2001:db8::100/64"];
+    let master = start_keepvip(&lab, 0, 0, &InstanceSpec::new(200, interval(), &vips));
+    expect_state(&master, MASTER, election_timeout(interval()));
+    let backup = start_keepvip(&lab, 1, 0, &InstanceSpec::new(100, interval(), &vips));
+    expect_state(&backup, BACKUP, election_timeout(interval()));
+
+    lab.unplug_host(0).unwrap();
+    expect_fault(&master, "interface_missing");
+    expect_state(&backup, MASTER, election_timeout(interval()));
+
+    // A new MAC: a new EUI-64 link-local address, which must leave DAD before adverts use it.
+    let new_mac = [0x02, 0x6b, 0x76, 0, 1, 1];
+    let new_ll = eui64_link_local(&new_mac);
+    lab.replug_host_with_mac(0, new_mac).unwrap();
+    let recreated_at = wall_clock();
+    expect_state(
+        &master,
+        MASTER,
+        election_timeout(interval()) + Duration::from_secs(3),
+    );
+    expect_state(&backup, BACKUP, election_timeout(interval()));
+    expect_adverts_received(&backup, 3, Duration::from_secs(3));
+    assert_eq!(
+        backup.instance("VI_1").unwrap().master,
+        Some(new_ll.to_string()),
+        "the backup follows the new link-local address\n{}",
+        master.describe()
+    );
+    expect_vip(
+        &lab,
+        0,
+        IpAddr::V6(GLOBAL_VIP6),
+        true,
+        Duration::from_secs(2),
+    );
+    expect_vip(
+        &lab,
+        1,
+        IpAddr::V6(GLOBAL_VIP6),
+        false,
+        Duration::from_secs(2),
+    );
+    assert_clean_log(&master);
+
+    let frames = capture.stop().unwrap();
+    let all = adverts(&frames);
+    let from_new: Vec<_> = adverts_from(&all, IpAddr::V6(new_ll))
+        .into_iter()
+        .filter(|a| a.timestamp > recreated_at)
+        .collect();
+    assert!(
+        from_new.len() >= 3 && from_new.iter().all(|a| a.parsed.is_ok()),
+        "valid adverts from the new link-local address: {from_new:?}"
+    );
+    let old_ll = IpAddr::V6(lab.host(0).link_local.unwrap());
+    let late_old = adverts_from(&all, old_ll)
+        .into_iter()
+        .filter(|a| a.timestamp > recreated_at)
+        .count();
+    assert_eq!(late_old, 0, "no advert from the old link-local address");
 }
