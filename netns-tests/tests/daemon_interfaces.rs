@@ -2,8 +2,8 @@
 //! startup (FAULT, then up when it appears), deleted and re-created with a new ifindex (FAULT while
 //! gone, then adverts again from the new interface and a correct election), a master's primary address
 //! replaced (adverts leave from the new one, no restart), an address added after startup, and an IPv6
-//! interface re-created with a new MAC (adverts from its new link-local address once DAD is done). Root
-//! only; run with `--test-threads=1`.
+//! interface re-created with a new MAC (adverts from its new link-local address once DAD is done), and
+//! an interface renamed away and back. Root only; run with `--test-threads=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -330,4 +330,42 @@ fn an_ipv6_interface_recreated_with_a_new_mac_advertises_from_its_new_link_local
         .filter(|a| a.timestamp > recreated_at)
         .count();
     assert_eq!(late_old, 0, "no advert from the old link-local address");
+}
+
+/// `ip -n <ns> link set <from> down`, renamed to `to`, up again (a veth cannot be renamed while up).
+fn rename(lab: &Lab, index: usize, from: &str, to: &str) {
+    let ns = lab.host(index).ns.clone();
+    for args in [
+        vec!["-n", &ns, "link", "set", from, "down"],
+        vec!["-n", &ns, "link", "set", from, "name", to],
+        vec!["-n", &ns, "link", "set", to, "up"],
+    ] {
+        cmd::ip(&args).unwrap_or_else(|err| panic!("ip {args:?}: {err}"));
+    }
+}
+
+#[test]
+fn an_interface_renamed_away_is_gone_and_renamed_back_is_followed_again() {
+    let lab = Lab::builder("ifrename").hosts(1).build().unwrap();
+    let vip = IpAddr::V4(VIP);
+    let daemon = start_keepvip(&lab, 0, 0, &InstanceSpec::new(100, interval(), &[VIP_CIDR]));
+    expect_state(&daemon, MASTER, election_timeout(interval()));
+    expect_vip(&lab, 0, vip, true, Duration::from_secs(2));
+
+    // The interface lives on as eth9: no VIP may stay on it, and the instance has no interface.
+    rename(&lab, 0, HOST_IF, "eth9");
+    expect_fault(&daemon, "interface_missing");
+    let ns = lab.host(0).ns.clone();
+    assert!(
+        !kernel::has_address(&ns, "eth9", vip).unwrap(),
+        "no VIP left on the renamed interface\n{}",
+        daemon.describe()
+    );
+    std::thread::sleep(HOLD);
+    expect_state(&daemon, FAULT, Duration::ZERO);
+
+    rename(&lab, 0, "eth9", HOST_IF);
+    expect_state(&daemon, MASTER, election_timeout(interval()));
+    expect_vip(&lab, 0, vip, true, Duration::from_secs(2));
+    assert_clean_log(&daemon);
 }
