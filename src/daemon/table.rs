@@ -217,4 +217,45 @@ excluded_vips = ["2001:db8::10/64"]
             (32, Some(VipScope::Global))
         );
     }
+
+    fn instance_on(name: &str, interface: &str, link: u32, index: u32) -> InstanceInfo {
+        let text = format!(
+            "[[instance]]\nname = \"{name}\"\ninterface = \"{interface}\"\nvrid = 51\nvips = [\"192.0.2.10/24\"]\n"
+        );
+        let config = crate::config::parse_str(&text, "t.toml").unwrap();
+        InstanceInfo {
+            config: config.instances[0].clone(),
+            link: LinkInfo {
+                id: LinkId(link),
+                index,
+                mac: [0; 6],
+                primary_v4: None,
+                link_local: None,
+            },
+            socket: SocketId(0),
+        }
+    }
+
+    #[test]
+    fn links_are_found_by_name_always_and_by_ifindex_only_while_the_interface_exists() {
+        let mut table = InstanceTable::default();
+        table.insert(InstanceId(0), instance_on("VI_1", "eth0", 0, 7));
+        table.insert(InstanceId(1), instance_on("VI_2", "eth1", 1, ABSENT));
+        assert_eq!(table.link_named("eth0"), Some(LinkId(0)));
+        assert_eq!(table.link_named("eth1"), Some(LinkId(1)));
+        assert_eq!(table.link_of(7), Some(LinkId(0)));
+        assert_eq!(
+            table.link_of(ABSENT),
+            None,
+            "a missing interface has no ifindex"
+        );
+        assert!(table.on_link(ABSENT).is_empty());
+        assert_eq!(table.on_link_id(LinkId(1)), vec![InstanceId(1)]);
+
+        // Re-created with a new ifindex: same LinkId, the old ifindex no longer maps to it.
+        table.update_link(LinkId(0), |l| l.index = 9);
+        assert_eq!(table.link_of(9), Some(LinkId(0)));
+        assert_eq!(table.link_of(7), None);
+        assert_eq!(table.interface_names(), vec!["eth0", "eth1"]);
+    }
 }

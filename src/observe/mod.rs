@@ -265,4 +265,14 @@ mod tests {
         assert_eq!(instance.discards.get("truncated"), Some(&1));
         assert_eq!(instance.master, None);
     }
+
+    #[test]
+    fn a_missing_interface_is_told_apart_from_a_link_down() {
+        assert_eq!(fault_name(FaultCause::LinkDown, true), "interface_missing");
+        assert_eq!(fault_name(FaultCause::LinkDown, false), "link_down");
+        assert_eq!(
+            fault_name(FaultCause::SourceAddressLost, false),
+            "source_lost"
+        );
+    }
 }

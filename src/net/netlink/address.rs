@@ -429,4 +429,45 @@ mod tests {
         assert_eq!(address.address, "192.0.2.100".parse::<IpAddr>().unwrap());
         assert!(address.is_keepvip() && address.is_secondary() && !address.is_tentative());
     }
+
+    fn reported(
+        address: &str,
+        scope: AddressScope,
+        flags: AddressFlags,
+        ours: bool,
+    ) -> InterfaceAddress {
+        let mut message = AddressMessage::default();
+        message.header.scope = scope;
+        message.attributes = vec![
+            AddressAttribute::Local(address.parse().unwrap()),
+            AddressAttribute::Flags(flags),
+        ];
+        if ours {
+            let marker = AddressProtocol::Other(KEEPVIP_ADDRESS_PROTOCOL);
+            message.attributes.push(AddressAttribute::Protocol(marker));
+        }
+        InterfaceAddress::from_message(message).unwrap()
+    }
+
+    #[test]
+    fn the_primary_ipv4_address_is_the_operators_first_non_secondary_global_one_first() {
+        let none = AddressFlags::empty();
+        let host = reported("198.51.100.7", AddressScope::Host, none, false);
+        let vip = reported("192.0.2.100", AddressScope::Universe, none, true);
+        let secondary = reported(
+            "203.0.113.2",
+            AddressScope::Universe,
+            AddressFlags::Secondary,
+            false,
+        );
+        let global = reported("192.0.2.1", AddressScope::Universe, none, false);
+        let all = [host.clone(), vip.clone(), secondary.clone(), global];
+        assert_eq!(primary_ipv4_of(&all), Some(Ipv4Addr::new(192, 0, 2, 1)));
+        assert_eq!(
+            primary_ipv4_of(&[vip, secondary, host]),
+            Some(Ipv4Addr::new(198, 51, 100, 7)),
+            "no global one: the first non-secondary"
+        );
+        assert_eq!(primary_ipv4_of(&[]), None);
+    }
 }
