@@ -23,7 +23,8 @@ use crate::time::Instant;
 pub use counters::Counters;
 pub use receive::{Datagram, UNKNOWN_VRID};
 
-/// The shell's name for an interface (keepvip uses the ifindex). The node only compares them.
+/// The shell's name for an interface (keepvip gives one to each interface name, kept when the
+/// interface is re-created with a new ifindex). The node only compares them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LinkId(pub u32);
 
