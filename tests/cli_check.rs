@@ -30,15 +30,15 @@ fn valid_config_exits_0_and_says_ok_on_stdout() {
 
 #[test]
 fn config_flag_is_accepted_before_the_command_too() {
-    let out = keepvip(&["-c", "conf/router-rtr1.toml", "check"]);
+    let out = keepvip(&["-c", "conf/router-pair/rtr1.toml", "check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "conf/router-rtr1.toml: OK (2 instances)\n");
+    assert_eq!(stdout(&out), "conf/router-pair/rtr1.toml: OK (2 instances)\n");
 }
 
 #[test]
 fn every_example_config_passes_check() {
     // Scripts they name under /etc/keepvip are not installed here: `check` warns, exit 0.
-    for dir in ["conf", "conf/haproxy-pair"] {
+    for dir in ["conf", "conf/haproxy-pair", "conf/router-pair"] {
         for entry in std::fs::read_dir(format!("{ROOT}/{dir}")).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
             if name.ends_with(".toml") {
@@ -112,12 +112,12 @@ fn default_config_path_is_etc_keepvip() {
 #[test]
 fn missing_interface_is_a_warning_not_an_error() {
     // lan0 and wan0 do not exist in the test's network namespace (if they do, there is nothing to see).
-    let out = keepvip(&["check", "-c", "conf/router-rtr1.toml"]);
+    let out = keepvip(&["check", "-c", "conf/router-pair/rtr1.toml"]);
     assert_eq!(out.status.code(), Some(0));
     if !std::path::Path::new("/sys/class/net/lan0").exists() {
         assert!(
             stderr(&out).contains(
-                "conf/router-rtr1.toml:25:13: warning: interface = \"lan0\": no such interface in this network namespace (yet)"
+                "conf/router-pair/rtr1.toml:25:13: warning: interface = \"lan0\": no such interface in this network namespace (yet)"
             ),
             "{}",
             stderr(&out)

@@ -278,6 +278,28 @@ fn every_validation_error_in_a_file_is_reported_in_file_order() {
 }
 
 #[test]
+fn routes_and_rules_are_checked_entry_by_entry() {
+    assert_rejected(
+        "routes.toml",
+        &[
+            "7:10: to = \"192.0.2.1/24\": expected a network address: 192.0.2.1 has bits set past /24 (write 192.0.2.0/24)",
+            "8:3: route without `via` or `dev`: expected a gateway (via = \"203.0.113.1\"), an interface (dev = \"eth1\"), or a type = \"blackhole\", \"unreachable\" or \"prohibit\"",
+            "9:55: via = \"192.0.2.1\": expected no `via` on a blackhole route: it forwards nothing",
+            "10:51: table = 0: expected a routing table number 1..=4294967295 (254 is main; names from /etc/iproute2/rt_tables are not read)",
+            "10:63: metric = -1: expected an integer 0..=4294967295",
+            "11:34: via = \"2001:db8::1\": expected an IPv4 address like `to`: a route is of one family",
+            "11:56: type = \"anycast\": expected \"unicast\" (the default), \"blackhole\", \"unreachable\" or \"prohibit\"",
+            "12:3: route without `to`: expected the destination, e.g. { to = \"0.0.0.0/0\", via = \"203.0.113.1\" }",
+            "15:33: to = \"2001:db8::/32\": expected an IPv4 prefix like `from`: a rule is of one family",
+            "16:3: rule without `from` or `to`: expected what it matches, e.g. { from = \"198.51.100.0/24\", table = 100 }",
+            "17:12: from = \"192.0.2.0/33\": expected a prefix length 0..=32 after the '/'",
+            "18:3: rule without `table`: expected the table it sends matching packets to, e.g. table = 100",
+            "28:3: route 0.0.0.0/0 via 192.0.2.2 table 100: expected each destination once per table and metric (the kernel holds one; line 27 has it already)",
+        ],
+    );
+}
+
+#[test]
 fn every_bad_fixture_is_covered_by_a_test() {
     // Keeps fixtures and assertions in step: a new bad file needs a test above.
     let dir = format!("{}/tests/data/bad", env!("CARGO_MANIFEST_DIR"));

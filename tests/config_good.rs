@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use keepvip::config::{
-    self, Checked, Config, Family, GarpTiming, Instance, LogFormat, Scope, Severity, Vip,
+    self, Checked, Config, Family, GarpTiming, Instance, LogFormat, Prefix, RouteKind, Scope,
+    Severity, Vip, VirtualRoute, VirtualRule,
 };
 use vrrp_wire::{Auth, Centisecs, ChecksumMode, Version};
 
@@ -65,6 +66,8 @@ fn defaults_follow_the_reference() {
         auth: Auth::None,
         vips: vec![vip("192.0.2.10", 32)],
         excluded_vips: vec![],
+        routes: vec![],
+        rules: vec![],
         garp,
         trackers: vec![],
         notify: Default::default(),
@@ -182,7 +185,12 @@ fn v2_password_is_zero_padded_and_interval_in_whole_seconds() {
 fn every_good_fixture_and_example_config_passes_without_warnings() {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut count = 0;
-    for dir in ["tests/data/good", "conf", "conf/haproxy-pair"] {
+    for dir in [
+        "tests/data/good",
+        "conf",
+        "conf/haproxy-pair",
+        "conf/router-pair",
+    ] {
         for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
             if !name.ends_with(".toml") {
@@ -368,4 +376,57 @@ fn a_sync_group_lists_its_members_and_gives_each_its_trackers() {
             (TrackerKind::Interface, "lan1".to_owned())
         ]
     );
+}
+
+fn prefix(text: &str) -> Prefix {
+    let (addr, len) = text.split_once('/').unwrap_or_else(|| panic!("{text}"));
+    Prefix {
+        addr: addr.parse().unwrap_or_else(|e| panic!("{text}: {e}")),
+        len: len.parse().unwrap_or_else(|e| panic!("{text}: {e}")),
+    }
+}
+
+#[test]
+fn routes_and_rules_are_read_with_their_defaults() {
+    let config = load("tests/data/good/routes.toml");
+    let i = &config.instances[0];
+    let ip = |text: &str| Some(text.parse::<IpAddr>().unwrap_or_else(|e| panic!("{e}")));
+    let unicast = VirtualRoute {
+        to: prefix("0.0.0.0/0"),
+        via: ip("203.0.113.1"),
+        dev: None,
+        table: 100,
+        metric: None,
+        src: None,
+        kind: RouteKind::Unicast,
+    };
+    let main_table = VirtualRoute {
+        to: prefix("198.51.100.0/24"),
+        via: None,
+        dev: Some("lan0".into()),
+        table: 254,
+        metric: Some(10),
+        src: ip("203.0.113.2"),
+        kind: RouteKind::Unicast,
+    };
+    assert_eq!(i.routes[..2], [unicast, main_table]);
+    assert_eq!(i.routes[2].table, 70000);
+    assert_eq!(i.routes[3].kind, RouteKind::Blackhole);
+    // A bare address is a host route.
+    assert_eq!(i.routes[4].to, prefix("2001:db8:6::1/128"));
+    assert_eq!(i.routes[4].kind, RouteKind::Unreachable);
+    assert_eq!(
+        i.routes[1].to_string(),
+        "198.51.100.0/24 dev lan0 src 203.0.113.2 metric 10"
+    );
+    let from_lan = VirtualRule {
+        from: Some(prefix("198.51.100.0/24")),
+        to: None,
+        table: 100,
+        priority: None,
+    };
+    assert_eq!(i.rules[0], from_lan);
+    assert_eq!(i.rules[1].priority, Some(1000));
+    assert_eq!(i.rules[1].family(), Family::Ipv6);
+    assert_eq!(i.rules[2].to_string(), "from all to 192.0.2.0/24 table 254");
 }

@@ -20,8 +20,9 @@ pub use duration::{DurationError, format_millis, parse as parse_duration};
 pub use names::{check_interface_name, interface_exists_in_sysfs};
 pub use types::{
     CommandLine, Config, DEFAULT_CONFIG_PATH, Family, GarpTiming, Global, Instance, LogFormat,
-    Notify, ParamMatch, Scope, ScriptUser, SyncGroup, TrackFile, TrackProcess, TrackScript,
-    TrackerKind, TrackerRef, Trackers, Vip, virtual_link_local,
+    MAIN_TABLE, Notify, ParamMatch, Prefix, RouteKind, Scope, ScriptUser, SyncGroup, TrackFile,
+    TrackProcess, TrackScript, TrackerKind, TrackerRef, Trackers, Vip, VirtualRoute, VirtualRule,
+    virtual_link_local,
 };
 
 use diagnostic::Sink;
@@ -153,6 +154,14 @@ fn keepalived_hint(field: &str) -> Option<&'static str> {
             "keepalived's vrrp_garp_master_refresh is `garp_refresh` here"
         }
         "vrrp_garp_interval" => "keepalived's vrrp_garp_interval is `garp_interval` here",
+        "virtual_routes" => "keepalived's virtual_routes is `routes` here",
+        "virtual_rules" => "keepalived's virtual_rules is `rules` here",
+        "gw" => "keepalived's gw is `via` here",
+        "preference" | "prio" | "pref" => "a rule's preference is `priority` here",
+        "blackhole" | "unreachable" | "prohibit" => {
+            "a route's kind is `type` here, e.g. type = \"blackhole\""
+        }
+        "lookup" => "a rule's `lookup` is `table` here",
         _ => return None,
     })
 }

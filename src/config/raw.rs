@@ -74,6 +74,8 @@ pub(crate) struct RawInstance {
     pub auth_pass: Option<Spanned<String>>,
     pub vips: Option<Spanned<Vec<Spanned<RawVip>>>>,
     pub excluded_vips: Option<Spanned<Vec<Spanned<RawVip>>>>,
+    pub routes: Option<Spanned<Vec<Spanned<RawRoute>>>>,
+    pub rules: Option<Spanned<Vec<Spanned<RawRule>>>>,
     pub garp_repeat: Option<Spanned<Int>>,
     pub garp_interval: Option<Spanned<DurationText>>,
     pub garp_delay: Option<Spanned<DurationText>>,
@@ -202,6 +204,36 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for TextOr<T> {
         }
         deserializer.deserialize_any(TextOrVisitor(std::marker::PhantomData))
     }
+}
+
+/// One of an instance's `routes` (keepalived's `virtual_routes`).
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a route table such as { to = \"0.0.0.0/0\", via = \"203.0.113.1\", table = 100 }"
+)]
+pub(crate) struct RawRoute {
+    pub to: Option<Spanned<String>>,
+    pub via: Option<Spanned<String>>,
+    pub dev: Option<Spanned<String>>,
+    pub table: Option<Spanned<Int>>,
+    pub metric: Option<Spanned<Int>>,
+    pub src: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
+}
+
+/// One of an instance's `rules` (keepalived's `virtual_rules`).
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a rule table such as { from = \"198.51.100.0/24\", table = 100 }"
+)]
+pub(crate) struct RawRule {
+    pub from: Option<Spanned<String>>,
+    pub to: Option<Spanned<String>>,
+    pub table: Option<Spanned<Int>>,
+    pub priority: Option<Spanned<Int>>,
 }
 
 /// A VIP as written: `"192.0.2.10/24"` or `{ address = "192.0.2.10/24", label = "eth0:vip" }`.

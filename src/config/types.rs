@@ -275,6 +275,10 @@ pub struct Instance {
     pub vips: Vec<Vip>,
     /// Installed on the master but not advertised; either family.
     pub excluded_vips: Vec<Vip>,
+    /// Installed after the VIPs while master, removed before them; either family.
+    pub routes: Vec<VirtualRoute>,
+    /// Installed after the routes while master, removed first; either family.
+    pub rules: Vec<VirtualRule>,
     pub garp: GarpTiming,
     /// In the order written: scripts, files, processes, interfaces.
     pub trackers: Vec<TrackerRef>,
@@ -305,6 +309,118 @@ pub struct Vip {
 impl std::fmt::Display for Vip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// `address/length` with no bits set past the length (what the kernel demands of a route).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Prefix {
+    pub addr: IpAddr,
+    /// 0..=32 or 0..=128.
+    pub len: u8,
+}
+
+impl std::fmt::Display for Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+/// What a virtual route does (`ip route add TYPE ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RouteKind {
+    /// Forward, through `via` and/or out of `dev`.
+    Unicast,
+    /// Drop silently.
+    Blackhole,
+    /// Drop with ICMP unreachable.
+    Unreachable,
+    /// Drop with ICMP administratively prohibited.
+    Prohibit,
+}
+
+/// The main routing table (iproute2's `main`), where a route without `table` goes.
+pub const MAIN_TABLE: u32 = 254;
+
+/// A route the master installs (keepalived's `virtual_routes`). `to`, `via` and `src` are one family.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VirtualRoute {
+    pub to: Prefix,
+    pub via: Option<IpAddr>,
+    /// An interface name; resolved when the route is installed.
+    pub dev: Option<String>,
+    /// 1..=2^32-1; default `MAIN_TABLE`.
+    pub table: u32,
+    pub metric: Option<u32>,
+    /// The preferred source address (often a VIP).
+    pub src: Option<IpAddr>,
+    /// Not `Unicast`: no `via`, `dev` or `src`. `Unicast`: `via` or `dev` or both.
+    pub kind: RouteKind,
+}
+
+/// iproute2's syntax: `[TYPE] TO [via VIA] [dev DEV] [src SRC] [table N] [metric M]`.
+impl std::fmt::Display for VirtualRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            RouteKind::Unicast => {}
+            RouteKind::Blackhole => f.write_str("blackhole ")?,
+            RouteKind::Unreachable => f.write_str("unreachable ")?,
+            RouteKind::Prohibit => f.write_str("prohibit ")?,
+        }
+        write!(f, "{}", self.to)?;
+        if let Some(via) = self.via {
+            write!(f, " via {via}")?;
+        }
+        if let Some(dev) = &self.dev {
+            write!(f, " dev {dev}")?;
+        }
+        if let Some(src) = self.src {
+            write!(f, " src {src}")?;
+        }
+        if self.table != MAIN_TABLE {
+            write!(f, " table {}", self.table)?;
+        }
+        if let Some(metric) = self.metric {
+            write!(f, " metric {metric}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A policy rule the master installs (keepalived's `virtual_rules`): packets matching `from` and `to`
+/// look up `table`. At least one of `from` / `to`; both of one family.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VirtualRule {
+    pub from: Option<Prefix>,
+    pub to: Option<Prefix>,
+    /// 1..=2^32-1.
+    pub table: u32,
+    /// The rule's preference (keepalived's `preference`); the kernel picks one when absent.
+    pub priority: Option<u32>,
+}
+
+impl VirtualRule {
+    pub fn family(&self) -> Family {
+        self.from
+            .or(self.to)
+            .map_or(Family::Ipv4, |p| Family::of(&p.addr))
+    }
+}
+
+/// iproute2's syntax: `[priority P] from FROM [to TO] table N`.
+impl std::fmt::Display for VirtualRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(priority) = self.priority {
+            write!(f, "priority {priority} ")?;
+        }
+        match self.from {
+            Some(from) => write!(f, "from {from}")?,
+            None => f.write_str("from all")?,
+        }
+        if let Some(to) = self.to {
+            write!(f, " to {to}")?;
+        }
+        write!(f, " table {}", self.table)
     }
 }
 

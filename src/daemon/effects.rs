@@ -1,5 +1,5 @@
 //! Executes the core's actions, in order, from their payloads: adverts onto the socket, VIPs through
-//! the netlink worker, announcements through the AF_PACKET sender, transitions and reports into the
+//! the netlink worker (routes and rules after the VIPs, removed before them), announcements through the AF_PACKET sender, transitions and reports into the
 //! log. Nothing here decides anything.
 
 use std::net::IpAddr;
@@ -123,12 +123,27 @@ impl Daemon {
                     .collect(),
                 installed: done,
             });
+            // The core adds VIPs only on becoming master (the daemon never reconfigures a router).
+            let set = info.route_set();
+            if !set.is_empty() {
+                self.io.vip_worker.send(VipCommand::AddRoutes {
+                    instance: info.name().to_owned(),
+                    set,
+                });
+            }
         }
         installed
     }
 
     fn remove_vips(&mut self, id: InstanceId, vips: &VipSet) {
         if let Some(info) = self.table.get(id) {
+            let set = info.route_set();
+            if !set.is_empty() {
+                self.io.vip_worker.send(VipCommand::RemoveRoutes {
+                    instance: info.name().to_owned(),
+                    set,
+                });
+            }
             self.io.vip_worker.send(VipCommand::Remove {
                 instance: info.name().to_owned(),
                 ifindex: info.link.index,

@@ -35,6 +35,7 @@ mod io;
 mod link_local;
 mod links;
 mod lock;
+mod routes;
 mod setup;
 mod signals;
 mod sources;

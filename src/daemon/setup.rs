@@ -1,7 +1,7 @@
-//! Startup: find each instance's interface and source address, clear VIPs a crashed keepvip left behind,
-//! open one raw socket per (interface, family), and add the routers to the node. An interface that is
-//! missing, or has no source address yet, is no reason to stop: its instances start in FAULT and come up
-//! when it appears (`links`, `sources`).
+//! Startup: find each instance's interface and source address, clear VIPs, routes and rules a crashed
+//! keepvip left behind, open one raw socket per (interface, family), and add the routers to the node.
+//! An interface that is missing, or has no source address yet, is no reason to stop: its instances
+//! start in FAULT and come up when it appears (`links`, `sources`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -13,6 +13,7 @@ use super::error::DaemonError;
 use super::event::SocketId;
 use super::io::SocketSlot;
 use super::link_local;
+use super::routes;
 use super::table::{ABSENT, InstanceInfo, InstanceTable, LinkInfo};
 use crate::config::{self, Family};
 use crate::net::netlink::NetlinkError;
@@ -41,6 +42,7 @@ pub async fn build(
         links_down: Vec::new(),
         sources_missing: Vec::new(),
     };
+    routes::remove_leftovers(netlink).await;
     for instance in &config.instances {
         let link = find_link(instance, netlink, &setup.table).await?;
         if link.index == ABSENT || !link.up {
@@ -298,11 +300,13 @@ async fn clear_stale_vips(instance: &config::Instance, index: u32, netlink: &Net
     }
 }
 
-/// Last resort after a panic: removes every keepvip-marked VIP of `config` from its interfaces.
+/// Last resort after a panic: removes every keepvip-marked route and rule, and every keepvip-marked
+/// VIP of `config` from its interfaces.
 pub async fn remove_installed_vips(config: &config::Config) {
     let Ok(netlink) = Netlink::connect() else {
         return;
     };
+    routes::remove_leftovers(&netlink).await;
     for instance in &config.instances {
         if let Ok(link) = netlink.link_by_name(&instance.interface).await {
             clear_stale_vips(instance, link.index, &netlink).await;

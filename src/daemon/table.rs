@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use vrrp_core::{InstanceId, LinkId};
 
 use super::event::SocketId;
+use super::routes::RouteSet;
 use crate::config::{self, Scope};
 use crate::net::netlink::{Vip as NetVip, VipScope};
 
@@ -41,6 +42,14 @@ pub struct InstanceInfo {
 impl InstanceInfo {
     pub fn name(&self) -> &str {
         &self.config.name
+    }
+
+    /// The virtual routes and rules the instance installs while master.
+    pub fn route_set(&self) -> RouteSet {
+        RouteSet {
+            routes: self.config.routes.clone(),
+            rules: self.config.rules.clone(),
+        }
     }
 
     /// How to install `address` (prefix, label, scope as configured); an address the config does not

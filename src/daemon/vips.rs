@@ -1,6 +1,7 @@
 //! VIP changes run on a worker task, in the order the core asked for them, so a slow netlink answer (RTNL
 //! held by a routing daemon loading a table, container churn) never holds up adverts. Only addresses
-//! keepvip installed are ever removed (see `net::netlink`).
+//! keepvip installed are ever removed (see `net::netlink`). An instance's virtual routes and rules go
+//! through the same queue, so they never overtake its VIPs (`routes.rs`).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{error, info};
 
+use super::routes::{self, RouteSet};
 use crate::net::Netlink;
 use crate::net::netlink::Vip;
 
@@ -26,6 +28,10 @@ pub enum VipCommand {
         ifindex: u32,
         addresses: Vec<IpAddr>,
     },
+    /// Queued right after the instance's `Add`.
+    AddRoutes { instance: String, set: RouteSet },
+    /// Queued right before the instance's `Remove`.
+    RemoveRoutes { instance: String, set: RouteSet },
 }
 
 pub struct VipWorker {
@@ -97,6 +103,10 @@ async fn execute(netlink: &Netlink, command: VipCommand) {
                 }
                 Err(e) => error!(%instance, error = %e, "VIPs not removed"),
             }
+        }
+        VipCommand::AddRoutes { instance, set } => routes::install(netlink, &instance, &set).await,
+        VipCommand::RemoveRoutes { instance, set } => {
+            routes::remove(netlink, &instance, &set).await
         }
     }
 }

@@ -10,12 +10,13 @@ use vrrp_wire::{Auth, Centisecs, ChecksumMode, Version};
 use super::values::{self, millis_in, u8_or};
 use super::vips::{self, SpannedVip};
 use super::{GarpKeys, garp_overrides};
-use super::{notify, track};
+use super::{notify, routes, track};
 use crate::config::diagnostic::Sink;
 use crate::config::names::{check_instance_name, check_interface_name};
 use crate::config::raw::{DurationText, RawInstance};
 use crate::config::types::{
-    Family, GarpTiming, Global, Instance, Notify, TrackerKind, TrackerRef, Trackers,
+    Family, GarpTiming, Global, Instance, Notify, TrackerKind, TrackerRef, Trackers, VirtualRoute,
+    VirtualRule,
 };
 
 /// What cross-instance checks need, known even when the instance has errors elsewhere, so that e.g. a
@@ -50,6 +51,8 @@ pub(crate) fn validate(
     let addresses = check_duplicates(sink, &vips.advertised, &vips.excluded);
     let tracking = tracking(sink, raw, trackers, settings.priority);
     let notify = notify::instance_notify(sink, raw);
+    let routes = routes::routes(sink, raw.routes.as_ref());
+    let rules = routes::rules(sink, raw.rules.as_ref());
 
     let identity = Identity {
         name: name.clone().map(|n| (n, span_of(&raw.name))),
@@ -77,6 +80,8 @@ pub(crate) fn validate(
             garp: settings.garp,
             trackers: tracking,
             notify,
+            routes,
+            rules,
         },
         vips.advertised,
         vips.excluded,
@@ -244,6 +249,8 @@ struct Parts {
     garp: Option<GarpTiming>,
     trackers: Option<Vec<TrackerRef>>,
     notify: Option<Notify>,
+    routes: Option<Vec<VirtualRoute>>,
+    rules: Option<Vec<VirtualRule>>,
 }
 
 /// The instance, if every part is good. The link-local note comes last so that an instance with errors
@@ -272,6 +279,8 @@ fn build(
         auth: parts.auth?,
         vips: vips.into_iter().map(|v| v.vip).collect(),
         excluded_vips: excluded.into_iter().map(|v| v.vip).collect(),
+        routes: parts.routes?,
+        rules: parts.rules?,
         garp: parts.garp?,
         trackers: parts.trackers?,
         notify: parts.notify?,

@@ -3,6 +3,7 @@
 
 mod instance;
 mod notify;
+mod routes;
 mod sync_group;
 mod track;
 mod values;
