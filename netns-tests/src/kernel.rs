@@ -85,6 +85,46 @@ pub fn has_address(ns: &str, ifname: &str, address: IpAddr) -> Result<bool> {
         .any(|entry| entry.address == address))
 }
 
+/// keepvip's route and rule protocol, as `ip route` / `ip rule` print it (docs/linux.md).
+pub const KEEPVIP_PROTO: &str = "proto 112";
+
+/// `ip [-6] -n NS route show table TABLE` (`TABLE` a number, `main` or `all`), one route a line,
+/// whitespace collapsed.
+pub fn routes(ns: &str, ipv6: bool, table: &str) -> Result<Vec<String>> {
+    let family = if ipv6 { "-6" } else { "-4" };
+    let text = ip(&[family, "-n", ns, "route", "show", "table", table])?;
+    Ok(lines(&text))
+}
+
+/// `ip [-6] -n NS rule show`, one rule a line, whitespace collapsed (`100: from ... lookup 100 proto 112`).
+pub fn rules(ns: &str, ipv6: bool) -> Result<Vec<String>> {
+    let family = if ipv6 { "-6" } else { "-4" };
+    let text = ip(&[family, "-n", ns, "rule", "show"])?;
+    Ok(lines(&text))
+}
+
+/// Every route and rule in `ns`, of both families and every table, that carries keepvip's protocol,
+/// sorted: routes as `ip route show table all` prints them, then rules as `ip rule show` does.
+pub fn keepvip_routes_and_rules(ns: &str) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for ipv6 in [false, true] {
+        found.extend(routes(ns, ipv6, "all")?);
+    }
+    for ipv6 in [false, true] {
+        found.extend(rules(ns, ipv6)?);
+    }
+    found.retain(|line| line.contains(KEEPVIP_PROTO));
+    found.sort();
+    Ok(found)
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
 /// `ip -n NS link set dev IF up|down`.
 pub fn set_link(ns: &str, ifname: &str, up: bool) -> Result<()> {
     Ok(netlab::set_link(ns, ifname, up)?)
