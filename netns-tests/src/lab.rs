@@ -316,6 +316,44 @@ impl Lab {
         set_link(&self.switch.namespace, &self.host(index).switch_port, up)
     }
 
+    /// A second broadcast segment (say a WAN beside the lab's LAN): namespace `<prefix>-<suffix>` with a
+    /// plain learning bridge, deleted with the lab. Wire namespaces into it with `plug`.
+    pub fn add_segment(&mut self, suffix: &str) -> Result<Switch> {
+        let ns = self.add_netns(suffix, false)?;
+        let switch = Switch::new(ns, BRIDGE);
+        switch.create(&[])?;
+        Ok(switch)
+    }
+
+    /// A namespace `<prefix>-<suffix>` with IPv6 off and only its loopback, deleted with the lab (a host
+    /// that is on a `add_segment` segment only).
+    pub fn add_namespace(&mut self, suffix: &str) -> Result<String> {
+        self.add_netns(suffix, false)
+    }
+
+    /// Wire namespace `ns` into `segment`: interface `ifname` inside, bridge port `port`, with the
+    /// addresses `cidrs`.
+    pub fn plug(
+        &self,
+        segment: &Switch,
+        ns: &str,
+        ifname: &str,
+        port: &str,
+        cidrs: &[&str],
+    ) -> Result<()> {
+        let link = cidrs
+            .iter()
+            .fold(Veth::new(ns, ifname, port), |link, cidr| {
+                link.address(*cidr)
+            });
+        Ok(segment.plug(&link)?)
+    }
+
+    /// Write `/proc/sys/net/<key>` inside namespace `ns` (one of this lab's).
+    pub fn sysctl(&self, ns: &str, key: &str, value: &str) -> Result<()> {
+        sysctl(ns, key, value)
+    }
+
     /// Kill every process and delete every namespace this lab created. Idempotent; `Drop` calls it.
     pub fn cleanup(&mut self) -> Result<()> {
         Ok(self.net.cleanup()?)

@@ -23,6 +23,7 @@ pub mod wait;
 pub use capture::{Capture, tcpdump_text};
 pub use error::{HarnessError, Result};
 pub use lab::{HOST_IF, Host, Ipv6Mode, Lab, LabBuilder};
+pub use netlab::Switch;
 pub use netns::{block_on_in_netns, in_netns, netns_with_prefix};
 pub use pcap::Frame;
 pub use process::Proc;
