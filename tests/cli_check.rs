@@ -32,7 +32,10 @@ fn valid_config_exits_0_and_says_ok_on_stdout() {
 fn config_flag_is_accepted_before_the_command_too() {
     let out = keepvip(&["-c", "conf/router-pair/rtr1.toml", "check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "conf/router-pair/rtr1.toml: OK (2 instances)\n");
+    assert_eq!(
+        stdout(&out),
+        "conf/router-pair/rtr1.toml: OK (2 instances)\n"
+    );
 }
 
 #[test]

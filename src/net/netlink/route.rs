@@ -3,7 +3,7 @@
 //!
 //! The marker: every route carries `rtm_protocol` = 112 and every rule `FRA_PROTOCOL` = 112, the same
 //! number as the VIPs' IFA_PROTO (VRRP's IP protocol number). iproute2's rt_protos names 0..=18, 42,
-//! 99 and 186..=192 (keepalived is 18, FRR uses 186..=199); 112 is none of them. `ip route` shows it as
+//! 99 and 186..=192 (keepalived is 18, FRR uses up to 198); 112 is none of them. `ip route` shows it as
 //! `proto 112`. Removal names the marker too, so the kernel never deletes a route or rule that someone
 //! else installed with the same prefix (docs/linux.md §Routes and rules).
 
