@@ -278,7 +278,7 @@ fn every_validation_error_in_a_file_is_reported_in_file_order() {
 }
 
 #[test]
-fn routes_and_rules_are_checked_entry_by_entry() {
+fn routes_and_rules_are_checked_entry_by_entry_and_never_shared_by_two_instances() {
     assert_rejected(
         "routes.toml",
         &[
@@ -295,6 +295,8 @@ fn routes_and_rules_are_checked_entry_by_entry() {
             "17:12: from = \"192.0.2.0/33\": expected a prefix length 0..=32 after the '/'",
             "18:3: rule without `table`: expected the table it sends matching packets to, e.g. table = 100",
             "28:3: route 0.0.0.0/0 via 192.0.2.2 table 100: expected each destination once per table and metric (the kernel holds one; line 27 has it already)",
+            "44:11: route 0.0.0.0/0 via 203.0.113.254 table 200: expected a route of this instance only (instance \"VI_3\" on line 37 has this destination, table and metric; the kernel holds one)",
+            "45:10: rule priority 100 from 198.51.100.0/24 table 100: expected a rule of this instance only (instance \"VI_2\" on line 30 has it; the kernel holds one)",
         ],
     );
 }

@@ -28,6 +28,9 @@ pub(crate) struct Identity {
     pub vrid: Option<(u8, Range<usize>, Family)>,
     /// Every address written in `vips` and `excluded_vips`, with its span.
     pub addresses: Vec<(std::net::IpAddr, Range<usize>)>,
+    /// The good `routes` and `rules`, each with its span.
+    pub routes: Vec<(VirtualRoute, Range<usize>)>,
+    pub rules: Vec<(VirtualRule, Range<usize>)>,
 }
 
 /// Checks one instance, reporting every error. The instance is `None` when it has errors.
@@ -62,6 +65,8 @@ pub(crate) fn validate(
             .zip(vips.family)
             .map(|(v, f)| (v, span_of(&raw.vrid), f)),
         addresses,
+        routes: with_spans(routes.as_deref(), raw.routes.as_ref()),
+        rules: with_spans(rules.as_deref(), raw.rules.as_ref()),
     };
     let instance = build(
         sink,
@@ -287,6 +292,21 @@ fn build(
     };
     vips::put_link_local_first(sink, &mut instance.vips, instance.vrid, vips_span);
     Some(instance)
+}
+
+/// Checked entries beside the spans of the entries they came from (all of a list, or none).
+fn with_spans<T: Clone, R>(
+    checked: Option<&[T]>,
+    raw: Option<&Spanned<Vec<Spanned<R>>>>,
+) -> Vec<(T, Range<usize>)> {
+    let (Some(checked), Some(raw)) = (checked, raw) else {
+        return Vec::new();
+    };
+    checked
+        .iter()
+        .cloned()
+        .zip(raw.get_ref().iter().map(Spanned::span))
+        .collect()
 }
 
 fn span_of<T>(value: &Option<Spanned<T>>) -> Range<usize> {

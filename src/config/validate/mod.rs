@@ -42,6 +42,7 @@ pub(crate) fn validate(
         .map(|i| instance::validate(sink, &defaults, &trackers, i))
         .unzip();
     across_instances(sink, &identities, interface_exists);
+    routes::shared_across_instances(sink, &identities);
     if raw.instance.is_empty() {
         sink.warning(
             &(0..0),

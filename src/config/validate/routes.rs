@@ -1,11 +1,13 @@
 //! An instance's `routes` and `rules` (keepalived's `virtual_routes` / `virtual_rules`): each entry
 //! checked on its own, every error reported.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::ops::Range;
 
 use toml::Spanned;
 
+use super::instance::Identity;
 use super::values::int_in;
 use crate::config::diagnostic::Sink;
 use crate::config::names::check_interface_name;
@@ -292,4 +294,48 @@ fn u32_value(sink: &mut Sink<'_>, key: &str, value: &Spanned<Int>, min: u32) -> 
     int_in(sink, key, value, i64::from(min)..=i64::from(u32::MAX))
         .and_then(|n| u32::try_from(n).ok())
         .ok_or(())
+}
+
+/// A route (same destination, table and metric) or a rule in two instances: the kernel holds one, and
+/// the first instance to leave master would remove it from under the other (removal goes by keepvip's
+/// marker, which both share).
+pub(crate) fn shared_across_instances(sink: &mut Sink<'_>, identities: &[Identity]) {
+    let mut routes: HashMap<(Prefix, u32, Option<u32>), (&str, usize)> = HashMap::new();
+    let mut rules: HashMap<&VirtualRule, (&str, usize)> = HashMap::new();
+    for id in identities {
+        let name = id.name.as_ref().map_or("?", |(n, _)| n.as_str());
+        for (route, span) in &id.routes {
+            let key = (route.to, route.table, route.metric);
+            match routes.get(&key) {
+                Some(&(other, first)) if other != name => {
+                    let line = sink.line_of(first);
+                    let message = format!(
+                        "route {route}: expected a route of this instance only (instance \"{other}\" on \
+                         line {line} has this destination, table and metric; the kernel holds one)"
+                    );
+                    sink.error(span, message);
+                }
+                Some(_) => {}
+                None => {
+                    routes.insert(key, (name, span.start));
+                }
+            }
+        }
+        for (rule, span) in &id.rules {
+            match rules.get(rule) {
+                Some(&(other, first)) if other != name => {
+                    let line = sink.line_of(first);
+                    let message = format!(
+                        "rule {rule}: expected a rule of this instance only (instance \"{other}\" on \
+                         line {line} has it; the kernel holds one)"
+                    );
+                    sink.error(span, message);
+                }
+                Some(_) => {}
+                None => {
+                    rules.insert(rule, (name, span.start));
+                }
+            }
+        }
+    }
 }
