@@ -22,6 +22,7 @@ routes = [
   { to = "0.0.0.0/0", via = "192.0.2.254", table = 100, src = "192.0.2.100" },
   { to = "198.51.100.0/24", dev = "eth0", metric = 50 },
   { to = "2001:db8:99::/48", type = "blackhole", table = 100 },
+  { to = "2001:db8:98::/48", via = "2001:db8::254", metric = 300 },
 ]
 rules = [
   { from = "198.51.100.0/24", table = 100, priority = 100 },
@@ -29,9 +30,10 @@ rules = [
 ]
 "#;
 /// What `kernel::keepvip_routes_and_rules` reads on the master, sorted (iproute2 6.1's wording).
-const INSTALLED: [&str; 5] = [
+const INSTALLED: [&str; 6] = [
     "100: from 198.51.100.0/24 lookup 100 proto 112",
     "198.51.100.0/24 dev eth0 proto 112 scope link metric 50",
+    "2001:db8:98::/48 via 2001:db8::254 dev eth0 proto 112 metric 300 pref medium",
     "200: from 2001:db8:1::/48 to 2001:db8:2::/48 lookup 100 proto 112",
     "blackhole 2001:db8:99::/48 dev lo table 100 proto 112 metric 1024 pref medium",
     "default via 192.0.2.254 dev eth0 table 100 proto 112 src 192.0.2.100",
@@ -135,7 +137,7 @@ fn routes_and_rules_follow_the_master_and_crash_leftovers_are_removed_at_startup
         .find(|line| line.contains(LEFTOVERS_LOG))
         .unwrap_or_else(|| panic!("no leftovers line in the log:\n{log}"));
     assert!(
-        removed.contains("\"routes\":3") && removed.contains("\"rules\":2"),
+        removed.contains("\"routes\":4") && removed.contains("\"rules\":2"),
         "{removed}"
     );
     expect_state(&restarted, BACKUP, election_timeout(interval));

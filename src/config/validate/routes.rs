@@ -101,6 +101,16 @@ fn route(sink: &mut Sink<'_>, raw: &RawRoute, span: &Range<usize>) -> Option<Vir
         .map(|m| u32_value(sink, "metric", m, 0))
         .transpose();
     let kind = kind(sink, raw, span);
+    if let (Ok(Some(IpAddr::V6(gateway))), None, Some(value)) = (&via, &raw.dev, &raw.via)
+        && gateway.segments()[0] & 0xffc0 == 0xfe80
+    {
+        sink.expected(
+            "via",
+            &value.span(),
+            "a `dev` beside a link-local gateway: fe80::/10 is on every link",
+        );
+        return None;
+    }
     Some(VirtualRoute {
         to: to?,
         via: via.ok()?,
