@@ -1,6 +1,7 @@
 //! Executes the core's actions, in order, from their payloads: adverts onto the socket, VIPs through
-//! the netlink worker (routes and rules after the VIPs, removed before them), announcements through the AF_PACKET sender, transitions and reports into the
-//! log. Nothing here decides anything.
+//! the netlink worker (an instance's routes and rules after its VIPs, removed before them),
+//! announcements through the AF_PACKET sender, transitions and reports into the log. Nothing here
+//! decides anything.
 
 use std::net::IpAddr;
 
