@@ -165,3 +165,102 @@ fn routes_and_rules_follow_the_master_and_crash_leftovers_are_removed_at_startup
     );
     assert_eq!(marked(&lab, 0), Vec::<String>::new());
 }
+
+/// An operator's own routes and rules are never replaced or removed: one route with the destination,
+/// table and metric of a keepvip route (the kernel refuses keepvip's: logged, the rest go in), a rule
+/// equal to keepvip's but for the marker (both coexist), and an unrelated route in table 100. They
+/// survive keepvip's startup cleanup, its time as master and its SIGTERM. (The operator's route also
+/// puts the gateway of the route the first test sees refused on a link, so that one goes in here.)
+#[test]
+fn an_operators_routes_and_rules_are_left_alone() {
+    let interval = Interval::from_millis(100);
+    let lab = Lab::builder("routesown")
+        .hosts(1)
+        .ipv6(Ipv6Mode::NoDad)
+        .build()
+        .unwrap();
+    let ns = lab.host(0).ns.clone();
+    let ip = |args: &[&str]| {
+        let mut full = vec!["-n", ns.as_str()];
+        full.extend_from_slice(args);
+        netns_tests::cmd::ip(&full).unwrap_or_else(|e| panic!("ip {full:?}: {e}"));
+    };
+    ip(&[
+        "route",
+        "add",
+        "198.51.100.0/24",
+        "dev",
+        "eth0",
+        "metric",
+        "50",
+    ]);
+    ip(&[
+        "route",
+        "add",
+        "192.0.2.128/25",
+        "via",
+        "192.0.2.254",
+        "table",
+        "100",
+    ]);
+    ip(&[
+        "rule",
+        "add",
+        "from",
+        "198.51.100.0/24",
+        "table",
+        "100",
+        "priority",
+        "100",
+    ]);
+    let operators = || {
+        let main = kernel::routes(&ns, false, "main").unwrap();
+        let table = kernel::routes(&ns, false, "100").unwrap();
+        let rules = kernel::rules(&ns, false).unwrap();
+        [
+            main.contains(&"198.51.100.0/24 dev eth0 scope link metric 50".to_owned()),
+            table.contains(&"192.0.2.128/25 via 192.0.2.254 dev eth0".to_owned()),
+            rules.contains(&"100: from 198.51.100.0/24 lookup 100".to_owned()),
+        ]
+    };
+    assert_eq!(
+        operators(),
+        [true; 3],
+        "the operator's routes and rule are in place"
+    );
+
+    let daemon = start(&lab, 0, "h0", 200, true);
+    expect_state(&daemon, MASTER, election_timeout(interval));
+    // The operator's route to 198.51.100.0/24 puts the otherwise refused route's gateway on a link.
+    let mut without_collision: Vec<&str> = INSTALLED.to_vec();
+    without_collision.retain(|line| !line.starts_with("198.51.100.0/24"));
+    without_collision.push("203.0.113.0/24 via 198.51.100.77 dev eth0 proto 112");
+    without_collision.sort_unstable();
+    let held = wait_for_value(
+        "keepvip's routes and rules but the colliding one",
+        WAIT,
+        Duration::from_millis(20),
+        || Ok((marked(&lab, 0) == without_collision).then_some(())),
+    );
+    assert!(held.is_ok(), "{:?}\n{}", marked(&lab, 0), daemon.describe());
+    assert_eq!(operators(), [true; 3], "left alone by startup and install");
+    let log = daemon.logs();
+    let collided = log
+        .lines()
+        .find(|line| line.contains("route not added") && line.contains("198.51.100.0/24 dev eth0"))
+        .unwrap_or_else(|| panic!("the colliding route is not logged:\n{log}"));
+    assert!(collided.contains("File exists"), "{collided}");
+
+    daemon.terminate().unwrap();
+    assert!(
+        daemon.wait_exit(WAIT).unwrap().success(),
+        "{}",
+        daemon.describe()
+    );
+    assert_eq!(marked(&lab, 0), Vec::<String>::new());
+    assert_eq!(
+        operators(),
+        [true; 3],
+        "left alone by the removal at SIGTERM"
+    );
+}
