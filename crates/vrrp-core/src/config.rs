@@ -85,6 +85,10 @@ pub struct Config {
     /// interval), so backups learn the new priority without delay. Default on; off in
     /// [`Config::rfc_exact`].
     pub advertise_on_priority_change: bool,
+    /// RFC 5798 §8.4.2 mixed mode, for migrating a VRRPv2 segment: a VRRPv3 IPv4 router that also
+    /// sends a VRRPv2 copy of every advert and accepts VRRPv2 adverts (see `router/interop.rs`).
+    /// Needs a whole-second interval, at most 40 s, so both versions carry the same one. Default off.
+    pub v2_interop: bool,
 }
 
 impl Config {
@@ -108,6 +112,7 @@ impl Config {
             owner_processes_adverts: true,
             fast_handover: true,
             advertise_on_priority_change: true,
+            v2_interop: false,
         }
     }
 
@@ -178,6 +183,16 @@ impl Config {
                 }
             }
         }
+        if self.v2_interop {
+            if self.version != Version::V3 || !matches!(self.addresses, Addresses::V4(_)) {
+                return Err(ConfigError::V2InteropNeedsV3Ipv4);
+            }
+            // Both copies carry the same interval: VRRPv2 has whole seconds only (RFC 3768 §5.3.7),
+            // VRRPv3 at most 4095 cs (RFC 5798 §5.2.7).
+            if !interval.is_multiple_of(100) {
+                return Err(ConfigError::IntervalOutOfRange);
+            }
+        }
         if let Some(index) = self
             .trackers
             .iter()
@@ -203,6 +218,8 @@ pub enum ConfigError {
     IntervalOutOfRange,
     V2IsIpv4Only,
     AuthenticationNeedsV2,
+    /// `v2_interop` (RFC 5798 §8.4) is for VRRPv3 over IPv4 only.
+    V2InteropNeedsV3Ipv4,
     TrackerWeightOutOfRange(TrackerId),
 }
 
@@ -226,8 +243,12 @@ impl std::fmt::Display for ConfigError {
             }
             ConfigError::IntervalOutOfRange => write!(
                 f,
-                "advert interval out of range (v3: 1..=4095 cs, v2: whole seconds 1..=255)"
+                "advert interval out of range (v3: 1..=4095 cs, v2: whole seconds 1..=255, \
+                 v3 with v2_interop: whole seconds 1..=40)"
             ),
+            ConfigError::V2InteropNeedsV3Ipv4 => {
+                write!(f, "VRRPv2 interoperation needs a VRRPv3 IPv4 router")
+            }
             ConfigError::V2IsIpv4Only => write!(f, "VRRPv2 is IPv4 only"),
             ConfigError::AuthenticationNeedsV2 => write!(f, "authentication exists only in VRRPv2"),
             ConfigError::TrackerWeightOutOfRange(TrackerId(i)) => {

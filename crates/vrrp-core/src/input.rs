@@ -161,8 +161,12 @@ impl FaultCause {
 pub enum Discard {
     /// RFC 5798 §7.1: VRID not configured here (the daemon dispatches by VRID; the core stays safe).
     VridMismatch,
-    /// RFC 5798 §7.1: a VRRPv2 advert to a VRRPv3 router or the reverse.
+    /// RFC 5798 §7.1: a VRRPv2 advert to a VRRPv3 router or the reverse (a VRRPv3 router with
+    /// `v2_interop` takes both, RFC 5798 §8.4.2).
     VersionMismatch,
+    /// RFC 5798 §8.4.2: a VRRPv2 advert from a router that also sends us VRRPv3 ones (a mixed-mode
+    /// peer's copy); only its VRRPv3 adverts count.
+    V2ShadowedByV3,
     /// The advert's addresses or source are not our address family.
     AddressFamilyMismatch,
     /// RFC 3768 §7.1: VRRPv2 requires the advert interval to equal ours.
@@ -190,6 +194,7 @@ impl Discard {
         match self {
             Discard::VridMismatch => "vrid_mismatch",
             Discard::VersionMismatch => "version_mismatch",
+            Discard::V2ShadowedByV3 => "v2_shadowed_by_v3",
             Discard::AddressFamilyMismatch => "address_family_mismatch",
             Discard::IntervalMismatch => "interval_mismatch",
             Discard::AuthMismatch => "auth_mismatch",
@@ -216,4 +221,8 @@ pub enum Report {
     /// The advert's address list differs from ours (RFC 5798 §7.1: log, keep). Emitted when the
     /// (sender, list) pair changes.
     AddressListMismatch { from: IpAddr, theirs: Addresses },
+    /// RFC 5798 §8.4.2 (MAY): with `v2_interop`, the master we follow sends VRRPv3 adverts without
+    /// VRRPv2 copies, so it does not run mixed mode and VRRPv2 routers cannot see it. Emitted once
+    /// per master, again after it sent a VRRPv2 advert and stopped.
+    MasterSendsNoV2 { from: IpAddr },
 }

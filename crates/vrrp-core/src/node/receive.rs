@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use vrrp_wire::{ChecksumMode, Family, MAX_MESSAGE_LEN, Repr, WireError, check_hop_limit};
 
 use super::{InstanceId, LinkId, Node, NodeAction};
-use crate::input::Input;
+use crate::input::{Action, Input};
 use crate::time::Instant;
 
 /// Label for a VRID no instance on this link and family is configured with (RFC 5798 §7.1).
@@ -92,13 +92,19 @@ impl Node {
             entry.counters.adverts_received += 1;
         }
         // 5. The router's checks and the state machine.
+        let first_new = out.len();
         self.deliver(now, id, Input::Advert { source, repr }, out);
+        // A dropped advert says nothing about the master (a mixed-mode peer's VRRPv2 copy, whose
+        // checksum never has the pseudo-header, included).
+        let dropped = out[first_new..]
+            .iter()
+            .any(|(to, action)| *to == id && matches!(action, Action::Discard(_)));
         if let Some(entry) = self.entry_mut(id) {
             let from_master = entry
                 .router
                 .known_master()
                 .is_some_and(|m| m.address == source);
-            if from_master && checksum.is_some() {
+            if from_master && !dropped && checksum.is_some() {
                 entry.master_checksum = checksum;
             }
         }

@@ -40,7 +40,7 @@ impl Router {
     fn enter_fault(&mut self, cause: FaultCause, out: &mut Vec<Action>) {
         if let State::Master { .. } = self.state {
             if cause.can_resign() {
-                out.push(Action::SendAdvert(self.advert(0)));
+                self.send_advert(0, out);
             }
             out.push(Action::RemoveVips(self.config.vip_set()));
         }

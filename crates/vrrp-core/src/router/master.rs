@@ -25,7 +25,7 @@ impl Router {
     /// Adver_Timer, become master.
     pub(crate) fn promote(&mut self, now: Instant, reason: Reason, out: &mut Vec<Action>) {
         // (110) / (370): send an ADVERTISEMENT.
-        out.push(Action::SendAdvert(self.advert(self.effective_priority())));
+        self.send_advert(self.effective_priority(), out);
         out.push(Action::AddVips(self.config.vip_set()));
         // (115)-(135) / (375)-(400): gratuitous ARP or unsolicited NA for each VIP.
         out.push(Action::AnnounceVips(self.config.vip_set()));
@@ -48,7 +48,7 @@ impl Router {
         let State::Master { advert_at: due } = self.state else {
             return;
         };
-        out.push(Action::SendAdvert(self.advert(self.effective_priority())));
+        self.send_advert(self.effective_priority(), out);
         let on_cadence = due + self.advert_interval();
         let advert_at = if on_cadence > now {
             on_cadence
@@ -60,7 +60,7 @@ impl Router {
 
     /// Sends an advert and restarts the Adver_Timer (6.4.3 (685)-(690), (710)-(715)).
     pub(super) fn advertise_now(&mut self, now: Instant, out: &mut Vec<Action>) {
-        out.push(Action::SendAdvert(self.advert(self.effective_priority())));
+        self.send_advert(self.effective_priority(), out);
         self.state = State::Master {
             advert_at: now + self.advert_interval(),
         };
@@ -107,7 +107,7 @@ impl Router {
             // learning bridges. The Adver_Timer keeps its cadence (9568 does not reset it).
             // VRRPv2 (RFC 3768 §6.4.3) only discards.
             if self.config.readvertise_on_lower_priority && self.config.version == Version::V3 {
-                out.push(Action::SendAdvert(self.advert(ours)));
+                self.send_advert(ours, out);
             }
         }
     }
@@ -124,7 +124,7 @@ impl Router {
         if !matches!(self.state, State::Master { .. }) {
             return;
         }
-        out.push(Action::SendAdvert(self.advert(0)));
+        self.send_advert(0, out);
         out.push(Action::RemoveVips(self.config.vip_set()));
         self.enter_backup(now, Reason::SyncGroup, out);
         if yield_to_peer {

@@ -4,6 +4,7 @@
 mod backup;
 mod fault;
 mod initialize;
+mod interop;
 pub(crate) mod master;
 mod receive;
 mod reconfigure;
@@ -90,6 +91,8 @@ pub struct Router {
     group_fault: bool,
     /// A sync-group member that yielded to the peer host does not become master before this.
     pub(crate) sync_hold_until: Instant,
+    /// Mixed mode (RFC 5798 §8.4): the last VRRPv3 sender, for ignoring its VRRPv2 copies.
+    interop: interop::InteropMemory,
 }
 
 impl Router {
@@ -108,6 +111,7 @@ impl Router {
             pending_master_reason: Reason::MasterDown,
             group_fault: false,
             sync_hold_until: Instant::ZERO,
+            interop: interop::InteropMemory::default(),
             config,
         })
     }
@@ -269,7 +273,8 @@ impl Router {
         }
     }
 
-    /// The advert this router sends now (RFC 5798 §5.2), with `priority`.
+    /// The advert this router sends now (RFC 5798 §5.2), with `priority`, in its configured version
+    /// (`send_advert` adds the mixed-mode VRRPv2 copy).
     fn advert(&self, priority: u8) -> Repr {
         Repr {
             version: self.config.version,

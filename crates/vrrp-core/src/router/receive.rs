@@ -26,6 +26,9 @@ impl Router {
         if let Err(discard) = self.check(source, repr) {
             return out.push(Action::Discard(discard));
         }
+        if let Err(discard) = self.interop_filter(now, source, repr, out) {
+            return out.push(Action::Discard(discard));
+        }
         self.report_mismatches(source, repr, out);
         match self.state {
             State::Master { .. } => self.master_receives(now, source, repr, out),
@@ -36,8 +39,9 @@ impl Router {
     /// The receive checks that depend on configuration, in RFC order. The wire layer has already checked
     /// TTL, type, length, checksum, a non-zero count and interval, and the IPv6 link-local first address.
     fn check(&self, source: IpAddr, repr: &Repr) -> Result<(), Discard> {
-        // RFC 5798 §7.1: the version must be ours (3, or 2 for a VRRPv2 router, RFC 3768 §7.1).
-        if repr.version != self.config.version {
+        // RFC 5798 §7.1: the version must be ours (3, or 2 for a VRRPv2 router, RFC 3768 §7.1); a
+        // VRRPv3 router in mixed mode takes both (§8.4.2, router/interop.rs).
+        if !self.accepts_version(repr.version) {
             return Err(Discard::VersionMismatch);
         }
         // RFC 5798 §7.1: the VRID must be configured on this interface...
@@ -62,12 +66,14 @@ impl Router {
         if source == self.config.primary_address {
             return Err(Discard::OwnAdvert);
         }
+        // RFC 3768 §7.1: the authentication type and data must match the configured ones. A router in
+        // mixed mode has none, so a VRRPv2 peer with a password is dropped (it drops ours too).
+        if repr.version == Version::V2 && repr.auth != self.config.auth {
+            return Err(Discard::AuthMismatch);
+        }
         if self.config.version == Version::V2 {
-            // RFC 3768 §7.1: the authentication type and data must match the configured ones.
-            if repr.auth != self.config.auth {
-                return Err(Discard::AuthMismatch);
-            }
-            // RFC 3768 §7.1: the Adver Interval must equal the locally configured one.
+            // RFC 3768 §7.1: the Adver Interval must equal the locally configured one. Mixed mode
+            // learns a VRRPv2 master's interval instead (RFC 5798 §8.4.2).
             if repr.max_adver_int != self.config.advert_interval {
                 return Err(Discard::IntervalMismatch);
             }

@@ -11,7 +11,7 @@ impl Router {
             State::Initialize => return,
             State::Master { .. } => {
                 // 6.4.3 (660) cancel Adver_Timer (by leaving the state), (665) advert with priority 0.
-                out.push(Action::SendAdvert(self.advert(0)));
+                self.send_advert(0, out);
                 out.push(Action::RemoveVips(self.config.vip_set()));
             }
             // 6.4.2 (350): cancel the Master_Down_Timer (by leaving the state); a backup sends nothing.
