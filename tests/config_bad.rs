@@ -333,3 +333,16 @@ fn warnings_do_not_make_a_config_invalid_but_errors_keep_them() {
          x.toml:4:8: vrid = 300: expected an integer 1..=255"
     );
 }
+
+#[test]
+fn v2_interop_needs_vrrpv3_ipv4_a_whole_second_interval_and_no_password() {
+    assert_rejected(
+        "v2_interop.toml",
+        &[
+            "6:14: v2_interop = true: expected only with version = 3 (mixed mode is a VRRPv3 instance that also speaks VRRPv2, RFC 5798 §8.4)",
+            "13:14: v2_interop = true: expected only with IPv4 VIPs (VRRPv2 is IPv4 only, RFC 3768)",
+            "20:19: advert_interval = \"250ms\": expected whole seconds 1s..=40s with v2_interop = true (the VRRPv2 copy carries whole seconds, RFC 3768 §5.3.7)",
+            "29:13: auth_pass = \"secret\": expected no auth_pass with version = 3 (VRRPv3 has no authentication, RFC 5798 §9)",
+        ],
+    );
+}

@@ -64,6 +64,7 @@ fn defaults_follow_the_reference() {
         accept: true,
         checksum_mode: ChecksumMode::PseudoHeader,
         auth: Auth::None,
+        v2_interop: false,
         vips: vec![vip("192.0.2.10", 32)],
         excluded_vips: vec![],
         routes: vec![],
@@ -179,6 +180,15 @@ fn v2_password_is_zero_padded_and_interval_in_whole_seconds() {
     assert_eq!(i.version, Version::V2);
     assert_eq!(i.advert_interval, cs(200));
     assert_eq!(i.auth, Auth::SimplePassword(*b"s3cr3tpw"));
+}
+
+#[test]
+fn v2_interop_is_a_vrrpv3_instance_with_a_whole_second_interval() {
+    let i = &load("tests/data/good/v2_interop.toml").instances[0];
+    assert_eq!((i.version, i.v2_interop), (Version::V3, true));
+    assert_eq!(i.advert_interval, cs(200));
+    assert_eq!(i.auth, Auth::None);
+    assert!(!load("tests/data/good/minimal.toml").instances[0].v2_interop);
 }
 
 #[test]

@@ -72,6 +72,7 @@ pub(crate) struct RawInstance {
     pub accept: Option<Spanned<bool>>,
     pub checksum_mode: Option<Spanned<String>>,
     pub auth_pass: Option<Spanned<String>>,
+    pub v2_interop: Option<Spanned<bool>>,
     pub vips: Option<Spanned<Vec<Spanned<RawVip>>>>,
     pub excluded_vips: Option<Spanned<Vec<Spanned<RawVip>>>>,
     pub routes: Option<Spanned<Vec<Spanned<RawRoute>>>>,

@@ -270,6 +270,9 @@ pub struct Instance {
     pub checksum_mode: ChecksumMode,
     /// `Auth::SimplePassword` only for VRRPv2 with `auth_pass`.
     pub auth: Auth,
+    /// RFC 5798 §8.4 mixed mode: VRRPv3 over IPv4 that also sends and accepts VRRPv2 (whole-second
+    /// interval, no authentication).
+    pub v2_interop: bool,
     /// The advertised addresses, in the order they go on the wire; never empty, all of one family.
     /// IPv6: the first is link-local (RFC 5798 §5.2.9), see `vips::put_link_local_first`.
     pub vips: Vec<Vip>,

@@ -21,6 +21,9 @@ pub struct InstanceStatus {
     pub vrid: u8,
     pub family: String,
     pub version: u8,
+    /// RFC 5798 §8.4 mixed mode: VRRPv3 that also sends and accepts VRRPv2.
+    #[serde(default)]
+    pub v2_interop: bool,
     /// INIT, BACKUP, MASTER or FAULT.
     pub state: String,
     pub base_priority: u8,
@@ -88,6 +91,9 @@ impl fmt::Display for Status {
             )?;
             if let Some(why) = &i.fault {
                 writeln!(f, "    fault: {why}")?;
+            }
+            if i.v2_interop {
+                writeln!(f, "    v2_interop: sends VRRPv3 and VRRPv2, accepts both")?;
             }
             if let Some(mode) = &i.master_checksum {
                 writeln!(f, "    master's checksum: {mode}")?;

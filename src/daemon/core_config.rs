@@ -47,6 +47,7 @@ pub fn core_config(
         Micros::from_micros(u64::try_from(instance.preempt_delay.as_micros()).unwrap_or(u64::MAX));
     core.accept_mode = instance.accept;
     core.auth = instance.auth;
+    core.v2_interop = instance.v2_interop;
     core.excluded_addresses = instance.excluded_vips.iter().map(|vip| vip.addr).collect();
     core.trackers = trackers;
     core

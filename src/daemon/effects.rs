@@ -189,5 +189,11 @@ fn log_report(instance: &str, report: &Report) {
             theirs = ?theirs,
             "advertised address list differs from ours"
         ),
+        Report::MasterSendsNoV2 { from } => warn!(
+            instance,
+            %from,
+            "v2_interop: the master sends VRRPv3 without VRRPv2 copies, so VRRPv2 routers cannot \
+             see it (RFC 5798 §8.4.2): is v2_interop on there too?"
+        ),
     }
 }

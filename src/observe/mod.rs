@@ -144,6 +144,7 @@ fn instance_status(view: InstanceView<'_>, label: InstanceLabel, sends: Sends) -
             Version::V2 => 2,
             Version::V3 => 3,
         },
+        v2_interop: config.v2_interop,
         state: state_name(state).into(),
         base_priority: config.priority,
         effective_priority: router.effective_priority(),

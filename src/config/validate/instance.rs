@@ -10,7 +10,7 @@ use vrrp_wire::{Auth, Centisecs, ChecksumMode, Version};
 use super::values::{self, millis_in, u8_or};
 use super::vips::{self, SpannedVip};
 use super::{GarpKeys, garp_overrides};
-use super::{notify, routes, track};
+use super::{interop, notify, routes, track};
 use crate::config::diagnostic::Sink;
 use crate::config::names::{check_instance_name, check_interface_name};
 use crate::config::raw::{DurationText, RawInstance};
@@ -51,6 +51,7 @@ pub(crate) fn validate(
         version.and_then(|v| advert_interval(sink, v, raw.advert_interval.as_ref()));
     let checksum_mode = checksum_mode(sink, global, raw, version, vips.family);
     let auth = version.and_then(|v| auth(sink, v, raw.auth_pass.as_ref()));
+    let v2_interop = interop::v2_interop(sink, raw, version, vips.family, advert_interval);
     let addresses = check_duplicates(sink, &vips.advertised, &vips.excluded);
     let tracking = tracking(sink, raw, trackers, settings.priority);
     let notify = notify::instance_notify(sink, raw);
@@ -82,6 +83,7 @@ pub(crate) fn validate(
             accept: settings.accept,
             checksum_mode,
             auth,
+            v2_interop,
             garp: settings.garp,
             trackers: tracking,
             notify,
@@ -251,6 +253,7 @@ struct Parts {
     accept: bool,
     checksum_mode: Option<ChecksumMode>,
     auth: Option<Auth>,
+    v2_interop: Option<bool>,
     garp: Option<GarpTiming>,
     trackers: Option<Vec<TrackerRef>>,
     notify: Option<Notify>,
@@ -282,6 +285,7 @@ fn build(
         accept: parts.accept,
         checksum_mode: parts.checksum_mode?,
         auth: parts.auth?,
+        v2_interop: parts.v2_interop?,
         vips: vips.into_iter().map(|v| v.vip).collect(),
         excluded_vips: excluded.into_iter().map(|v| v.vip).collect(),
         routes: parts.routes?,

@@ -2,6 +2,7 @@
 //! across instances. Every error is reported; the result is `None` if there was any.
 
 mod instance;
+mod interop;
 mod notify;
 mod routes;
 mod sync_group;
