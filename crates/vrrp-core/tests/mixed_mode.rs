@@ -57,7 +57,11 @@ fn mixed_mode_master_sends_a_v2_copy_after_every_v3_advert() {
     let mut router = started(config.clone());
     let mdi = 3_609_375;
     let mut expected = both(&config, 100);
-    expected.extend(takeover(&config, 100, Reason::MasterDown).into_iter().skip(1));
+    expected.extend(
+        takeover(&config, 100, Reason::MasterDown)
+            .into_iter()
+            .skip(1),
+    );
     assert_eq!(router.handle(us(mdi), Input::Timer), expected);
     assert_eq!(
         router.handle(us(mdi + 1_000_000), Input::Timer),
@@ -171,7 +175,11 @@ fn mixed_mode_backup_preempts_a_lower_priority_v2_master() {
     let mdi = 3_414_063;
     assert_eq!(router.next_deadline(), Some(us(mdi)));
     let mut expected = both(&config, 150);
-    expected.extend(takeover(&config, 150, Reason::MasterDown).into_iter().skip(1));
+    expected.extend(
+        takeover(&config, 150, Reason::MasterDown)
+            .into_iter()
+            .skip(1),
+    );
     assert_eq!(router.handle(us(mdi), Input::Timer), expected);
 }
 

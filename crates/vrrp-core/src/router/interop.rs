@@ -103,9 +103,9 @@ impl Router {
             Version::V2 if same_sender => {
                 memory.v3_without_v2 = 0;
                 memory.reported = false;
-                let copy_until = memory
-                    .last_v3
-                    .map_or(now, |(_, at, interval)| at + Micros::from_centisecs(interval));
+                let copy_until = memory.last_v3.map_or(now, |(_, at, interval)| {
+                    at + Micros::from_centisecs(interval)
+                });
                 if now < copy_until {
                     Err(Discard::V2ShadowedByV3)
                 } else {
