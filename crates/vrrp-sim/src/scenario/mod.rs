@@ -1,5 +1,6 @@
 //! Random scenarios from a seed: 2 to 16 hosts with mixed priorities (ties, sometimes an owner),
-//! preempt on/off and delays, fast handover or RFC-exact, VRRPv3 IPv4 mostly (some IPv6 and VRRPv2),
+//! preempt on/off and delays, fast handover or RFC-exact, VRRPv3 IPv4 mostly (some IPv6, and VRRPv2
+//! segments where some routers are VRRPv3 in mixed mode),
 //! then up to five faults with their recoveries, and a stable tail long enough for every check.
 
 use std::fmt::Write as _;
@@ -185,6 +186,12 @@ pub(crate) fn priority(rng: &mut Rng) -> u8 {
 
 fn router(rng: &mut Rng, shape: &Shape, vrid: u8, number: u8, priority: u8) -> Config {
     let mut c = router_config(shape.version, shape.ipv6, vrid, number, priority);
+    // A VRRPv2 segment half migrated: some routers are VRRPv3 in mixed mode (RFC 5798 §8.4). Drawn
+    // only in VRRPv2 scenarios, so the others' seeds stay as they were.
+    if shape.version == Version::V2 && rng.chance(500) {
+        c.version = Version::V3;
+        c.v2_interop = true;
+    }
     let base = shape.base_interval;
     let interval = if shape.mixed_intervals {
         *rng.pick(&[

@@ -219,7 +219,12 @@ impl Sim {
         if !target.running() || !target.link_up {
             return;
         }
-        let slot = target.slot_receiving(source, repr.vrid);
+        let receiving = target.slot_receiving(source, repr.vrid);
+        // What the router acts on (RFC 5798 §8.4's version rules, interop.rs) is what the model hears.
+        let slot = receiving.filter(|&s| self.acts_on(to, s, from, &repr));
+        let Some(target) = self.hosts.get_mut(to) else {
+            return;
+        };
         if let Some(last) = slot.and_then(|s| target.slots[s].last_arrival.get_mut(from)) {
             *last = Some(Arrival {
                 at: self.now,
@@ -232,7 +237,7 @@ impl Sim {
         }
         let repr = Rc::unwrap_or_clone(repr);
         let link = SEGMENT;
-        self.feed(to, slot, NodeInput::Advert { link, source, repr });
+        self.feed(to, receiving, NodeInput::Advert { link, source, repr });
     }
 
     /// The host's timer event: the node fires whatever is due. Stale events (superseded deadline,

@@ -198,6 +198,10 @@ impl Sim {
         h.armed = None;
         for slot in &mut h.slots {
             slot.last_arrival.iter_mut().for_each(|a| *a = None);
+            // Reused routers keep what they remembered; new ones start empty, as the core's do.
+            if !reusing {
+                slot.last_v3 = None;
+            }
         }
         if !reusing && !self.new_node(host) {
             return false;

@@ -79,6 +79,8 @@ pub(crate) struct Slot {
     /// Per sending host: the last advert handed to this router.
     pub(crate) last_arrival: Vec<Option<Arrival>>,
     pub(crate) last_sent: Option<Instant>,
+    /// Mixed mode (RFC 5798 §8.4): the last VRRPv3 advert this router took (`interop.rs`).
+    pub(crate) last_v3: super::interop::LastV3,
 }
 
 impl Slot {
@@ -89,6 +91,7 @@ impl Slot {
             preempt_from: None,
             last_arrival: vec![None; hosts],
             last_sent: None,
+            last_v3: None,
             config,
         }
     }

@@ -6,6 +6,7 @@ mod actions;
 mod apply;
 mod host;
 mod incumbent;
+mod interop;
 mod observe;
 mod queue;
 mod takeover;
