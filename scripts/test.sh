@@ -19,13 +19,15 @@ install_missing() {
     # The HAProxy pair test (netns-tests/tests/haproxy_pair.rs) runs Debian's HAProxy, and killall.
     [ -x /usr/sbin/haproxy ] || need+=(haproxy)
     command -v killall >/dev/null 2>&1 || need+=(psmisc)
+    # The mixed-mode test (netns-tests/tests/daemon_mixed.rs) runs Debian's keepalived as a VRRPv2 peer.
+    [ -x /usr/sbin/keepalived ] || need+=(keepalived)
     [ ${#need[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "scripts/test.sh: missing ${need[*]}; the namespace tests need root (or use --quick)" >&2
         exit 1
     fi
     echo "scripts/test.sh: installing ${need[*]}"
-    # Packages such as haproxy start their service on install: deny that (policy-rc.d exit 101) while
+    # Packages such as haproxy and keepalived start their service on install: deny that (policy-rc.d exit 101) while
     # installing, so the test run starts no daemon in the host's namespace (the tests start their own
     # inside namespaces). An existing policy-rc.d is left as it is.
     local deny_starts=0

@@ -11,6 +11,7 @@ pub mod frames;
 pub mod haproxy;
 pub mod haproxy_lab;
 pub mod http;
+pub mod keepalived;
 pub mod kernel;
 pub mod lab;
 pub mod netns;
