@@ -3,8 +3,9 @@
 //! higher-priority keepalived, takes over when it is SIGKILLed (one Master_Down_Interval after its
 //! last advert, measured on the wire) sending every advert as VRRPv3 and VRRPv2 with valid checksums,
 //! and yields when keepalived comes back; as master it keeps a lower-priority keepalived in BACKUP,
-//! and its SIGTERM resignation reaches keepalived in VRRPv2. Root and keepalived required (the tests
-//! fail, never skip, without them); run with `--test-threads=1`.
+//! and its SIGTERM resignation reaches keepalived in VRRPv2; with a second keepvip in mixed mode it
+//! acts on its peer's VRRPv3 adverts only, and the three keep one master through a crash. Root and
+//! keepalived required (the tests fail, never skip, without them); run with `--test-threads=1`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -299,4 +300,93 @@ fn mixed_keepvip_master_keeps_a_lower_priority_keepalived_v2_in_backup() {
     capture.stop().unwrap();
     assert_tcpdump_accepts(&capture.decode().unwrap(), a.ipv4);
     eprintln!("keepalived ka1 log:\n{}", keepalived.logs());
+}
+
+/// Three nodes mid-migration: keepvip (mixed, 200) master, keepvip (mixed, 100) and keepalived v2
+/// (50) backups. The keepvip backup acts on its peer's VRRPv3 adverts and drops the VRRPv2 copies
+/// (`v2_shadowed_by_v3`, RFC 5798 §8.4.2); keepalived stays BACKUP. The master SIGKILLed: the keepvip
+/// backup takes over one Master_Down_Interval (priority 100) after its last advert, before
+/// keepalived's own (priority 50) runs out, and keepalived follows the new master.
+fn three_nodes_one_master(watch: &PauseWatch) {
+    let lab = Lab::builder("mixthree").hosts(3).build().unwrap();
+    let capture = lab
+        .capture("vrrp", &["ip", "proto", "112", "or", "arp"])
+        .unwrap();
+    watch.capture(&capture);
+    let (a, b) = (lab.host(0).clone(), lab.host(1).clone());
+    let vip = IpAddr::V4(VIP);
+    let master = start_mixed_keepvip(&lab, 0, "kv0", HIGH);
+    expect_state(&master, MASTER, election_timeout(INTERVAL));
+    let backup = start_mixed_keepvip(&lab, 1, "kv1", LOW);
+    expect_state(&backup, BACKUP, election_timeout(INTERVAL));
+    let keepalived = start_keepalived(&lab, 2, "ka2", 50);
+    keepalived
+        .wait_log(&entering(BACKUP), 1, election_timeout(INTERVAL))
+        .unwrap();
+    expect_adverts_received(&backup, 6, election_timeout(INTERVAL));
+    let seen = backup.instance("VI_1").unwrap();
+    assert_eq!(seen.master.as_deref(), Some("192.0.2.1"), "{seen:?}");
+    assert_eq!(
+        seen.master_checksum.as_deref(),
+        Some("pseudo-header"),
+        "{seen:?}"
+    );
+    let shadowed = seen.discards.get("v2_shadowed_by_v3").copied().unwrap_or(0);
+    assert!(shadowed >= 3, "the VRRPv2 copies are dropped: {seen:?}");
+    assert!(!seen.discards.contains_key("version_mismatch"), "{seen:?}");
+
+    watch.silencing(IpAddr::V4(a.ipv4));
+    let killed_at = wall_clock();
+    master.proc().kill_and_wait().unwrap();
+    expect_state(&backup, MASTER, election_timeout(INTERVAL));
+    let takeover = observe_takeover(
+        &capture,
+        IpAddr::V4(a.ipv4),
+        IpAddr::V4(b.ipv4),
+        killed_at,
+        Duration::from_secs(5),
+        |_| true,
+        |_| true,
+    );
+    // The VRRPv3 advert sets the timer; its copy, just after it, is dropped.
+    assert_eq!(version(&takeover.trigger), Version::V2);
+    let trigger_v3 = adverts_from(&adverts(&takeover.frames), IpAddr::V4(a.ipv4))
+        .into_iter()
+        .rev()
+        .find(|advert| {
+            advert.timestamp < takeover.first.timestamp && version(advert) == Version::V3
+        })
+        .unwrap();
+    let delay = takeover.first.timestamp - trigger_v3.timestamp;
+    let expected = master_down_interval(INTERVAL, LOW);
+    eprintln!(
+        "MEASURE takeover kind=mixed_three_sigkill expected_us={} measured_us={}",
+        expected.as_micros(),
+        delay.as_micros()
+    );
+    assert!(
+        Tolerance::takeover(INTERVAL).admits(expected, delay),
+        "the keepvip backup took over {delay:?} after the master's last VRRPv3 advert, expected \
+         {expected:?}"
+    );
+    expect_vip(&lab, 1, vip, true, Duration::from_secs(2));
+    // Two of keepalived's Master_Down_Intervals (3.8 s at priority 50) with the new master.
+    std::thread::sleep(master_down_interval(INTERVAL, 50) * 2);
+    assert_eq!(
+        keepalived.log_count(&entering(MASTER)),
+        0,
+        "{}",
+        keepalived.logs()
+    );
+    assert!(!has_vip(&lab, 2, vip));
+    assert_eq!(backup.instance("VI_1").unwrap().state, MASTER);
+    capture.stop().unwrap();
+}
+
+#[test]
+fn mixed_three_nodes_keep_one_master_through_a_crash() {
+    retry_on_machine_pause(
+        "mixed_three_nodes_keep_one_master_through_a_crash",
+        three_nodes_one_master,
+    );
 }
