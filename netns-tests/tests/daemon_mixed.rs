@@ -4,7 +4,8 @@
 //! last advert, measured on the wire) sending every advert as VRRPv3 and VRRPv2 with valid checksums,
 //! and yields when keepalived comes back; as master it keeps a lower-priority keepalived in BACKUP,
 //! and its SIGTERM resignation reaches keepalived in VRRPv2; with a second keepvip in mixed mode it
-//! acts on its peer's VRRPv3 adverts only, and the three keep one master through a crash. Root and
+//! acts on its peer's VRRPv3 adverts only, and the three keep one master through a crash; a VRRPv2
+//! peer at another interval is named in keepvip's log. Root and
 //! keepalived required (the tests fail, never skip, without them); run with `--test-threads=1`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
@@ -389,4 +390,44 @@ fn mixed_three_nodes_keep_one_master_through_a_crash() {
         "mixed_three_nodes_keep_one_master_through_a_crash",
         three_nodes_one_master,
     );
+}
+
+/// A misconfiguration keepvip cannot fix but must name: keepvip (mixed, 200) at 2 s next to keepalived
+/// v2 at `advert_int 1`. keepalived drops the VRRPv2 copies ("advertisement interval mismatch",
+/// RFC 3768 §7.1) and becomes a second master; keepvip logs, as an error, that this VRRPv2 router
+/// advertises another interval and cannot see it.
+#[test]
+fn mixed_keepvip_names_a_v2_peer_whose_interval_differs() {
+    let lab = Lab::builder("mixint").hosts(2).build().unwrap();
+    let config = format!(
+        "[global]\nrouter_id = \"kv0\"\n\n[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\n\
+         vrid = 1\npriority = {HIGH}\nadvert_interval = \"2s\"\nv2_interop = true\n\
+         vips = [\"{VIP_CIDR}\"]\n"
+    );
+    let keepvip = Keepvip::start(&lab, 0, "kv0", &config).unwrap();
+    expect_state(
+        &keepvip,
+        MASTER,
+        election_timeout(Interval::from_millis(2000)),
+    );
+    let keepalived = start_keepalived(&lab, 1, "ka1", LOW);
+    keepalived
+        .wait_log(&entering(MASTER), 1, election_timeout(INTERVAL))
+        .unwrap();
+    assert!(
+        keepalived.log_count("advertisement interval mismatch mine=1 sec rcv'd=2 sec") >= 1,
+        "{}",
+        keepalived.logs()
+    );
+    netns_tests::wait_for(
+        "keepvip to name the interval mismatch",
+        Duration::from_secs(5),
+        Duration::from_millis(50),
+        || {
+            keepvip
+                .logs()
+                .contains("advertises another interval and drops ours")
+        },
+    )
+    .unwrap_or_else(|err| panic!("{err}\n{}", keepvip.describe()));
 }

@@ -189,6 +189,14 @@ fn log_report(instance: &str, report: &Report) {
             theirs = ?theirs,
             "advertised address list differs from ours"
         ),
+        Report::V2IntervalMismatch { from, ours, theirs } => error!(
+            instance,
+            %from,
+            ours_cs = ours.get(),
+            theirs_cs = theirs.get(),
+            "v2_interop: a VRRPv2 router advertises another interval and drops ours (RFC 3768 \
+             §7.1), so it cannot see this router: set advert_interval to its advert_int"
+        ),
         Report::MasterSendsNoV2 { from } => warn!(
             instance,
             %from,

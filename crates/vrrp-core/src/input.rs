@@ -221,6 +221,15 @@ pub enum Report {
     /// The advert's address list differs from ours (RFC 5798 §7.1: log, keep). Emitted when the
     /// (sender, list) pair changes.
     AddressListMismatch { from: IpAddr, theirs: Addresses },
+    /// Mixed mode (`v2_interop`): a VRRPv2 router advertises another interval than ours. Kept, as
+    /// [`Report::IntervalMismatch`], but that router drops our VRRPv2 copies (RFC 3768 §7.1 requires
+    /// equal intervals): it does not see us, and two masters are likely. Emitted when the (sender,
+    /// interval) pair changes.
+    V2IntervalMismatch {
+        from: IpAddr,
+        ours: Centisecs,
+        theirs: Centisecs,
+    },
     /// RFC 5798 §8.4.2 (MAY): with `v2_interop`, the master we follow sends VRRPv3 adverts without
     /// VRRPv2 copies, so it does not run mixed mode and VRRPv2 routers cannot see it. Emitted once
     /// per master, again after it sent a VRRPv2 advert and stopped.

@@ -124,12 +124,12 @@ fn mixed_mode_master_readvertises_once_in_both_versions_for_a_lower_mixed_peer()
 }
 
 #[test]
-fn mixed_mode_backup_follows_a_v2_master_with_its_interval_in_centiseconds() {
+fn mixed_mode_backup_follows_a_v2_master_with_its_interval_in_centiseconds_and_warns_it_differs() {
     let mut router = started(mixed(100));
     let actions = from_peer(&mut router, 1_000_000, v2(200, 300));
     assert_eq!(
         actions,
-        vec![Action::Report(Report::IntervalMismatch {
+        vec![Action::Report(Report::V2IntervalMismatch {
             from: v4(2),
             ours: cs(100),
             theirs: cs(300),

@@ -78,6 +78,9 @@ pub fn action(action: &Action) -> String {
             format!("report interval mismatch {}cs", theirs.get())
         }
         Action::Report(Report::AddressListMismatch { .. }) => "report address mismatch".into(),
+        Action::Report(Report::V2IntervalMismatch { theirs, .. }) => {
+            format!("report VRRPv2 interval mismatch {}cs", theirs.get())
+        }
         Action::Report(Report::MasterSendsNoV2 { from }) => {
             format!("report master {from} sends no VRRPv2")
         }

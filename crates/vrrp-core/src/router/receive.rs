@@ -93,11 +93,14 @@ impl Router {
             self.interval_mismatch = None;
         } else if self.interval_mismatch != Some((source, repr.max_adver_int)) {
             self.interval_mismatch = Some((source, repr.max_adver_int));
-            out.push(Action::Report(Report::IntervalMismatch {
-                from: source,
-                ours,
-                theirs: repr.max_adver_int,
-            }));
+            let (from, theirs) = (source, repr.max_adver_int);
+            // Mixed mode: that VRRPv2 router drops our adverts (RFC 3768 §7.1), which is worse.
+            let report = if repr.version == Version::V2 && self.config.version == Version::V3 {
+                Report::V2IntervalMismatch { from, ours, theirs }
+            } else {
+                Report::IntervalMismatch { from, ours, theirs }
+            };
+            out.push(Action::Report(report));
         }
         if same_addresses(&self.config.addresses, &repr.addresses) {
             self.address_mismatch = None;
