@@ -8,6 +8,7 @@
 
 pub mod garp;
 pub mod netlink;
+pub mod nftables;
 pub(crate) mod sys;
 pub mod vrrp_socket;
 
