@@ -223,16 +223,30 @@ fn every_good_fixture_and_example_config_passes_without_warnings() {
 }
 
 #[test]
-fn accept_false_draws_a_warning_that_it_is_not_enforced_yet() {
+fn accept_false_is_enforced_silently_and_draws_a_warning_only_on_an_owner() {
     let checked = check("tests/data/good/every_key.toml");
-    let warning = checked
+    assert!(
+        !checked
+            .diagnostics
+            .iter()
+            .any(|d| d.message.starts_with("accept = false")),
+        "{:?}",
+        checked.diagnostics
+    );
+    let owner = "[global]\nrouter_id = \"r\"\n[[instance]]\nname = \"o\"\ninterface = \"eth0\"\n\
+                 vrid = 1\npriority = 255\naccept = false\nvips = [\"192.0.2.1/24\"]\n";
+    let checked = config::check_str(owner, "owner.toml", &|_| true).unwrap();
+    let warnings: Vec<String> = checked
         .diagnostics
         .iter()
-        .find(|d| d.severity == Severity::Warning && d.message.starts_with("accept = false"))
-        .expect("no warning for accept = false");
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(
-        warning.to_string(),
-        "tests/data/good/every_key.toml:19:10: warning: accept = false is not enforced yet: the master accepts traffic to its VIPs either way"
+        warnings,
+        vec![
+            "owner.toml:8:10: warning: accept = false has no effect on the address owner (priority \
+             255): it always accepts traffic to its own addresses (RFC 5798 §6.4.3)"
+        ]
     );
 }
 

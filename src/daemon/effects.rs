@@ -114,6 +114,10 @@ impl Daemon {
 
     fn add_vips(&mut self, id: InstanceId, vips: &VipSet) -> oneshot::Receiver<()> {
         let (done, installed) = oneshot::channel();
+        let drop_traffic = self
+            .node
+            .router(id)
+            .is_some_and(|r| !r.config().master_accepts_vip_traffic());
         if let Some(info) = self.table.get(id) {
             self.io.vip_worker.send(VipCommand::Add {
                 instance: info.name().to_owned(),
@@ -122,6 +126,7 @@ impl Daemon {
                     .iter()
                     .map(|address| info.install_spec(address))
                     .collect(),
+                drop_traffic,
                 installed: done,
             });
             // The core adds VIPs only on becoming master (the daemon never reconfigures a router).

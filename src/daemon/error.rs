@@ -22,6 +22,8 @@ pub enum DaemonError {
     },
     /// A feeder task ended: the daemon shut down rather than run deaf.
     TaskEnded(String),
+    /// `accept = false` cannot be enforced (no nf_tables in this kernel, no CAP_NET_ADMIN).
+    AcceptFilter(String),
     /// Scripts that must not run (insecure), or a script user that does not exist.
     Scripts(Vec<String>),
 }
@@ -40,6 +42,12 @@ impl fmt::Display for DaemonError {
             DaemonError::Socket(e) => write!(f, "socket: {e}"),
             DaemonError::Signal(e) => write!(f, "signal handler: {e}"),
             DaemonError::Lock { path, reason } => write!(f, "lock {}: {reason}", path.display()),
+            DaemonError::AcceptFilter(e) => write!(
+                f,
+                "accept = false needs nf_tables to drop traffic to the VIPs, and setting up the table \
+                 inet {} failed: {e} (use accept = true, or a kernel with nf_tables)",
+                crate::net::nftables::TABLE
+            ),
             DaemonError::Scripts(problems) => write!(f, "scripts: {}", problems.join("; ")),
             DaemonError::TaskEnded(what) => {
                 write!(

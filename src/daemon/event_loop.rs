@@ -8,6 +8,7 @@ use tracing::{error, info, warn};
 use vrrp_core::{Datagram, Input, LinkId, Node, NodeInput};
 
 use super::RunOptions;
+use super::accept_filter::AcceptFilter;
 use super::clock::Clock;
 use super::error::DaemonError;
 use super::event::{Event, SocketId};
@@ -62,12 +63,23 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let mut node = Node::new();
     let built = setup::build(&config, &netlink, &mut node).await?;
     let groups = groups::add_groups(&config, &mut node, &built.table)?;
+    let drops_vip_traffic = built.table.iter().any(|(id, _)| {
+        node.router(id)
+            .is_some_and(|r| !r.config().master_accepts_vip_traffic())
+    });
+    let accept_filter = AcceptFilter::prepare(drops_vip_traffic).await?;
     let frames = Arc::new(FrameSender::open().map_err(|e| DaemonError::Socket(e.to_string()))?);
     let mut signals = Signals::install()?;
 
     let (events, events_inbox) = mpsc::channel(1024);
     let mut feeders = Feeders::new();
-    let io = Io::new(built.sockets, netlink.clone(), frames, events.clone());
+    let io = Io::new(
+        built.sockets,
+        netlink.clone(),
+        frames,
+        events.clone(),
+        accept_filter,
+    );
     spawn_receivers(io.socket_watches(), &events, &mut feeders);
     spawn_monitor(
         "link monitor",

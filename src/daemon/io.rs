@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use vrrp_core::{InstanceId, LinkId};
 
+use super::accept_filter::AcceptFilter;
 use super::event::{Event, SocketId};
 use super::vips::VipWorker;
 use crate::config::Family;
@@ -53,10 +54,11 @@ impl Io {
         netlink: Arc<Netlink>,
         frames: Arc<FrameSender>,
         events: mpsc::Sender<Event>,
+        accept_filter: AcceptFilter,
     ) -> Io {
         Io {
             sockets,
-            vip_worker: VipWorker::spawn(netlink.clone()),
+            vip_worker: VipWorker::spawn(netlink.clone(), accept_filter),
             netlink,
             frames,
             events,

@@ -17,11 +17,13 @@
 //! | `effects` | executing the node's actions from their payloads |
 //! | `interfaces`, `links`, `sources`, `link_local`, `watch` | link and address events into node inputs; interfaces followed by name (missing, deleted, re-created); source addresses followed (lost, back, renumbered); IPv6 link-local readiness; their bookkeeping |
 //! | `io`, `tasks`, `vips`, `announce` | what talks to the kernel, and the tasks that feed the loop |
+//! | `accept_filter` | Accept_Mode False: the nf_tables drop sets of the VIPs of masters that must not accept |
 //! | `trackers`, `tracker_setup` | tracker readings into node inputs; scripts audited, users resolved, tracker tasks watched |
 //! | `table` | the shell's per-instance facts (name, config, interface, socket) |
 //! | `clock` | the one clock |
 //! | `core_config`, `error`, `event`, `lock`, `signals` | translation, errors, events, single instance, signals |
 
+mod accept_filter;
 mod announce;
 mod clock;
 mod core_config;
@@ -72,7 +74,10 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), DaemonError> {
         Ok(result) => result,
         Err(panic) => {
             if let Ok(cleanup) = runtime() {
-                cleanup.block_on(setup::remove_installed_vips(&config));
+                cleanup.block_on(async {
+                    setup::remove_installed_vips(&config).await;
+                    accept_filter::remove_leftover().await;
+                });
             }
             std::panic::resume_unwind(panic)
         }

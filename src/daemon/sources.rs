@@ -105,6 +105,8 @@ impl Daemon {
             instance: info.name().to_owned(),
             ifindex: info.link.index,
             vips: missing.iter().map(|&vip| info.install_spec(vip)).collect(),
+            // Still in the drop sets; added again in case the table went (idempotent).
+            drop_traffic: !router.config().master_accepts_vip_traffic(),
             installed,
         });
     }

@@ -2,6 +2,9 @@
 //! held by a routing daemon loading a table, container churn) never holds up adverts. Only addresses
 //! keepvip installed are ever removed (see `net::netlink`). An instance's virtual routes and rules go
 //! through the same queue, so they never overtake its VIPs (`routes.rs`).
+//!
+//! A master that must not accept traffic to its VIPs (`accept_filter`) has them in the drop sets before
+//! the addresses are added and after they are removed, so no packet reaches a VIP in between.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -11,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{error, info};
 
+use super::accept_filter::AcceptFilter;
 use super::routes::{self, RouteSet};
 use crate::net::Netlink;
 use crate::net::netlink::Vip;
@@ -20,6 +24,8 @@ pub enum VipCommand {
         instance: String,
         ifindex: u32,
         vips: Vec<Vip>,
+        /// Accept_Mode False on a non-owner: traffic to these VIPs is dropped while they are installed.
+        drop_traffic: bool,
         /// Told when the addresses are in place, so the announcer never announces an absent VIP.
         installed: oneshot::Sender<()>,
     },
@@ -36,16 +42,17 @@ pub enum VipCommand {
 
 pub struct VipWorker {
     commands: mpsc::UnboundedSender<VipCommand>,
-    task: JoinHandle<()>,
+    task: JoinHandle<AcceptFilter>,
 }
 
 impl VipWorker {
-    pub fn spawn(netlink: Arc<Netlink>) -> VipWorker {
+    pub fn spawn(netlink: Arc<Netlink>, mut filter: AcceptFilter) -> VipWorker {
         let (commands, mut inbox) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             while let Some(command) = inbox.recv().await {
-                execute(&netlink, command).await;
+                execute(&netlink, &mut filter, command).await;
             }
+            filter
         });
         VipWorker { commands, task }
     }
@@ -57,37 +64,34 @@ impl VipWorker {
         }
     }
 
-    /// Finishes what is queued (at most `limit`), for shutdown.
+    /// Finishes what is queued (at most `limit`), then removes keepvip's nf_tables table, for shutdown.
     pub async fn drain(self, limit: Duration) {
         drop(self.commands);
-        if tokio::time::timeout(limit, self.task).await.is_err() {
-            error!(
+        match tokio::time::timeout(limit, self.task).await {
+            Ok(Ok(filter)) => filter.remove_table().await,
+            Ok(Err(e)) => error!(error = %e, "VIP worker failed"),
+            Err(_) => error!(
                 limit_ms = limit.as_millis() as u64,
                 "VIP removal did not finish in time"
-            );
+            ),
         }
     }
 }
 
-async fn execute(netlink: &Netlink, command: VipCommand) {
+async fn execute(netlink: &Netlink, filter: &mut AcceptFilter, command: VipCommand) {
     match command {
         VipCommand::Add {
             instance,
             ifindex,
             vips,
+            drop_traffic,
             installed,
         } => {
-            for vip in &vips {
-                match netlink.add_vip(ifindex, vip).await {
-                    Ok(true) => {}
-                    Ok(false) => info!(
-                        %instance,
-                        vip = %vip.address,
-                        "address already configured outside keepvip (an owner's own address?): left as it is"
-                    ),
-                    Err(e) => error!(%instance, vip = %vip.address, error = %e, "VIP not added"),
-                }
+            if drop_traffic {
+                let addresses = vips.iter().map(|vip| vip.address).collect();
+                filter.drop_for(&instance, addresses).await;
             }
+            add_vips(netlink, &instance, ifindex, &vips).await;
             let _ = installed.send(());
         }
         VipCommand::Remove {
@@ -103,10 +107,25 @@ async fn execute(netlink: &Netlink, command: VipCommand) {
                 }
                 Err(e) => error!(%instance, error = %e, "VIPs not removed"),
             }
+            filter.stop_dropping_for(&instance, &addresses).await;
         }
         VipCommand::AddRoutes { instance, set } => routes::install(netlink, &instance, &set).await,
         VipCommand::RemoveRoutes { instance, set } => {
             routes::remove(netlink, &instance, &set).await
+        }
+    }
+}
+
+async fn add_vips(netlink: &Netlink, instance: &str, ifindex: u32, vips: &[Vip]) {
+    for vip in vips {
+        match netlink.add_vip(ifindex, vip).await {
+            Ok(true) => {}
+            Ok(false) => info!(
+                %instance,
+                vip = %vip.address,
+                "address already configured outside keepvip (an owner's own address?): left as it is"
+            ),
+            Err(e) => error!(%instance, vip = %vip.address, error = %e, "VIP not added"),
         }
     }
 }

@@ -136,6 +136,12 @@ impl Config {
         self.priority == OWNER_PRIORITY
     }
 
+    /// Whether a master of this config accepts packets addressed to the VIPs (RFC 5798 §6.4.3 (650)):
+    /// the owner always, any other router per its Accept_Mode.
+    pub fn master_accepts_vip_traffic(&self) -> bool {
+        self.is_owner() || self.accept_mode
+    }
+
     /// Checks everything the state machine relies on; [`crate::Router::new`] calls it.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.vrid == 0 {

@@ -151,6 +151,9 @@ struct Settings {
     garp: Option<GarpTiming>,
 }
 
+/// The address owner's priority (RFC 5798 §5.2.4).
+const OWNER_PRIORITY: u8 = 255;
+
 /// Checks the keys that need no other key to be judged.
 fn settings(sink: &mut Sink<'_>, global: &Global, raw: &RawInstance) -> Settings {
     let vrid = raw
@@ -161,10 +164,13 @@ fn settings(sink: &mut Sink<'_>, global: &Global, raw: &RawInstance) -> Settings
     let priority = u8_or(sink, "priority", raw.priority.as_ref(), 1..=255, 100);
     let preempt = raw.preempt.as_ref().is_none_or(|p| *p.get_ref());
     let accept = raw.accept.as_ref().is_none_or(|a| *a.get_ref());
-    if let Some(value) = raw.accept.as_ref().filter(|a| !*a.get_ref()) {
+    if let Some(value) = raw.accept.as_ref().filter(|a| !*a.get_ref())
+        && priority == Some(OWNER_PRIORITY)
+    {
         sink.warning(
             &value.span(),
-            "accept = false is not enforced yet: the master accepts traffic to its VIPs either way",
+            "accept = false has no effect on the address owner (priority 255): it always accepts \
+             traffic to its own addresses (RFC 5798 §6.4.3)",
         );
     }
     let preempt_delay = match &raw.preempt_delay {

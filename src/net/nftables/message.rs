@@ -126,7 +126,9 @@ impl Batch {
 
     /// `nft add table inet NAME`: creates it, or nothing when it exists.
     pub fn new_table(&mut self, name: &str) {
-        self.message(MessageType::NewTable, NLM_F_CREATE, |m| m.string(TABLE_NAME, name));
+        self.message(MessageType::NewTable, NLM_F_CREATE, |m| {
+            m.string(TABLE_NAME, name)
+        });
     }
 
     /// `nft delete table inet NAME`, with its chains, sets and rules.
@@ -193,14 +195,23 @@ impl Batch {
         self.next_seq.wrapping_add(1)
     }
 
-    fn elements(&mut self, kind: MessageType, flags: u16, table: &str, set: &str, addrs: &[IpAddr]) {
+    fn elements(
+        &mut self,
+        kind: MessageType,
+        flags: u16,
+        table: &str,
+        set: &str,
+        addrs: &[IpAddr],
+    ) {
         self.message(kind, flags, |m| {
             m.string(SET_ELEM_LIST_TABLE, table);
             m.string(SET_ELEM_LIST_SET, set);
             m.nest(SET_ELEM_LIST_ELEMENTS, |m| {
                 for address in addrs {
                     m.nest(LIST_ELEM, |m| {
-                        m.nest(SET_ELEM_KEY, |m| m.attr(DATA_VALUE, &address_bytes(*address)));
+                        m.nest(SET_ELEM_KEY, |m| {
+                            m.attr(DATA_VALUE, &address_bytes(*address))
+                        });
                     });
                 }
             });
@@ -218,7 +229,13 @@ impl Batch {
         let seq = self.take_seq();
         self.acked.push(seq);
         let kind = (SUBSYS_NFTABLES << 8) | kind as u16;
-        let start = self.header(kind, NLM_F_REQUEST | NLM_F_ACK | flags, seq, NFPROTO_INET, 0);
+        let start = self.header(
+            kind,
+            NLM_F_REQUEST | NLM_F_ACK | flags,
+            seq,
+            NFPROTO_INET,
+            0,
+        );
         body(&mut Attrs {
             bytes: &mut self.bytes,
         });
@@ -280,7 +297,8 @@ impl Attrs<'_> {
     fn nest(&mut self, kind: u16, inner: impl FnOnce(&mut Attrs<'_>)) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(&[0, 0]);
-        self.bytes.extend_from_slice(&(kind | NLA_F_NESTED).to_ne_bytes());
+        self.bytes
+            .extend_from_slice(&(kind | NLA_F_NESTED).to_ne_bytes());
         inner(&mut Attrs { bytes: self.bytes });
         let len = (self.bytes.len() - start) as u16;
         self.bytes[start..start + 2].copy_from_slice(&len.to_ne_bytes());

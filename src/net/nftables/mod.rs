@@ -81,7 +81,9 @@ impl VipFilter {
     /// Packets addressed to `addresses` are dropped from now on.
     pub fn drop_traffic_to(&mut self, addresses: &[IpAddr]) -> Result<(), NftError> {
         let mut batch = self.socket.batch();
-        for_each_family(addresses, |set, family| batch.add_elements(TABLE, set, family));
+        for_each_family(addresses, |set, family| {
+            batch.add_elements(TABLE, set, family)
+        });
         self.socket.apply(batch)
     }
 

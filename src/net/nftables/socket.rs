@@ -124,7 +124,8 @@ fn answers(datagram: &[u8]) -> Vec<(u32, i32)> {
     let mut found = Vec::new();
     let mut rest = datagram;
     while rest.len() >= 16 {
-        let word = |at: usize| u32::from_ne_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
+        let word =
+            |at: usize| u32::from_ne_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
         let len = word(0) as usize;
         if len < 16 || len > rest.len() {
             break;

@@ -15,7 +15,9 @@ const BEGIN: [u8; 20] = [
 ];
 
 fn end(seq: u8) -> [u8; 20] {
-    [20, 0, 0, 0, 0x11, 0, 1, 0, seq, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10]
+    [
+        20, 0, 0, 0, 0x11, 0, 1, 0, seq, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10,
+    ]
 }
 
 /// nlmsghdr + nfgenmsg of an nf_tables message of the inet family.
@@ -137,7 +139,11 @@ fn the_chain_hooks_prerouting_at_raw_priority() {
     expected.extend(b"filter\0\0");
     assert_eq!(body, expected);
     assert_eq!(&bytes[20..24], &[20 + 68, 0, 0, 0]);
-    assert_eq!(&bytes[24..28], &[0x03, 0x0a, 0x05, 0x04], "NFT_MSG_NEWCHAIN, create");
+    assert_eq!(
+        &bytes[24..28],
+        &[0x03, 0x0a, 0x05, 0x04],
+        "NFT_MSG_NEWCHAIN, create"
+    );
 }
 
 #[test]

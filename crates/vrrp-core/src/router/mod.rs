@@ -224,8 +224,7 @@ impl Router {
     /// Whether packets addressed to the VIPs may be accepted locally now (RFC 5798 §6.4.3 (650)): master
     /// and (owner or Accept_Mode). The daemon enforces it.
     pub fn accepts_vip_traffic(&self) -> bool {
-        matches!(self.state, State::Master { .. })
-            && (self.config.is_owner() || self.config.accept_mode)
+        matches!(self.state, State::Master { .. }) && self.config.master_accepts_vip_traffic()
     }
 
     /// The last interval mismatch seen (sender, its interval), cleared when a matching advert arrives.
