@@ -54,7 +54,11 @@ fn start(lab: &Lab, index: usize, label: &str, priority: u8, accept: bool, vip: 
 
 fn ping(lab: &Lab, from: usize, to: &str) -> bool {
     let ns = &lab.host(from).ns;
-    run("ip", &["netns", "exec", ns, "ping", "-n", "-c", "1", "-W", "1", to]).is_ok()
+    run(
+        "ip",
+        &["netns", "exec", ns, "ping", "-n", "-c", "1", "-W", "1", to],
+    )
+    .is_ok()
 }
 
 fn tcp(lab: &Lab, from: usize, to: Ipv4Addr) -> Tcp {
@@ -76,32 +80,51 @@ fn resolve_vip(lab: &Lab) -> Option<(String, String)> {
     let vip = VIP.to_string();
     run("ip", &["-n", &ns, "neigh", "flush", "dev", HOST_IF]).unwrap();
     let _ = ping(lab, CLIENT, &vip);
-    let json = run("ip", &["-n", &ns, "-j", "neigh", "show", "to", &vip, "dev", HOST_IF]).unwrap();
+    let json = run(
+        "ip",
+        &["-n", &ns, "-j", "neigh", "show", "to", &vip, "dev", HOST_IF],
+    )
+    .unwrap();
     let entries: serde_json::Value = serde_json::from_str(&json).unwrap();
     let entry = entries.as_array()?.first()?;
     let mac = entry.get("lladdr")?.as_str()?.to_owned();
-    let state = entry.get("state")?.as_array()?.first()?.as_str()?.to_owned();
+    let state = entry
+        .get("state")?
+        .as_array()?
+        .first()?
+        .as_str()?
+        .to_owned();
     Some((mac, state))
 }
 
 fn mac_text(lab: &Lab, index: usize) -> String {
     let mac = lab.host(index).mac;
-    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// The elements of set `vips4` of table `inet keepvip` on host `index`; None without the table.
 fn dropped(lab: &Lab, index: usize) -> Option<Vec<String>> {
     let ns = &lab.host(index).ns;
-    let argv = ["netns", "exec", ns, "nft", "-j", "list", "set", "inet", "keepvip", "vips4"];
+    let argv = [
+        "netns", "exec", ns, "nft", "-j", "list", "set", "inet", "keepvip", "vips4",
+    ];
     let json = run("ip", &argv).ok()?;
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     let set = value["nftables"]
         .as_array()?
         .iter()
         .find_map(|item| item.get("set"))?;
-    let elements = set.get("elem").and_then(|e| e.as_array()).map_or_else(Vec::new, |e| {
-        e.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
-    });
+    let elements = set
+        .get("elem")
+        .and_then(|e| e.as_array())
+        .map_or_else(Vec::new, |e| {
+            e.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        });
     Some(elements)
 }
 
@@ -116,11 +139,23 @@ fn has_table(lab: &Lab, index: usize) -> bool {
 fn expect_dropped_at(lab: &Lab, master: usize) {
     let vip = VIP.to_string();
     assert!(!ping(lab, CLIENT, &vip), "ping to the VIP must fail");
-    assert_eq!(tcp(lab, CLIENT, VIP), Tcp::TimedOut, "TCP to the VIP is dropped");
+    assert_eq!(
+        tcp(lab, CLIENT, VIP),
+        Tcp::TimedOut,
+        "TCP to the VIP is dropped"
+    );
     let own = lab.host(master).ipv4;
-    assert_eq!(tcp(lab, CLIENT, own), Tcp::Refused, "the master's own address accepts");
+    assert_eq!(
+        tcp(lab, CLIENT, own),
+        Tcp::Refused,
+        "the master's own address accepts"
+    );
     let (mac, state) = resolve_vip(lab).expect("no neighbor entry for the VIP");
-    assert_eq!(mac, mac_text(lab, master), "ARP for the VIP answered by the master");
+    assert_eq!(
+        mac,
+        mac_text(lab, master),
+        "ARP for the VIP answered by the master"
+    );
     assert_ne!(state, "FAILED");
     assert_eq!(dropped(lab, master), Some(vec![vip]));
 }
@@ -128,10 +163,26 @@ fn expect_dropped_at(lab: &Lab, master: usize) {
 /// The client routes `BEHIND` via the VIP; host `index` holds `BEHIND` on its loopback.
 fn route_behind_the_vip(lab: &Lab, index: usize) {
     let ns = &lab.host(index).ns;
-    run("ip", &["-n", ns, "addr", "add", &format!("{BEHIND}/32"), "dev", "lo"]).unwrap();
+    run(
+        "ip",
+        &[
+            "-n",
+            ns,
+            "addr",
+            "add",
+            &format!("{BEHIND}/32"),
+            "dev",
+            "lo",
+        ],
+    )
+    .unwrap();
     let client = &lab.host(CLIENT).ns;
     let net = "198.51.100.0/24";
-    run("ip", &["-n", client, "route", "add", net, "via", &VIP.to_string()]).unwrap();
+    run(
+        "ip",
+        &["-n", client, "route", "add", net, "via", &VIP.to_string()],
+    )
+    .unwrap();
 }
 
 /// Priorities 200 and 100, both `accept = false`: the 200 master drops traffic to the VIP (ping,
@@ -150,7 +201,10 @@ fn accept_false_drops_traffic_to_the_vip_and_the_drop_follows_it() {
     route_behind_the_vip(&lab, 0);
 
     expect_dropped_at(&lab, 0);
-    assert!(ping(&lab, CLIENT, BEHIND), "traffic with the VIP as next hop passes");
+    assert!(
+        ping(&lab, CLIENT, BEHIND),
+        "traffic with the VIP as next hop passes"
+    );
     expect_adverts_received(&low, 3, Duration::from_secs(2));
     assert_eq!(dropped(&lab, 1), Some(vec![]), "a backup drops nothing");
     assert!(!high.logs().contains("not dropped"), "{}", high.logs());
@@ -205,22 +259,126 @@ fn a_table_left_by_sigkill_is_replaced_or_deleted_at_restart() {
     first.kill().unwrap();
     assert_eq!(dropped(&lab, 0), Some(vec![vip.clone()]), "left by SIGKILL");
     let ns = lab.host(0).ns.clone();
-    let add = ["netns", "exec", &ns, "nft", "add", "element", "inet", "keepvip", "vips4"];
+    let add = [
+        "netns", "exec", &ns, "nft", "add", "element", "inet", "keepvip", "vips4",
+    ];
     run("ip", &[&add[..], &["{ 192.0.2.99 }"]].concat()).unwrap();
 
     let second = start(&lab, 0, "h0-1", 100, false, VIP_CIDR);
     // The control socket answers once the table is replaced.
     let after_start = dropped(&lab, 0).expect("the table is there");
-    assert!(!after_start.contains(&"192.0.2.99".to_owned()), "{after_start:?}");
+    assert!(
+        !after_start.contains(&"192.0.2.99".to_owned()),
+        "{after_start:?}"
+    );
     expect_state(&second, MASTER, election_timeout(INTERVAL));
     expect_vip(&lab, 0, IpAddr::V4(VIP), true, Duration::from_secs(2));
-    assert_eq!(dropped(&lab, 0), Some(vec![vip.clone()]), "the hand-made element went");
+    assert_eq!(
+        dropped(&lab, 0),
+        Some(vec![vip.clone()]),
+        "the hand-made element went"
+    );
     assert_eq!(tcp(&lab, CLIENT, VIP), Tcp::TimedOut);
 
     second.kill().unwrap();
     let third = start(&lab, 0, "h0-2", 100, true, VIP_CIDR);
-    assert!(!has_table(&lab, 0), "a leftover table is deleted when no instance needs it");
+    assert!(
+        !has_table(&lab, 0),
+        "a leftover table is deleted when no instance needs it"
+    );
     expect_state(&third, MASTER, election_timeout(INTERVAL));
     expect_vip(&lab, 0, IpAddr::V4(VIP), true, Duration::from_secs(2));
     assert_eq!(tcp(&lab, CLIENT, VIP), Tcp::Refused);
+}
+
+const VIP6: &str = "2001:db8::100";
+
+/// The client's neighbor state for `address` (`REACHABLE`, `STALE`, `FAILED`...), if it has an entry.
+fn neighbor_state(lab: &Lab, address: &str) -> Option<String> {
+    let ns = &lab.host(CLIENT).ns;
+    let json = run(
+        "ip",
+        &[
+            "-n", ns, "-j", "neigh", "show", "to", address, "dev", HOST_IF,
+        ],
+    )
+    .ok()?;
+    let entries: serde_json::Value = serde_json::from_str(&json).ok()?;
+    let state = entries
+        .as_array()?
+        .first()?
+        .get("state")?
+        .as_array()?
+        .first()?
+        .as_str()?;
+    Some(state.to_owned())
+}
+
+/// IPv6, `accept = false`: ping and TCP to the VIP are dropped, yet neighbor discovery for it works,
+/// including unicast neighbor solicitations addressed to the VIP (NUD): the client's entry, set STALE
+/// and used, is probed with a unicast NS to the VIP and becomes REACHABLE again (without the exemption
+/// it would end FAILED after three unanswered probes).
+#[test]
+fn ipv6_accept_false_drops_traffic_but_answers_neighbor_discovery() {
+    let lab = Lab::builder("accept6")
+        .hosts(3)
+        .ipv6(netns_tests::Ipv6Mode::NoDad)
+        .build()
+        .unwrap();
+    let vip: IpAddr = VIP6.parse().unwrap();
+    let master = start(&lab, 0, "h0", 200, false, &format!("{VIP6}/64"));
+    expect_state(&master, MASTER, election_timeout(INTERVAL));
+    expect_vip(&lab, 0, vip, true, Duration::from_secs(2));
+    let client = lab.host(CLIENT).ns.clone();
+    let ping6 = || {
+        run(
+            "ip",
+            &[
+                "netns", "exec", &client, "ping", "-6", "-n", "-c", "1", "-W", "1", VIP6,
+            ],
+        )
+    };
+    assert!(ping6().is_err(), "ping to the IPv6 VIP must fail");
+    let target = SocketAddr::new(vip, CLOSED_PORT);
+    let tcp6 = in_netns(&client, || {
+        TcpStream::connect_timeout(&target, Duration::from_secs(1))
+    })
+    .unwrap()
+    .map_err(|e| e.kind());
+    assert_eq!(
+        tcp6.err(),
+        Some(ErrorKind::TimedOut),
+        "TCP to the IPv6 VIP is dropped"
+    );
+    let json = run("ip", &["-n", &client, "-j", "neigh", "show", "to", VIP6]).unwrap();
+    assert!(
+        json.contains(&mac_text(&lab, 0)),
+        "the VIP resolves to the master: {json}"
+    );
+
+    let sysctl = format!("net.ipv6.neigh.{HOST_IF}.delay_first_probe_time=1");
+    run("ip", &["netns", "exec", &client, "sysctl", "-qw", &sysctl]).unwrap();
+    let mac = mac_text(&lab, 0);
+    let stale = [
+        "-n", &client, "neigh", "replace", VIP6, "lladdr", &mac, "nud", "stale", "dev", HOST_IF,
+    ];
+    run("ip", &stale).unwrap();
+    assert!(ping6().is_err());
+    let reached = netns_tests::wait_for_value(
+        "the VIP's neighbor entry to be confirmed by a unicast NS",
+        Duration::from_secs(5),
+        Duration::from_millis(100),
+        || {
+            let state = neighbor_state(&lab, VIP6);
+            if state.as_deref() == Some("FAILED") {
+                return Err(netns_tests::HarnessError::new(
+                    "FAILED: the unicast NS was dropped",
+                ));
+            }
+            Ok((state.as_deref() == Some("REACHABLE")).then_some(()))
+        },
+    );
+    if let Err(e) = reached {
+        panic!("{e}\n{}", master.describe());
+    }
 }
