@@ -382,3 +382,31 @@ fn ipv6_accept_false_drops_traffic_but_answers_neighbor_discovery() {
         panic!("{e}\n{}", master.describe());
     }
 }
+
+/// `nft flush ruleset` (a firewall reload) removes keepvip's table under a running master: the VIPs
+/// are accepted until the next addition, which finds the table gone, rebuilds it and drops again
+/// (here after a link flap: FAULT removes the VIP, the return to MASTER adds it).
+#[test]
+fn a_table_flushed_by_someone_else_is_rebuilt_at_the_next_takeover() {
+    let lab = Lab::builder("acceptflush").hosts(3).build().unwrap();
+    let master = start(&lab, 0, "h0", 100, false, VIP_CIDR);
+    expect_state(&master, MASTER, election_timeout(INTERVAL));
+    assert_eq!(tcp(&lab, CLIENT, VIP), Tcp::TimedOut);
+    let ns = lab.host(0).ns.clone();
+    run("ip", &["netns", "exec", &ns, "nft", "flush", "ruleset"]).unwrap();
+    assert!(!has_table(&lab, 0));
+    assert_eq!(tcp(&lab, CLIENT, VIP), Tcp::Refused, "no table, no drop");
+
+    lab.set_host_link(0, false).unwrap();
+    expect_state(
+        &master,
+        netns_tests::daemon::scenario::FAULT,
+        Duration::from_secs(5),
+    );
+    lab.set_host_link(0, true).unwrap();
+    expect_state(&master, MASTER, election_timeout(INTERVAL));
+    expect_vip(&lab, 0, IpAddr::V4(VIP), true, Duration::from_secs(2));
+    assert_eq!(dropped(&lab, 0), Some(vec![VIP.to_string()]));
+    assert_eq!(tcp(&lab, CLIENT, VIP), Tcp::TimedOut);
+    assert!(master.logs().contains("recreated"), "{}", master.logs());
+}

@@ -1,8 +1,9 @@
 //! The Linux-facing layer: raw VRRP sockets, the AF_PACKET sender for gratuitous ARP / unsolicited NA,
-//! and rtnetlink (interfaces, VIPs, link state, IPv6 DAD). No protocol decisions: the daemon feeds what
-//! arrives here into vrrp-core and executes the actions it returns through these calls.
+//! rtnetlink (interfaces, VIPs, link state, IPv6 DAD) and nf_tables (the drop of `accept = false`). No
+//! protocol decisions: the daemon feeds what arrives here into vrrp-core and executes the actions it
+//! returns through these calls.
 //!
-//! Everything is async on tokio (`AsyncFd` for the sockets, rtnetlink's tokio connection); call from
+//! Everything but nf_tables (blocking calls, run on tokio's blocking pool) is async on tokio (`AsyncFd` for the sockets, rtnetlink's tokio connection); call from
 //! inside a runtime with IO enabled. Sockets and netlink connections belong to the network namespace of
 //! the thread that opens them.
 
