@@ -1,5 +1,7 @@
-//! The nfnetlink messages keepvip sends to nf_tables, encoded by hand (no crate fits: rustables is
-//! GPL-3.0, and netlink-packet-netfilter has no nf_tables messages). The layouts are the kernel's UAPI
+//! The nfnetlink messages keepvip sends to nf_tables, encoded by hand: seven message kinds and five
+//! expressions. rustables is GPL-3.0; netlink-packet-netfilter 0.4 (MIT, same core as rtnetlink) has
+//! them too but would add derive_more's proc-macro stack for these ~200 lines; nf_tables 0.1 is a first
+//! release. The layouts are the kernel's UAPI
 //! (linux/netlink.h, linux/netfilter/nfnetlink.h, linux/netfilter/nf_tables.h):
 //!
 //! ```text
