@@ -410,3 +410,82 @@ fn a_table_flushed_by_someone_else_is_rebuilt_at_the_next_takeover() {
     assert_eq!(tcp(&lab, CLIENT, VIP), Tcp::TimedOut);
     assert!(master.logs().contains("recreated"), "{}", master.logs());
 }
+
+/// A router masquerading its LAN to its VIP (`snat to` the VIP) with `accept = false`: the replies come
+/// back addressed to the VIP and must pass, since NAT gives them back their LAN destination before the
+/// drop looks (keepalived's input-hook drop lets them pass too). Host 0 is the master and router, host
+/// 1 the upstream (`BEHIND` on its loopback, not running keepvip), host 2 the LAN client routed via
+/// host 0's own address. New traffic to the VIP is still dropped.
+#[test]
+fn replies_to_connections_masqueraded_to_the_vip_pass() {
+    let lab = Lab::builder("acceptnat").hosts(3).build().unwrap();
+    let master = start(&lab, 0, "h0", 100, false, VIP_CIDR);
+    expect_state(&master, MASTER, election_timeout(INTERVAL));
+    expect_vip(&lab, 0, IpAddr::V4(VIP), true, Duration::from_secs(2));
+    let (router, upstream, client) = (&lab.host(0), &lab.host(1), &lab.host(CLIENT));
+    run(
+        "ip",
+        &[
+            "-n",
+            &upstream.ns,
+            "addr",
+            "add",
+            &format!("{BEHIND}/32"),
+            "dev",
+            "lo",
+        ],
+    )
+    .unwrap();
+    let via_upstream = upstream.ipv4.to_string();
+    run(
+        "ip",
+        &[
+            "-n",
+            &router.ns,
+            "route",
+            "add",
+            BEHIND,
+            "via",
+            &via_upstream,
+        ],
+    )
+    .unwrap();
+    let via_router = router.ipv4.to_string();
+    run(
+        "ip",
+        &["-n", &client.ns, "route", "add", BEHIND, "via", &via_router],
+    )
+    .unwrap();
+    let forward = [
+        "netns",
+        "exec",
+        &router.ns,
+        "sysctl",
+        "-qw",
+        "net.ipv4.ip_forward=1",
+    ];
+    run("ip", &forward).unwrap();
+    let nft = |args: &[&str]| {
+        let mut argv = vec!["netns", "exec", router.ns.as_str(), "nft"];
+        argv.extend_from_slice(args);
+        run("ip", &argv).unwrap();
+    };
+    nft(&["add", "table", "ip", "lan"]);
+    let chain = "{ type nat hook postrouting priority srcnat; }";
+    nft(&["add", "chain", "ip", "lan", "post", chain]);
+    let client_ip = client.ipv4.to_string();
+    let vip = VIP.to_string();
+    nft(&[
+        "add", "rule", "ip", "lan", "post", "ip", "saddr", &client_ip, "snat", "to", &vip,
+    ]);
+
+    assert!(
+        ping(&lab, CLIENT, BEHIND),
+        "the masqueraded ping's reply (to the VIP) passes"
+    );
+    assert!(
+        !ping(&lab, CLIENT, &vip),
+        "a ping to the VIP itself is still dropped"
+    );
+    assert_eq!(dropped(&lab, 0), Some(vec![vip]));
+}

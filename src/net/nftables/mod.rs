@@ -7,7 +7,7 @@
 //!     set vips4 { type ipv4_addr; }
 //!     set vips6 { type ipv6_addr; }
 //!     chain prerouting {
-//!         type filter hook prerouting priority raw; policy accept;
+//!         type filter hook prerouting priority filter; policy accept;
 //!         icmpv6 type nd-neighbor-solicit accept
 //!         icmpv6 type nd-neighbor-advert accept
 //!         ip daddr @vips4 drop
@@ -16,11 +16,12 @@
 //! }
 //! ```
 //!
-//! Prerouting, so a packet to a VIP is neither delivered locally nor forwarded; at raw priority (-300),
-//! before connection tracking, so dropped packets leave no conntrack entry. Traffic routed *through* the
-//! master (the VIP as a next hop) has another destination and passes. ARP is not IP and passes; IPv6
-//! neighbor solicitations and advertisements addressed to a VIP (unicast NUD probes) are accepted, so the
-//! VIP still resolves. The table exists while keepvip runs with an instance that needs it; the sets hold
+//! Prerouting, so a packet to a VIP is neither delivered locally nor forwarded; at filter priority (0),
+//! after NAT (-100), so what NAT rewrites passes as it does through keepalived's input-hook drop: the
+//! replies of connections masqueraded to a VIP (back to their LAN destination) and traffic DNAT-ed from
+//! a VIP to a server behind. Traffic routed *through* the master (the VIP as a next hop) has another
+//! destination and passes. ARP is not IP and passes; IPv6 neighbor solicitations and advertisements
+//! addressed to a VIP (unicast NUD probes) are accepted, so the VIP still resolves. The table exists while keepvip runs with an instance that needs it; the sets hold
 //! the VIPs of the masters that drop.
 
 mod message;
@@ -41,8 +42,8 @@ pub const TABLE: &str = "keepvip";
 const CHAIN: &str = "prerouting";
 const SET_V4: &str = "vips4";
 const SET_V6: &str = "vips6";
-/// NF_IP_PRI_RAW: before connection tracking (-200).
-const PRIORITY_RAW: i32 = -300;
+/// NF_IP_PRI_FILTER: after connection tracking (-200) and destination NAT (-100).
+const PRIORITY_FILTER: i32 = 0;
 const ICMPV6: u8 = 58;
 const ND_NEIGHBOR_SOLICIT: u8 = 135;
 const ND_NEIGHBOR_ADVERT: u8 = 136;
@@ -115,7 +116,7 @@ pub fn replace_table(batch: &mut Batch) {
     batch.new_table(TABLE);
     batch.new_set(TABLE, SET_V4, KEY_TYPE_IPV4, 4, 1);
     batch.new_set(TABLE, SET_V6, KEY_TYPE_IPV6, 16, 2);
-    batch.new_chain(TABLE, CHAIN, HOOK_PREROUTING, PRIORITY_RAW);
+    batch.new_chain(TABLE, CHAIN, HOOK_PREROUTING, PRIORITY_FILTER);
     for rule in rules() {
         batch.new_rule(TABLE, CHAIN, &rule);
     }

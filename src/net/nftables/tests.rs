@@ -123,9 +123,9 @@ fn the_ipv4_drop_rule_loads_the_destination_and_looks_it_up() {
 }
 
 #[test]
-fn the_chain_hooks_prerouting_at_raw_priority() {
+fn the_chain_hooks_prerouting_at_filter_priority() {
     let mut batch = Batch::new(1);
-    batch.new_chain(TABLE, CHAIN, HOOK_PREROUTING, PRIORITY_RAW);
+    batch.new_chain(TABLE, CHAIN, HOOK_PREROUTING, PRIORITY_FILTER);
     let (bytes, _) = batch.finish();
     let body = &bytes[40..bytes.len() - 20];
     let mut expected = TABLE_NAME.to_vec(); // NFTA_CHAIN_TABLE
@@ -133,7 +133,7 @@ fn the_chain_hooks_prerouting_at_raw_priority() {
     expected.extend(b"prerouting\0\0");
     expected.extend([20, 0, 4, 0x80]); // NFTA_CHAIN_HOOK
     expected.extend([8, 0, 1, 0, 0, 0, 0, 0]); // NFTA_HOOK_HOOKNUM NF_INET_PRE_ROUTING
-    expected.extend([8, 0, 2, 0, 0xff, 0xff, 0xfe, 0xd4]); // NFTA_HOOK_PRIORITY -300
+    expected.extend([8, 0, 2, 0, 0, 0, 0, 0]); // NFTA_HOOK_PRIORITY NF_IP_PRI_FILTER
     expected.extend([8, 0, 5, 0, 0, 0, 0, 1]); // NFTA_CHAIN_POLICY NF_ACCEPT
     expected.extend([11, 0, 7, 0]); // NFTA_CHAIN_TYPE "filter\0", padded
     expected.extend(b"filter\0\0");
