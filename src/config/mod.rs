@@ -22,7 +22,7 @@ pub use types::{
     CommandLine, Config, DEFAULT_CONFIG_PATH, Family, GarpTiming, Global, Instance, LogFormat,
     MAIN_TABLE, Notify, ParamMatch, Prefix, RouteKind, Scope, ScriptUser, SyncGroup, TrackFile,
     TrackProcess, TrackScript, TrackerKind, TrackerRef, Trackers, Vip, VirtualRoute, VirtualRule,
-    virtual_link_local,
+    Vmac, default_vmac_name, virtual_link_local, virtual_mac,
 };
 
 use diagnostic::Sink;
@@ -162,6 +162,7 @@ fn keepalived_hint(field: &str) -> Option<&'static str> {
             "a route's kind is `type` here, e.g. type = \"blackhole\""
         }
         "lookup" => "a rule's `lookup` is `table` here",
+        "use_vmac" => "keepalived's use_vmac is `vmac = true` here (and `vmac_name` for its name)",
         _ => return None,
     })
 }

@@ -90,6 +90,8 @@ pub(crate) struct RawInstance {
     pub notify_backup: Option<Spanned<RawCommand>>,
     pub notify_fault: Option<Spanned<RawCommand>>,
     pub notify_stop: Option<Spanned<RawCommand>>,
+    pub vmac: Option<Spanned<bool>>,
+    pub vmac_name: Option<Spanned<String>>,
 }
 
 /// `[[track_script]]`: a command run every interval (keepalived's `vrrp_script`).

@@ -286,9 +286,42 @@ pub struct Instance {
     /// In the order written: scripts, files, processes, interfaces.
     pub trackers: Vec<TrackerRef>,
     pub notify: Notify,
+    /// keepalived's `use_vmac`: the VIPs live on a macvlan carrying the virtual router MAC.
+    pub vmac: Option<Vmac>,
+}
+
+/// The macvlan of a `vmac = true` instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vmac {
+    /// `vmac_name`, else `vrrp.<VRID>` (IPv4) or `vrrp6.<VRID>` (IPv6); unique in the file.
+    pub name: String,
+}
+
+/// The default macvlan name: keepalived's `vrrp.<VRID>` for IPv4, `vrrp6.<VRID>` for IPv6 so that the
+/// two families' virtual routers of one VRID never share a name.
+pub fn default_vmac_name(family: Family, vrid: u8) -> String {
+    match family {
+        Family::Ipv4 => format!("vrrp.{vrid}"),
+        Family::Ipv6 => format!("vrrp6.{vrid}"),
+    }
+}
+
+/// The virtual router MAC (RFC 5798 §7.3): 00-00-5E-00-01-{VRID} for IPv4, 00-00-5E-00-02-{VRID} for
+/// IPv6.
+pub fn virtual_mac(family: Family, vrid: u8) -> [u8; 6] {
+    let kind = match family {
+        Family::Ipv4 => 0x01,
+        Family::Ipv6 => 0x02,
+    };
+    [0x00, 0x00, 0x5e, 0x00, kind, vrid]
 }
 
 impl Instance {
+    /// The virtual router MAC of this instance (whether or not it uses `vmac`).
+    pub fn virtual_mac(&self) -> [u8; 6] {
+        virtual_mac(self.family(), self.vrid)
+    }
+
     /// The family of the advertised VIPs (validation guarantees there is at least one, all alike).
     pub fn family(&self) -> Family {
         self.vips
@@ -479,5 +512,13 @@ mod tests {
             virtual_link_local(1),
             "fe80::200:5eff:fe00:201".parse::<Ipv6Addr>().unwrap()
         );
+    }
+
+    #[test]
+    fn virtual_macs_and_default_vmac_names_differ_by_family() {
+        assert_eq!(virtual_mac(Family::Ipv4, 51), [0, 0, 0x5e, 0, 1, 51]);
+        assert_eq!(virtual_mac(Family::Ipv6, 255), [0, 0, 0x5e, 0, 2, 255]);
+        assert_eq!(default_vmac_name(Family::Ipv4, 51), "vrrp.51");
+        assert_eq!(default_vmac_name(Family::Ipv6, 255), "vrrp6.255");
     }
 }

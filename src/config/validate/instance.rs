@@ -10,7 +10,7 @@ use vrrp_wire::{Auth, Centisecs, ChecksumMode, Version};
 use super::values::{self, millis_in, u8_or};
 use super::vips::{self, SpannedVip};
 use super::{GarpKeys, garp_overrides};
-use super::{interop, notify, routes, track};
+use super::{interop, notify, routes, track, vmac};
 use crate::config::diagnostic::Sink;
 use crate::config::names::{check_instance_name, check_interface_name};
 use crate::config::raw::{DurationText, RawInstance};
@@ -31,6 +31,8 @@ pub(crate) struct Identity {
     /// The good `routes` and `rules`, each with its span.
     pub routes: Vec<(VirtualRoute, Range<usize>)>,
     pub rules: Vec<(VirtualRule, Range<usize>)>,
+    /// The macvlan name of a `vmac = true` instance, and where it was chosen.
+    pub vmac_name: vmac::NameSpan,
 }
 
 /// Checks one instance, reporting every error. The instance is `None` when it has errors.
@@ -57,6 +59,15 @@ pub(crate) fn validate(
     let notify = notify::instance_notify(sink, raw);
     let routes = routes::routes(sink, raw.routes.as_ref());
     let rules = routes::rules(sink, raw.rules.as_ref());
+    let vmac_context = vmac::Context {
+        interface: interface.as_deref(),
+        vrid: settings.vrid,
+        family: vips.family,
+        priority: settings.priority,
+        vips: &vips.advertised,
+        excluded: &vips.excluded,
+    };
+    let (vmac, vmac_name) = vmac::vmac(sink, raw, &vmac_context);
 
     let identity = Identity {
         name: name.clone().map(|n| (n, span_of(&raw.name))),
@@ -68,6 +79,7 @@ pub(crate) fn validate(
         addresses,
         routes: with_spans(routes.as_deref(), raw.routes.as_ref()),
         rules: with_spans(rules.as_deref(), raw.rules.as_ref()),
+        vmac_name,
     };
     let instance = build(
         sink,
@@ -89,6 +101,7 @@ pub(crate) fn validate(
             notify,
             routes,
             rules,
+            vmac,
         },
         vips.advertised,
         vips.excluded,
@@ -265,6 +278,7 @@ struct Parts {
     notify: Option<Notify>,
     routes: Option<Vec<VirtualRoute>>,
     rules: Option<Vec<VirtualRule>>,
+    vmac: vmac::Choice,
 }
 
 /// The instance, if every part is good. The link-local note comes last so that an instance with errors
@@ -299,6 +313,7 @@ fn build(
         garp: parts.garp?,
         trackers: parts.trackers?,
         notify: parts.notify?,
+        vmac: parts.vmac?,
     };
     vips::put_link_local_first(sink, &mut instance.vips, instance.vrid, vips_span);
     Some(instance)

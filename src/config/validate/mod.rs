@@ -9,6 +9,7 @@ mod sync_group;
 mod track;
 mod values;
 mod vips;
+mod vmac;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -153,6 +154,7 @@ fn across_instances(
     let mut names: HashMap<&str, usize> = HashMap::new();
     let mut vrids: HashMap<(&str, Family, u8), (&str, usize)> = HashMap::new();
     let mut addresses: HashMap<IpAddr, (&str, usize)> = HashMap::new();
+    let mut macvlans: HashMap<&str, (&str, usize)> = HashMap::new();
     for id in identities {
         let name = id.name.as_ref().map_or("?", |(n, _)| n.as_str());
         if let Some((n, span)) = &id.name
@@ -181,6 +183,19 @@ fn across_instances(
                 sink.warning(span, message);
             }
         }
+        if let Some((macvlan, span)) = &id.vmac_name {
+            // Every later user is reported against the first one.
+            if let Some(&(other, first)) = macvlans.get(macvlan.as_str()) {
+                let line = sink.line_of(first);
+                let message = format!(
+                    "the macvlan {macvlan} is already instance \"{other}\"'s (line {line}): expected a \
+                     vmac_name no other instance uses"
+                );
+                sink.error(span, message);
+            } else {
+                macvlans.insert(macvlan, (name, span.start));
+            }
+        }
         if let Some((interface, span)) = &id.interface
             && !interface_exists(interface)
         {
@@ -188,6 +203,29 @@ fn across_instances(
                 "interface = \"{interface}\": no such interface in this network namespace (yet)"
             );
             sink.warning(span, message);
+        }
+    }
+    macvlans_are_not_instance_interfaces(sink, identities);
+}
+
+/// An instance's macvlan may not be another instance's interface: keepvip creates and deletes it.
+fn macvlans_are_not_instance_interfaces(sink: &mut Sink<'_>, identities: &[Identity]) {
+    for id in identities {
+        let Some((macvlan, span)) = &id.vmac_name else {
+            continue;
+        };
+        let user = identities.iter().find_map(|other| {
+            let (interface, at) = other.interface.as_ref()?;
+            let name = other.name.as_ref().map_or("?", |(n, _)| n.as_str());
+            (interface == macvlan).then_some((name, at.start))
+        });
+        if let Some((other, at)) = user {
+            let line = sink.line_of(at);
+            let message = format!(
+                "the macvlan {macvlan} is instance \"{other}\"'s interface (line {line}): expected a \
+                 vmac_name that names no instance's interface (keepvip creates and deletes the macvlan)"
+            );
+            sink.error(span, message);
         }
     }
 }
