@@ -72,6 +72,7 @@ fn defaults_follow_the_reference() {
         garp,
         trackers: vec![],
         notify: Default::default(),
+        vmac: None,
     };
     assert_eq!(config.instances, vec![expected]);
     assert_eq!(config.instances[0].family(), Family::Ipv4);

@@ -23,9 +23,18 @@ impl Daemon {
         let mut moved = Vec::new();
         for (id, action) in actions {
             match action {
-                Action::SendAdvert(repr) => self.send_advert(id, &repr).await,
-                Action::AddVips(vips) => installed = Some(self.add_vips(id, &vips)),
-                Action::RemoveVips(vips) => self.remove_vips(id, &vips),
+                Action::SendAdvert(repr) => {
+                    self.vmac_up(id).await;
+                    self.send_advert(id, &repr).await
+                }
+                Action::AddVips(vips) => {
+                    self.vmac_up(id).await;
+                    installed = Some(self.add_vips(id, &vips))
+                }
+                Action::RemoveVips(vips) => {
+                    self.vmac_down(id).await;
+                    self.remove_vips(id, &vips)
+                }
                 Action::AnnounceVips(vips) => self.announce(id, &vips, installed.take()),
                 Action::StateChanged {
                     from,
@@ -97,7 +106,9 @@ impl Daemon {
                 return;
             }
         };
-        let Some(socket) = self.io.socket(info.socket) else {
+        // A vmac instance sends from its macvlan, so the frame carries the virtual MAC.
+        let vmac_sender = info.vmac.as_ref().map(|v| v.sender.clone());
+        let Some(socket) = vmac_sender.or_else(|| self.io.socket(info.socket)) else {
             return;
         };
         match socket.send(&bytes, dst).await {
@@ -121,7 +132,7 @@ impl Daemon {
         if let Some(info) = self.table.get(id) {
             self.io.vip_worker.send(VipCommand::Add {
                 instance: info.name().to_owned(),
-                ifindex: info.link.index,
+                ifindex: info.vip_ifindex(),
                 vips: vips
                     .iter()
                     .map(|address| info.install_spec(address))
@@ -152,7 +163,7 @@ impl Daemon {
             }
             self.io.vip_worker.send(VipCommand::Remove {
                 instance: info.name().to_owned(),
-                ifindex: info.link.index,
+                ifindex: info.vip_ifindex(),
                 addresses: vips.iter().collect(),
             });
         }
@@ -167,10 +178,17 @@ impl Daemon {
         let Some(info) = self.table.get(id) else {
             return;
         };
-        let frames = announce::frames_for(&info.link, vips.iter());
+        // A vmac instance announces from its macvlan, with the virtual MAC (without one it installs
+        // no VIPs, so it announces none).
+        let link = match (&info.config.vmac, &info.vmac) {
+            (_, Some(vmac)) => vmac.announcing(&info.link),
+            (None, None) => info.link.clone(),
+            (Some(_), None) => return,
+        };
+        let frames = announce::frames_for(&link, vips.iter());
         let schedule = tokio::spawn(announce::run(
             self.io.frames.clone(),
-            info.link.index,
+            link.index,
             frames,
             info.config.garp,
             installed,

@@ -20,6 +20,7 @@
 //! | `accept_filter` | Accept_Mode False: the nf_tables drop sets of the VIPs of masters that must not accept |
 //! | `trackers`, `tracker_setup` | tracker readings into node inputs; scripts audited, users resolved, tracker tasks watched |
 //! | `table` | the shell's per-instance facts (name, config, interface, socket) |
+//! | `vmac` | the macvlans of `vmac` instances: built at startup, up only while master, deleted at exit |
 //! | `clock` | the one clock |
 //! | `core_config`, `error`, `event`, `lock`, `signals` | translation, errors, events, single instance, signals |
 
@@ -46,6 +47,7 @@ mod tasks;
 mod tracker_setup;
 mod trackers;
 mod vips;
+mod vmac;
 mod watch;
 
 use std::path::PathBuf;
@@ -62,8 +64,9 @@ pub struct RunOptions {
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; then every master resigns (priority-0 advert) and removes its
-/// VIPs before this returns. Should the loop panic, the VIPs this config installed are removed before
-/// the panic goes on, so a bug never leaves an address on two hosts.
+/// VIPs before this returns, and the vmac macvlans are deleted. Should the loop panic, the VIPs this
+/// config installed and its macvlans are removed before the panic goes on, so a bug never leaves an
+/// address on two hosts.
 pub fn run(config: Config, options: RunOptions) -> Result<(), DaemonError> {
     let main = runtime()?;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -71,16 +74,36 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), DaemonError> {
     }));
     drop(main);
     match outcome {
-        Ok(result) => result,
+        Ok(result) => {
+            // Whatever ended the run, keepvip's macvlans go; a daemon refused by the lock touches
+            // nothing (they are the running daemon's).
+            if !matches!(result, Err(DaemonError::Lock { .. }))
+                && let Ok(cleanup) = runtime()
+            {
+                cleanup.block_on(remove_macvlans(&config));
+            }
+            result
+        }
         Err(panic) => {
             if let Ok(cleanup) = runtime() {
                 cleanup.block_on(async {
                     setup::remove_installed_vips(&config).await;
                     accept_filter::remove_leftover().await;
+                    remove_macvlans(&config).await;
                 });
             }
             std::panic::resume_unwind(panic)
         }
+    }
+}
+
+/// Deletes the vmac macvlans of `config` (those that are keepvip's), with their VIPs.
+async fn remove_macvlans(config: &Config) {
+    if config.instances.iter().all(|i| i.vmac.is_none()) {
+        return;
+    }
+    if let Ok(netlink) = crate::net::Netlink::connect() {
+        vmac::remove_all(config, &netlink).await;
     }
 }
 

@@ -15,6 +15,7 @@ use super::io::SocketSlot;
 use super::link_local;
 use super::routes;
 use super::table::{ABSENT, InstanceInfo, InstanceTable, LinkInfo};
+use super::vmac;
 use crate::config::{self, Family};
 use crate::net::netlink::NetlinkError;
 use crate::net::{Netlink, VrrpSocket};
@@ -63,6 +64,12 @@ pub async fn build(
             setup.sources_missing.push(id);
         }
         let socket = socket_for(&mut setup.sockets, instance, &link.info, primary)?;
+        let vmac = vmac::at_startup(instance, &link.info, primary, netlink)
+            .await
+            .map_err(|reason| DaemonError::Interface {
+                instance: instance.name.clone(),
+                reason,
+            })?;
         info!(
             instance = %instance.name,
             interface = %instance.interface,
@@ -77,6 +84,7 @@ pub async fn build(
                 config: instance.clone(),
                 link: link.info,
                 socket,
+                vmac,
             },
         );
     }

@@ -83,7 +83,8 @@ impl Daemon {
         let (Some(info), Some(router)) = (self.table.get(id), self.node.router(id)) else {
             return;
         };
-        if router.state().kind() != StateKind::Master {
+        // A vmac instance's VIPs are on its macvlan, which renumbering the interface leaves alone.
+        if router.state().kind() != StateKind::Master || info.config.vmac.is_some() {
             return;
         }
         let missing: Vec<IpAddr> = router

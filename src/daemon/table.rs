@@ -12,6 +12,7 @@ use vrrp_core::{InstanceId, LinkId};
 
 use super::event::SocketId;
 use super::routes::RouteSet;
+use super::vmac::VmacLink;
 use crate::config::{self, Scope};
 use crate::net::netlink::{Vip as NetVip, VipScope};
 
@@ -37,6 +38,8 @@ pub struct InstanceInfo {
     pub config: config::Instance,
     pub link: LinkInfo,
     pub socket: SocketId,
+    /// The macvlan of a `vmac` instance.
+    pub vmac: Option<VmacLink>,
 }
 
 impl InstanceInfo {
@@ -104,6 +107,11 @@ impl InstanceTable {
 
     pub fn iter(&self) -> impl Iterator<Item = (InstanceId, &InstanceInfo)> + '_ {
         self.by_id.iter().map(|(&id, info)| (id, info))
+    }
+
+    /// The macvlan slot of a vmac instance (kept by `vmac`).
+    pub fn vmac_mut(&mut self, id: InstanceId) -> Option<&mut Option<VmacLink>> {
+        self.by_id.get_mut(&id).map(|info| &mut info.vmac)
     }
 
     /// The instance called `name`.
@@ -210,6 +218,7 @@ excluded_vips = ["2001:db8::10/64"]
                 link_local: None,
             },
             socket: SocketId(0),
+            vmac: None,
         };
         let vip = info.install_spec("192.0.2.10".parse().unwrap());
         assert_eq!(vip.prefix_len, 24);

@@ -25,6 +25,8 @@ pub enum NetlinkError {
     Timeout { what: String, after: Duration },
     /// The event subscription ended (netlink socket closed).
     EventsClosed,
+    /// A link keepvip would create exists and is not keepvip's (a vmac macvlan): `why` says what differs.
+    ForeignLink { name: String, why: String },
 }
 
 impl NetlinkError {
@@ -62,6 +64,10 @@ impl fmt::Display for NetlinkError {
             }
             Self::Timeout { what, after } => write!(f, "{what} did not happen within {after:?}"),
             Self::EventsClosed => f.write_str("netlink event subscription closed"),
+            Self::ForeignLink { name, why } => write!(
+                f,
+                "{name} exists and is not keepvip's macvlan ({why}): remove it or choose another vmac_name"
+            ),
         }
     }
 }

@@ -1,11 +1,13 @@
 //! rtnetlink (pinned rtnetlink =0.24.0 / netlink-packet-route =0.34.0, docs/linux.md §rtnetlink):
-//! interfaces, VIPs, virtual routes and rules, link-state and address events and the IPv6 link-local readiness wait.
+//! interfaces, VIPs, virtual routes and rules, link-state and address events, the IPv6 link-local
+//! readiness wait and vmac macvlans.
 
 mod address;
 mod address_events;
 mod dad;
 mod error;
 mod link;
+mod macvlan;
 mod route;
 
 use rtnetlink::Handle;
@@ -16,6 +18,7 @@ pub use address_events::{AddressEvent, AddressEvents};
 pub use error::NetlinkError;
 pub(crate) use link::is_ipv6_link_local;
 pub use link::{LinkEvent, LinkEvents, LinkInfo};
+pub use macvlan::{Existing, MacvlanSpec, format_mac};
 pub use route::{KEEPVIP_ROUTE_PROTOCOL, Removed, RouteKind, RouteSpec, RuleSpec};
 
 /// A request connection to the kernel's routing netlink, in the caller's network namespace.

@@ -168,6 +168,44 @@ impl VrrpSocket {
         Self::register(socket, ifname, ifindex, IpAddr::V6(src))
     }
 
+    /// Open a send-only socket on a vmac macvlan `ifname` (index `ifindex`): adverts leave it with the
+    /// virtual router MAC as their Ethernet source, from `src`, the base interface's own address
+    /// (docs/linux.md §Virtual MAC). It joins no group, so nothing arrives on it (adverts are received
+    /// on the base interface's socket), and its receive buffer is the kernel's minimum. IPv6 needs
+    /// `IPV6_FREEBIND`: the kernel refuses a link-local source that is not on the sending interface.
+    pub fn open_sender(ifname: &str, ifindex: u32, src: IpAddr) -> Result<Self, OpenError> {
+        let domain = match src {
+            IpAddr::V4(_) => Domain::IPV4,
+            IpAddr::V6(_) => Domain::IPV6,
+        };
+        let socket = raw_socket(ifname, domain)?;
+        step(ifname, "SO_RCVBUF", socket.set_recv_buffer_size(0))?;
+        if src.is_ipv4() {
+            let off = socket.set_multicast_all_v4(false);
+            step(ifname, "IP_MULTICAST_ALL off", off)?;
+            let off = socket.set_multicast_loop_v4(false);
+            step(ifname, "IP_MULTICAST_LOOP off", off)?;
+            let ttl = socket.set_multicast_ttl_v4(SEND_HOP_LIMIT);
+            step(ifname, "IP_MULTICAST_TTL", ttl)?;
+            step(ifname, "IP_TTL", socket.set_ttl_v4(SEND_HOP_LIMIT))?;
+        } else {
+            let off = socket.set_multicast_all_v6(false);
+            step(ifname, "IPV6_MULTICAST_ALL off", off)?;
+            let link = socket.set_multicast_if_v6(ifindex);
+            step(ifname, "IPV6_MULTICAST_IF", link)?;
+            let off = socket.set_multicast_loop_v6(false);
+            step(ifname, "IPV6_MULTICAST_LOOP off", off)?;
+            let hops = socket.set_multicast_hops_v6(SEND_HOP_LIMIT);
+            step(ifname, "IPV6_MULTICAST_HOPS", hops)?;
+            let hops = socket.set_unicast_hops_v6(SEND_HOP_LIMIT);
+            step(ifname, "IPV6_UNICAST_HOPS", hops)?;
+            let checksum = sys::set_ipv6_checksum_offset(&socket, CHECKSUM_OFFSET);
+            step(ifname, "IPV6_CHECKSUM", checksum)?;
+            step(ifname, "IPV6_FREEBIND", socket.set_freebind_v6(true))?;
+        }
+        Self::register(socket, ifname, ifindex, src)
+    }
+
     fn register(
         socket: Socket,
         ifname: &str,
