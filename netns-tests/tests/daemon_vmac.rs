@@ -6,23 +6,43 @@
 //! and SIGTERM deletes it. Root only; run with `--test-threads=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use netns_tests::cmd::{ip, run};
 use netns_tests::daemon::config::config_toml;
 use netns_tests::daemon::scenario::{BACKUP, MASTER, election_timeout, expect_state};
 use netns_tests::daemon::{InstanceSpec, Interval, Keepvip};
-use netns_tests::frames::{Mac, arp_frames, vrrp_frames};
-use netns_tests::{HOST_IF, Lab, kernel, wait_for};
+use netns_tests::frames::{Mac, arp_frames, ip_frames, neighbor_advertisements, vrrp_frames};
+use netns_tests::{HOST_IF, Ipv6Mode, Lab, in_netns, kernel, wait_for};
 
-const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
-const VIP_CIDR: &str = "192.0.2.100/24";
 const VRID: u8 = 7;
-const MACVLAN: &str = "vrrp.7";
-const VIRTUAL_MAC: Mac = [0x00, 0x00, 0x5e, 0x00, 0x01, VRID];
-const OBSERVER_CIDR: &str = "192.0.2.254/24";
 const REBUILT_LOG: &str = "rebuilt the macvlan left by an earlier run";
+
+/// One family's virtual router.
+struct Case {
+    vip: IpAddr,
+    vip_cidr: &'static str,
+    macvlan: &'static str,
+    mac: Mac,
+    observer_cidr: &'static str,
+}
+
+const V4: Case = Case {
+    vip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 100)),
+    vip_cidr: "192.0.2.100/24",
+    macvlan: "vrrp.7",
+    mac: [0x00, 0x00, 0x5e, 0x00, 0x01, VRID],
+    observer_cidr: "192.0.2.254/24",
+};
+
+const V6: Case = Case {
+    vip: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100)),
+    vip_cidr: "2001:db8::100/64",
+    macvlan: "vrrp6.7",
+    mac: [0x00, 0x00, 0x5e, 0x00, 0x02, VRID],
+    observer_cidr: "2001:db8::fe/64",
+};
 
 fn mac_text(mac: &Mac) -> String {
     let parts: Vec<String> = mac.iter().map(|b| format!("{b:02x}")).collect();
@@ -30,9 +50,9 @@ fn mac_text(mac: &Mac) -> String {
 }
 
 /// Start keepvip with one vmac instance (VRID 7, 100 ms adverts: timing is not under test).
-fn start(lab: &Lab, host: usize, run: usize, priority: u8) -> Keepvip {
+fn start(lab: &Lab, case: &Case, host: usize, run: usize, priority: u8) -> Keepvip {
     let label = format!("h{host}-{run}");
-    let spec = InstanceSpec::new(priority, Interval::from_millis(100), &[VIP_CIDR]).vrid(VRID);
+    let spec = InstanceSpec::new(priority, Interval::from_millis(100), &[case.vip_cidr]).vrid(VRID);
     // The instance is the file's last table: the key lands in it.
     let config = config_toml(&label, &[spec]) + "vmac = true\n";
     Keepvip::start(lab, host, &label, &config)
@@ -43,59 +63,74 @@ fn timeout() -> Duration {
     election_timeout(Interval::from_millis(100))
 }
 
+/// The observer gets an address (and IPv6, which the lab leaves off there) to ping from.
+fn prepare_observer(lab: &Lab, case: &Case) {
+    let obs = lab.observer_ns();
+    if case.vip.is_ipv6() {
+        let key = "/proc/sys/net/ipv6/conf/eth0/disable_ipv6";
+        in_netns(obs, || std::fs::write(key, "0")).unwrap().unwrap();
+        kernel::add_address(obs, HOST_IF, case.observer_cidr, &["nodad"]).unwrap();
+    } else {
+        kernel::add_address(obs, HOST_IF, case.observer_cidr, &[]).unwrap();
+    }
+}
+
 /// The macvlan on host `host`: (`UP` among its flags, its MAC), or `None` when it does not exist.
-fn macvlan(lab: &Lab, host: usize) -> Option<(bool, String)> {
+fn macvlan(lab: &Lab, case: &Case, host: usize) -> Option<(bool, String)> {
     let ns = &lab.host(host).ns;
-    let (flags, _) = kernel::link_state(ns, MACVLAN).ok()?;
-    let (_, mac) = kernel::link_index_and_mac(ns, MACVLAN).ok()?;
+    let (flags, _) = kernel::link_state(ns, case.macvlan).ok()?;
+    let (_, mac) = kernel::link_index_and_mac(ns, case.macvlan).ok()?;
     Some((flags.iter().any(|f| f == "UP"), mac))
 }
 
-fn vip_on(lab: &Lab, host: usize, ifname: &str) -> usize {
+fn vip_on(lab: &Lab, case: &Case, host: usize, ifname: &str) -> usize {
     kernel::addresses(&lab.host(host).ns, ifname)
-        .map(|list| {
-            list.iter()
-                .filter(|a| a.address == IpAddr::V4(VIP))
-                .count()
-        })
+        .map(|list| list.iter().filter(|a| a.address == case.vip).count())
         .unwrap_or(0)
 }
 
 /// The master's side: the macvlan up with the virtual MAC, holding the VIP once; none on `eth0`.
-fn expect_master_side(lab: &Lab, host: usize) {
+fn expect_master_side(lab: &Lab, case: &Case, host: usize) {
     wait_for(
         &format!("the VIP on host {host}'s macvlan"),
         Duration::from_secs(3),
         Duration::from_millis(10),
-        || vip_on(lab, host, MACVLAN) == 1,
+        || vip_on(lab, case, host, case.macvlan) == 1,
     )
     .unwrap();
     assert_eq!(
-        macvlan(lab, host),
-        Some((true, mac_text(&VIRTUAL_MAC))),
+        macvlan(lab, case, host),
+        Some((true, mac_text(&case.mac))),
         "host {host}"
     );
-    assert_eq!(vip_on(lab, host, HOST_IF), 0, "host {host}: no VIP on eth0");
+    assert_eq!(
+        vip_on(lab, case, host, HOST_IF),
+        0,
+        "host {host}: no VIP on eth0"
+    );
 }
 
 /// The backup's side: the macvlan there but down, no VIP anywhere.
-fn expect_backup_side(lab: &Lab, host: usize) {
+fn expect_backup_side(lab: &Lab, case: &Case, host: usize) {
     wait_for(
         &format!("host {host}'s macvlan down"),
         Duration::from_secs(3),
         Duration::from_millis(10),
-        || macvlan(lab, host).is_some_and(|(up, _)| !up),
+        || macvlan(lab, case, host).is_some_and(|(up, _)| !up),
     )
     .unwrap();
-    assert_eq!(vip_on(lab, host, MACVLAN) + vip_on(lab, host, HOST_IF), 0);
+    let held = vip_on(lab, case, host, case.macvlan) + vip_on(lab, case, host, HOST_IF);
+    assert_eq!(held, 0, "host {host}: a backup holds no VIP");
 }
 
 /// The observer pings the VIP (bounded: 3 pings 100 ms apart) and must be answered; returns the MAC
 /// its neighbour entry for the VIP holds afterwards.
-fn ping_and_read_neighbour(lab: &Lab) -> String {
+fn ping_and_read_neighbour(lab: &Lab, case: &Case) -> String {
     let obs = lab.observer_ns();
-    let vip = VIP.to_string();
-    let args = ["netns", "exec", obs, "ping", "-c", "3", "-i", "0.1", "-W", "1", &vip];
+    let vip = case.vip.to_string();
+    let args = [
+        "netns", "exec", obs, "ping", "-c", "3", "-i", "0.1", "-W", "1", &vip,
+    ];
     let out = run("ip", &args).unwrap_or_else(|e| panic!("ping the VIP: {e}"));
     assert!(out.contains(" 0% packet loss"), "{out}");
     let json = ip(&["-j", "-n", obs, "neigh", "show", "to", &vip]).unwrap();
@@ -103,83 +138,242 @@ fn ping_and_read_neighbour(lab: &Lab) -> String {
     entries[0]["lladdr"].as_str().unwrap_or_default().to_owned()
 }
 
-#[test]
-fn the_vip_keeps_the_virtual_mac_through_failovers() {
-    let lab = Lab::builder("vmac").hosts(2).build().unwrap();
-    kernel::add_address(lab.observer_ns(), HOST_IF, OBSERVER_CIDR, &[]).unwrap();
-    let capture = lab.capture("wire", &["vrrp", "or", "arp"]).unwrap();
-    let virtual_mac = mac_text(&VIRTUAL_MAC);
-
-    let first = start(&lab, 0, 0, 200);
-    expect_state(&first, MASTER, timeout());
-    let backup = start(&lab, 1, 0, 100);
+/// Both hosts started, host 0 master: the backup's macvlan is down and the observer reaches the VIP
+/// through the virtual MAC.
+fn start_pair(lab: &Lab, case: &Case) -> (Keepvip, Keepvip) {
+    let master = start(lab, case, 0, 0, 200);
+    expect_state(&master, MASTER, timeout());
+    let backup = start(lab, case, 1, 0, 100);
     expect_state(&backup, BACKUP, timeout());
-    expect_master_side(&lab, 0);
-    expect_backup_side(&lab, 1);
-    assert_eq!(ping_and_read_neighbour(&lab), virtual_mac, "before any failover");
-
-    // A crash: the backup takes over, the observer's entry does not change.
-    first.kill().unwrap();
-    expect_state(&backup, MASTER, timeout());
-    expect_master_side(&lab, 1);
-    assert_eq!(ping_and_read_neighbour(&lab), virtual_mac, "after SIGKILL");
-    assert!(
-        macvlan(&lab, 0).is_some(),
-        "a SIGKILLed keepvip cannot delete its macvlan"
+    expect_master_side(lab, case, 0);
+    expect_backup_side(lab, case, 1);
+    let mac = mac_text(&case.mac);
+    assert_eq!(
+        ping_and_read_neighbour(lab, case),
+        mac,
+        "before any failover"
     );
+    (master, backup)
+}
 
-    // Restart: the leftover is rebuilt before the election, then host 0 preempts.
-    let restarted = start(&lab, 0, 1, 200);
-    assert!(restarted.logs().contains(REBUILT_LOG), "{}", restarted.logs());
-    expect_state(&restarted, MASTER, timeout());
-    expect_state(&backup, BACKUP, timeout());
-    expect_master_side(&lab, 0);
-    expect_backup_side(&lab, 1);
-    let links = ip(&["-n", &lab.host(0).ns, "-o", "link", "show", "type", "macvlan"]).unwrap();
-    assert_eq!(links.lines().count(), 1, "one macvlan on host 0:\n{links}");
-    assert_eq!(ping_and_read_neighbour(&lab), virtual_mac, "after preemption");
+/// SIGTERM: priority 0, `to` takes over, the macvlan of `from` is deleted; the VIP still answers
+/// from the virtual MAC.
+fn graceful_handover(lab: &Lab, case: &Case, from: (usize, &Keepvip), to: (usize, &Keepvip)) {
+    from.1.terminate().unwrap();
+    from.1.wait_exit(Duration::from_secs(10)).unwrap();
+    expect_state(to.1, MASTER, timeout());
+    assert_eq!(
+        macvlan(lab, case, from.0),
+        None,
+        "SIGTERM deletes the macvlan"
+    );
+    expect_master_side(lab, case, to.0);
+    let mac = mac_text(&case.mac);
+    assert_eq!(ping_and_read_neighbour(lab, case), mac, "after SIGTERM");
+}
 
-    // A graceful stop: priority 0, the backup takes over, the macvlan is deleted.
-    restarted.terminate().unwrap();
-    restarted.wait_exit(Duration::from_secs(10)).unwrap();
-    expect_state(&backup, MASTER, timeout());
-    assert_eq!(macvlan(&lab, 0), None, "SIGTERM deletes the macvlan");
-    expect_master_side(&lab, 1);
-    assert_eq!(ping_and_read_neighbour(&lab), virtual_mac, "after SIGTERM");
-
-    let status = backup.status().unwrap();
+/// The last daemon stops: its macvlan goes, and no advert of ours ever came back to us.
+fn stop_last(lab: &Lab, case: &Case, host: usize, daemon: &Keepvip) {
+    let status = daemon.status().unwrap();
     assert_eq!(
         status.discards.get("own_advert").copied().unwrap_or(0),
         0,
         "our own adverts from the macvlan must not come back: {status:?}"
     );
-    backup.terminate().unwrap();
-    backup.wait_exit(Duration::from_secs(10)).unwrap();
-    assert_eq!(macvlan(&lab, 1), None);
+    daemon.terminate().unwrap();
+    daemon.wait_exit(Duration::from_secs(10)).unwrap();
+    assert_eq!(macvlan(lab, case, host), None);
+}
+
+/// IPv4: the observer's neighbour entry for the VIP is 00:00:5e:00:01:07 before and after a SIGKILL
+/// failover, a restart (the leftover macvlan rebuilt) with preemption, and a SIGTERM handover.
+#[test]
+fn the_vip_keeps_the_virtual_mac_through_failovers() {
+    let case = &V4;
+    let lab = Lab::builder("vmac").hosts(2).build().unwrap();
+    prepare_observer(&lab, case);
+    let capture = lab.capture("wire", &["vrrp", "or", "arp"]).unwrap();
+    let virtual_mac = mac_text(&case.mac);
+    let (first, backup) = start_pair(&lab, case);
+
+    // A crash: the backup takes over, the observer's entry does not change.
+    first.kill().unwrap();
+    expect_state(&backup, MASTER, timeout());
+    expect_master_side(&lab, case, 1);
+    assert_eq!(
+        ping_and_read_neighbour(&lab, case),
+        virtual_mac,
+        "after SIGKILL"
+    );
+    assert!(
+        macvlan(&lab, case, 0).is_some(),
+        "a SIGKILLed keepvip cannot delete its macvlan"
+    );
+
+    // Restart: the leftover is rebuilt before the election, then host 0 preempts.
+    let restarted = start(&lab, case, 0, 1, 200);
+    assert!(
+        restarted.logs().contains(REBUILT_LOG),
+        "{}",
+        restarted.logs()
+    );
+    expect_state(&restarted, MASTER, timeout());
+    expect_state(&backup, BACKUP, timeout());
+    expect_master_side(&lab, case, 0);
+    expect_backup_side(&lab, case, 1);
+    let links = ip(&[
+        "-n",
+        &lab.host(0).ns,
+        "-o",
+        "link",
+        "show",
+        "type",
+        "macvlan",
+    ])
+    .unwrap();
+    assert_eq!(links.lines().count(), 1, "one macvlan on host 0:\n{links}");
+    assert_eq!(
+        ping_and_read_neighbour(&lab, case),
+        virtual_mac,
+        "after preemption"
+    );
+
+    graceful_handover(&lab, case, (0, &restarted), (1, &backup));
+    stop_last(&lab, case, 1, &backup);
     check_the_wire(&capture.stop().unwrap());
+}
+
+/// IPv6: the observer's neighbour entry for the VIP is 00:00:5e:00:02:07 before and after a SIGKILL
+/// and a SIGTERM failover; adverts and unsolicited NAs carry that MAC; no frame from the virtual MAC
+/// is a router solicitation or a DAD probe, and none comes from the backup's link-local address.
+#[test]
+fn ipv6_the_vip_keeps_the_virtual_mac_through_failovers() {
+    let case = &V6;
+    let lab = Lab::builder("vmac6")
+        .hosts(3)
+        .ipv6(Ipv6Mode::NoDad)
+        .build()
+        .unwrap();
+    prepare_observer(&lab, case);
+    let capture = lab.capture("wire6", &["ip6"]).unwrap();
+    let virtual_mac = mac_text(&case.mac);
+    let (first, second) = start_pair(&lab, case);
+    let third = start(&lab, case, 2, 0, 50);
+    expect_state(&third, BACKUP, timeout());
+    expect_backup_side(&lab, case, 2);
+
+    first.kill().unwrap();
+    expect_state(&second, MASTER, timeout());
+    expect_master_side(&lab, case, 1);
+    assert_eq!(
+        ping_and_read_neighbour(&lab, case),
+        virtual_mac,
+        "after SIGKILL"
+    );
+
+    graceful_handover(&lab, case, (1, &second), (2, &third));
+    stop_last(&lab, case, 2, &third);
+    check_the_wire_v6(&lab, &capture.stop().unwrap());
 }
 
 /// Every advert and every ARP frame naming the VIP as its sender comes from the virtual MAC; the
 /// gratuitous ARPs of the four takeovers are there; no ARP names a host's own address with the
 /// virtual MAC (the macvlan must not answer for the interface).
 fn check_the_wire(frames: &[netns_tests::Frame]) {
+    const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
+    const VIRTUAL_MAC: Mac = V4.mac;
     let adverts = vrrp_frames(frames);
     assert!(adverts.len() > 10, "{} adverts", adverts.len());
     for advert in &adverts {
         assert_eq!(advert.eth_src, VIRTUAL_MAC, "advert from {}", advert.src);
     }
+    // The SIGKILL takeover: host 1's first advert after host 0's first run. The macvlan going up
+    // comes before that advert, so it shows here (bound: Master_Down_Interval at priority 100,
+    // 360.9 ms, plus room for a loaded machine).
+    let from = |n: u8| IpAddr::V4(Ipv4Addr::new(192, 0, 2, n));
+    if let Some(taken) = adverts.iter().position(|a| a.src == from(2))
+        && let Some(last) = adverts[..taken].iter().rev().find(|a| a.src == from(1))
+    {
+        let gap = adverts[taken].timestamp - last.timestamp;
+        println!(
+            "MEASURE vmac SIGKILL takeover: {:.1} ms (MDI 360.9 ms)",
+            gap.as_secs_f64() * 1e3
+        );
+        assert!(gap < Duration::from_millis(700), "takeover took {gap:?}");
+    }
     let arps = arp_frames(frames);
     let from_vip: Vec<_> = arps.iter().filter(|a| a.sender_ip == VIP).collect();
     for arp in &from_vip {
-        assert_eq!((arp.eth_src, arp.sender_mac), (VIRTUAL_MAC, VIRTUAL_MAC), "{arp:?}");
+        assert_eq!(
+            (arp.eth_src, arp.sender_mac),
+            (VIRTUAL_MAC, VIRTUAL_MAC),
+            "{arp:?}"
+        );
     }
     let gratuitous = from_vip
         .iter()
         .filter(|a| a.target_ip == VIP && a.operation == 1)
         .count();
-    assert!(gratuitous >= 4, "{gratuitous} gratuitous ARPs for 4 takeovers");
+    assert!(
+        gratuitous >= 4,
+        "{gratuitous} gratuitous ARPs for 4 takeovers"
+    );
     let hosts = [Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2)];
     for arp in arps.iter().filter(|a| hosts.contains(&a.sender_ip)) {
         assert_ne!(arp.sender_mac, VIRTUAL_MAC, "{arp:?}");
+    }
+}
+
+/// IPv6 on the wire: adverts from the hosts' own link-local addresses with the virtual MAC as Ethernet
+/// source; unsolicited NAs for the VIP with the virtual MAC (source and target link-layer address);
+/// from the virtual MAC never a router solicitation (ICMPv6 133) nor a DAD probe (source ::).
+fn check_the_wire_v6(lab: &Lab, frames: &[netns_tests::Frame]) {
+    const VIRTUAL_MAC: Mac = V6.mac;
+    let link_locals: Vec<IpAddr> = lab
+        .hosts()
+        .iter()
+        .filter_map(|h| h.link_local.map(IpAddr::V6))
+        .collect();
+    let adverts = vrrp_frames(frames);
+    assert!(adverts.len() > 10, "{} adverts", adverts.len());
+    for advert in &adverts {
+        assert_eq!(advert.eth_src, VIRTUAL_MAC, "advert from {}", advert.src);
+        assert!(
+            link_locals.contains(&advert.src),
+            "advert from {}",
+            advert.src
+        );
+    }
+    let IpAddr::V6(vip) = V6.vip else {
+        unreachable!("V6 holds an IPv6 VIP")
+    };
+    let nas: Vec<_> = neighbor_advertisements(frames)
+        .into_iter()
+        .filter(|na| na.target == vip && !na.solicited)
+        .collect();
+    assert!(
+        nas.len() >= 3,
+        "{} unsolicited NAs for 3 takeovers",
+        nas.len()
+    );
+    for na in &nas {
+        assert_eq!(
+            (na.eth_src, na.target_mac),
+            (VIRTUAL_MAC, Some(VIRTUAL_MAC)),
+            "{na:?}"
+        );
+    }
+    let icmp = ip_frames(frames, netns_tests::frames::IPPROTO_ICMPV6);
+    for frame in icmp.iter().filter(|f| f.eth_src == VIRTUAL_MAC) {
+        let kind = frame.payload.first().copied();
+        assert_ne!(
+            kind,
+            Some(133),
+            "router solicitation from the virtual MAC: {frame:?}"
+        );
+        assert!(
+            !frame.src.is_unspecified() || kind == Some(143),
+            "DAD from the virtual MAC: {frame:?}"
+        );
     }
 }
