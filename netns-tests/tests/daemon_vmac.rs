@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use netns_tests::cmd::{ip, run};
 use netns_tests::daemon::config::config_toml;
-use netns_tests::daemon::scenario::{BACKUP, MASTER, election_timeout, expect_state};
+use netns_tests::daemon::scenario::{
+    BACKUP, MASTER, election_timeout, expect_adverts_received, expect_state,
+};
 use netns_tests::daemon::{InstanceSpec, Interval, Keepvip};
 use netns_tests::frames::{Mac, arp_frames, ip_frames, neighbor_advertisements, vrrp_frames};
 use netns_tests::{HOST_IF, Ipv6Mode, Lab, in_netns, kernel, wait_for};
@@ -145,6 +147,9 @@ fn start_pair(lab: &Lab, case: &Case) -> (Keepvip, Keepvip) {
     expect_state(&master, MASTER, timeout());
     let backup = start(lab, case, 1, 0, 100);
     expect_state(&backup, BACKUP, timeout());
+    // The master's adverts leave its macvlan and arrive on the backup's interface.
+    expect_adverts_received(&backup, 5, timeout());
+    expect_state(&backup, BACKUP, Duration::ZERO);
     expect_master_side(lab, case, 0);
     expect_backup_side(lab, case, 1);
     let mac = mac_text(&case.mac);
