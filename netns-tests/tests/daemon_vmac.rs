@@ -179,6 +179,22 @@ fn graceful_handover(lab: &Lab, case: &Case, from: (usize, &Keepvip), to: (usize
 
 /// The last daemon stops: its macvlan goes, and no advert of ours ever came back to us.
 fn stop_last(lab: &Lab, case: &Case, host: usize, daemon: &Keepvip) {
+    let log = daemon.logs();
+    let ups: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("vmac macvlan up"))
+        .collect();
+    assert!(
+        !ups.is_empty(),
+        "the last master brought its macvlan up:\n{log}"
+    );
+    for line in ups {
+        let took = line
+            .split("\"took_us\":")
+            .nth(1)
+            .and_then(|t| t.split([',', '}']).next());
+        println!("MEASURE vmac macvlan up took {} us", took.unwrap_or("?"));
+    }
     let status = daemon.status().unwrap();
     assert_eq!(
         status.discards.get("own_advert").copied().unwrap_or(0),
