@@ -251,6 +251,7 @@ excluded_vips = ["2001:db8::10/64"]
                 link_local: None,
             },
             socket: SocketId(0),
+            vmac: None,
         }
     }
 
