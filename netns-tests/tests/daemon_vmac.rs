@@ -264,6 +264,53 @@ fn the_vip_keeps_the_virtual_mac_through_failovers() {
     check_the_wire(&capture.stop().unwrap());
 }
 
+/// The master's interface deleted (its macvlan goes with it) and re-created: the peer answers from the
+/// virtual MAC meanwhile; back, host 0 preempts with a macvlan built on the new interface, whose
+/// sysctls are set again (a new interface starts from the defaults, and `arp_ignore = 0` there would
+/// answer for the VIP with the interface's MAC).
+#[test]
+fn the_macvlan_follows_an_interface_deleted_and_recreated() {
+    let case = &V4;
+    let lab = Lab::builder("vmacrecreate").hosts(2).build().unwrap();
+    prepare_observer(&lab, case);
+    let virtual_mac = mac_text(&case.mac);
+    let (master, backup) = start_pair(&lab, case);
+
+    lab.unplug_host(0).unwrap();
+    assert_eq!(macvlan(&lab, case, 0), None, "gone with its interface");
+    expect_state(&backup, MASTER, timeout());
+    expect_master_side(&lab, case, 1);
+    assert_eq!(
+        ping_and_read_neighbour(&lab, case),
+        virtual_mac,
+        "host 0 gone"
+    );
+
+    lab.replug_host(0, true).unwrap();
+    expect_state(&master, MASTER, timeout());
+    expect_state(&backup, BACKUP, timeout());
+    expect_master_side(&lab, case, 0);
+    expect_backup_side(&lab, case, 1);
+    assert_eq!(
+        ping_and_read_neighbour(&lab, case),
+        virtual_mac,
+        "host 0 back"
+    );
+    let arp_ignore = "/proc/sys/net/ipv4/conf/eth0/arp_ignore";
+    let read = || std::fs::read_to_string(arp_ignore);
+    let value = in_netns(&lab.host(0).ns, read).unwrap().unwrap();
+    assert_eq!(value.trim(), "1", "the new interface's arp_ignore");
+    let log = master.logs();
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\"level\":\"ERROR\""))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    graceful_handover(&lab, case, (0, &master), (1, &backup));
+    stop_last(&lab, case, 1, &backup);
+}
+
 /// IPv6: the observer's neighbour entry for the VIP is 00:00:5e:00:02:07 before and after a SIGKILL
 /// and a SIGTERM failover; adverts and unsolicited NAs carry that MAC; no frame from the virtual MAC
 /// is a router solicitation or a DAD probe, and none comes from the backup's link-local address.
