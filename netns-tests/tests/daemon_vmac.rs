@@ -179,6 +179,12 @@ fn graceful_handover(lab: &Lab, case: &Case, from: (usize, &Keepvip), to: (usize
 
 /// The last daemon stops: its macvlan goes, and no advert of ours ever came back to us.
 fn stop_last(lab: &Lab, case: &Case, host: usize, daemon: &Keepvip) {
+    let instance = daemon.instance("VI_1").unwrap();
+    assert_eq!(
+        instance.vmac.as_deref(),
+        Some(case.macvlan),
+        "status names the macvlan"
+    );
     let log = daemon.logs();
     let ups: Vec<&str> = log
         .lines()

@@ -49,6 +49,9 @@ pub struct InstanceStatus {
     /// Why the instance is in FAULT: link_down, interface_missing, source_lost, tracker or sync_group.
     #[serde(default)]
     pub fault: Option<String>,
+    /// The macvlan of a `vmac` instance.
+    #[serde(default)]
+    pub vmac: Option<String>,
 }
 
 /// One tracker of an instance as `status` shows it.
@@ -91,6 +94,9 @@ impl fmt::Display for Status {
             )?;
             if let Some(why) = &i.fault {
                 writeln!(f, "    fault: {why}")?;
+            }
+            if let Some(macvlan) = &i.vmac {
+                writeln!(f, "    vmac: {macvlan}")?;
             }
             if i.v2_interop {
                 writeln!(f, "    v2_interop: sends VRRPv3 and VRRPv2, accepts both")?;
@@ -151,6 +157,7 @@ mod tests {
                     state: "KO".into(),
                     last_run: Some("could not be run: /x: No such file or directory".into()),
                 }],
+                vmac: Some("vrrp.51".into()),
                 ..InstanceStatus::default()
             }],
             discards: BTreeMap::from([("vrid_not_configured".to_owned(), 2)]),
@@ -177,6 +184,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("    discarded bad_checksum: 3"), "{text}");
+        assert!(text.contains("    vmac: vrrp.51"), "{text}");
         assert!(
             text.contains(
                 "    track script chk_haproxy (weight -20): KO, last run could not be run: /x"

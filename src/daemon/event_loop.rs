@@ -476,6 +476,7 @@ impl Daemon {
                     .map(|t| self.tracker_label(t))
                     .collect(),
                 interface_missing: info.link.index == super::table::ABSENT,
+                vmac: info.config.vmac.as_ref().map(|v| v.name.clone()),
             })
         })
     }

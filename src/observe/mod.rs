@@ -65,6 +65,8 @@ pub struct InstanceLabel {
     pub trackers: Vec<TrackerLabel>,
     /// The interface does not exist now (the core only knows its link is down).
     pub interface_missing: bool,
+    /// The macvlan of a `vmac` instance.
+    pub vmac: Option<String>,
 }
 
 /// What the shell knows of one of an instance's trackers.
@@ -163,6 +165,7 @@ fn instance_status(view: InstanceView<'_>, label: InstanceLabel, sends: Sends) -
             .collect(),
         master_checksum,
         fault,
+        vmac: label.vmac,
         trackers: label
             .trackers
             .into_iter()
@@ -240,6 +243,7 @@ mod tests {
                 vips: vec!["192.0.2.10/24".into()],
                 trackers: Vec::new(),
                 interface_missing: false,
+                vmac: None,
             })
         });
         assert_eq!(status.router_id, "lb1");
