@@ -71,6 +71,10 @@ pub struct Config {
     pub auth: Auth,
     /// Tracked conditions and their weights.
     pub trackers: Vec<TrackerConfig>,
+    /// keepalived's `unicast_peer`: when not empty, adverts go to each of these addresses instead of
+    /// the multicast group, and only adverts whose source is one of them are accepted (whatever their
+    /// destination). Same family as `addresses`; empty means multicast, as the RFC has it.
+    pub unicast_peers: Vec<IpAddr>,
     /// RFC 9568 §6.4.3: a master that discards a lower-priority advert sends one at once, to assert itself
     /// and refresh learning bridges. Default on.
     pub readvertise_on_lower_priority: bool,
@@ -108,6 +112,7 @@ impl Config {
             accept_mode: false,
             auth: Auth::None,
             trackers: Vec::new(),
+            unicast_peers: Vec::new(),
             readvertise_on_lower_priority: true,
             owner_processes_adverts: true,
             fast_handover: true,
@@ -199,6 +204,13 @@ impl Config {
                 return Err(ConfigError::IntervalOutOfRange);
             }
         }
+        if self
+            .unicast_peers
+            .iter()
+            .any(|peer| peer.is_ipv4() != self.primary_address.is_ipv4())
+        {
+            return Err(ConfigError::UnicastPeerFamilyMismatch);
+        }
         if let Some(index) = self
             .trackers
             .iter()
@@ -227,6 +239,8 @@ pub enum ConfigError {
     /// `v2_interop` (RFC 5798 §8.4) is for VRRPv3 over IPv4 only.
     V2InteropNeedsV3Ipv4,
     TrackerWeightOutOfRange(TrackerId),
+    /// A unicast peer is not of the virtual router's family.
+    UnicastPeerFamilyMismatch,
 }
 
 impl std::fmt::Display for ConfigError {
@@ -259,6 +273,9 @@ impl std::fmt::Display for ConfigError {
             ConfigError::AuthenticationNeedsV2 => write!(f, "authentication exists only in VRRPv2"),
             ConfigError::TrackerWeightOutOfRange(TrackerId(i)) => {
                 write!(f, "tracker {i}: weight must be -254..=254")
+            }
+            ConfigError::UnicastPeerFamilyMismatch => {
+                write!(f, "unicast peers must be of the virtual addresses' family")
             }
         }
     }

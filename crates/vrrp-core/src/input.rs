@@ -177,6 +177,8 @@ pub enum Discard {
     AddressListMismatch,
     /// The advert carries our own primary address as source (a loop or a duplicate address).
     OwnAdvert,
+    /// A unicast router (`Config::unicast_peers` set) got an advert from an address it does not list.
+    SourceNotAUnicastPeer,
     /// RFC 5798 §7.1 as published: the address owner drops adverts (`owner_processes_adverts` off).
     OwnerIgnoresAdverts,
     /// Not started, or shut down.
@@ -200,6 +202,7 @@ impl Discard {
             Discard::AuthMismatch => "auth_mismatch",
             Discard::AddressListMismatch => "address_list_mismatch",
             Discard::OwnAdvert => "own_advert",
+            Discard::SourceNotAUnicastPeer => "source_not_a_unicast_peer",
             Discard::OwnerIgnoresAdverts => "owner_ignores_adverts",
             Discard::NotRunning => "not_running",
             Discard::InFault => "in_fault",

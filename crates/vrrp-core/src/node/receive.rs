@@ -9,7 +9,8 @@
 //!    link-local, exact length.
 //! 4. The VRID is configured on this link and family (here, by dispatch).
 //! 5. The router's own rules (`Router::check` in router/receive.rs): running, not in FAULT, version,
-//!    owner, family, not our own advert, and VRRPv2's auth, interval and address list.
+//!    owner, family, not our own advert, a listed unicast peer (when the router has peers), and
+//!    VRRPv2's auth, interval and address list.
 
 use std::net::IpAddr;
 

@@ -66,6 +66,12 @@ impl Router {
         if source == self.config.primary_address {
             return Err(Discard::OwnAdvert);
         }
+        // keepalived's unicast peers (beyond the RFC): with a peer list, only the listed routers
+        // take part in the election. The destination does not matter: a listed peer still in
+        // multicast mode is heard, so a pair can move to unicast one node at a time.
+        if !self.config.unicast_peers.is_empty() && !self.config.unicast_peers.contains(&source) {
+            return Err(Discard::SourceNotAUnicastPeer);
+        }
         // RFC 3768 §7.1: the authentication type and data must match the configured ones. A router in
         // mixed mode has none, so a VRRPv2 peer with a password is dropped (it drops ours too).
         if repr.version == Version::V2 && repr.auth != self.config.auth {
