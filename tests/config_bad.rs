@@ -303,6 +303,37 @@ fn routes_and_rules_are_checked_entry_by_entry_and_never_shared_by_two_instances
 }
 
 #[test]
+fn unicast_peers_and_source_are_checked_against_the_family_the_vips_and_each_other() {
+    assert_rejected(
+        "unicast.toml",
+        &[
+            "8:31: unicast_peers = \"192.0.2.2\": expected each peer once (192.0.2.2 is already listed on line 8)",
+            "8:44: unicast_peers = \"2001:db8::2\": expected an IPv4 address, the family of the instance's vips",
+            "8:59: unicast_peers = \"192.0.2.10\": expected a node's own address, not a VIP of this instance (192.0.2.10 is listed on line 6)",
+            "8:73: unicast_peers = \"192.0.2.3/24\": expected an IP address without a prefix length, such as \"192.0.2.2\" or \"fe80::2\"",
+            "8:89: unicast_peers = \"224.0.0.18\": expected a unicast address (not unspecified, multicast or broadcast)",
+            "9:18: unicast_source = \"192.0.2.11\": expected a node's own address, not a VIP of this instance (192.0.2.11 is listed on line 7)",
+            "16:18: unicast_source = \"192.0.2.1\": expected unicast_peers beside it (the source is only for unicast adverts)",
+            "23:33: unicast_peers = \"fe80::200:5eff:fe00:235\": expected a node's own address, not the link-local VIP keepvip adds (fe80::200:5eff:fe00:235)",
+            "30:17: unicast_peers = []: expected at least one peer address (leave unicast_peers out for multicast)",
+            "37:17: unicast_peers lists a global IPv6 address: set unicast_source to this node's global address on the interface too (IPv6 adverts leave from the link-local address by default, which such a peer does not list)",
+            "45:18: unicast_source = \"192.0.2.2\": expected an address of this node, not one of its unicast_peers",
+        ],
+    );
+}
+
+#[test]
+fn keepalived_unicast_keys_get_a_hint() {
+    let text = "[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 1\nvips = [\"192.0.2.10\"]\nunicast_src_ip = \"192.0.2.1\"\n";
+    let errors = config::check_str(text, "k.toml", &|_| true).err().unwrap();
+    let message = errors.diagnostics[0].to_string();
+    assert!(
+        message.contains("keepalived's unicast_src_ip is `unicast_source` here"),
+        "{message}"
+    );
+}
+
+#[test]
 fn every_bad_fixture_is_covered_by_a_test() {
     // Keeps fixtures and assertions in step: a new bad file needs a test above.
     let dir = format!("{}/tests/data/bad", env!("CARGO_MANIFEST_DIR"));

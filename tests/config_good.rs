@@ -69,6 +69,8 @@ fn defaults_follow_the_reference() {
         excluded_vips: vec![],
         routes: vec![],
         rules: vec![],
+        unicast_peers: vec![],
+        unicast_source: None,
         garp,
         trackers: vec![],
         notify: Default::default(),
@@ -201,6 +203,7 @@ fn every_good_fixture_and_example_config_passes_without_warnings() {
         "conf",
         "conf/haproxy-pair",
         "conf/router-pair",
+        "conf/unicast",
     ] {
         for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
@@ -220,7 +223,28 @@ fn every_good_fixture_and_example_config_passes_without_warnings() {
             count += 1;
         }
     }
-    assert!(count >= 6 + 8, "only {count} files checked");
+    assert!(count >= 6 + 8 + 2, "only {count} files checked");
+}
+
+#[test]
+fn unicast_example_reads_peers_and_sources_and_defaults_to_multicast() {
+    let config = load("conf/unicast/lb-a.toml");
+    let (v4, v6) = (&config.instances[0], &config.instances[1]);
+    assert_eq!(
+        v4.unicast_peers,
+        vec!["192.0.2.2".parse::<std::net::IpAddr>().unwrap()]
+    );
+    assert_eq!(
+        v4.unicast_source, None,
+        "the default: the interface's primary address"
+    );
+    assert_eq!(
+        v6.unicast_peers,
+        vec!["2001:db8::2".parse::<std::net::IpAddr>().unwrap()]
+    );
+    assert_eq!(v6.unicast_source, Some("2001:db8::1".parse().unwrap()));
+    let multicast = &load("tests/data/good/every_key.toml").instances[0];
+    assert!(multicast.unicast_peers.is_empty() && multicast.unicast_source.is_none());
 }
 
 #[test]

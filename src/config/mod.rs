@@ -163,6 +163,8 @@ fn keepalived_hint(field: &str) -> Option<&'static str> {
         }
         "lookup" => "a rule's `lookup` is `table` here",
         "use_vmac" => "keepalived's use_vmac is `vmac = true` here (and `vmac_name` for its name)",
+        "unicast_peer" => "keepalived's unicast_peer { ... } is `unicast_peers = [...]` here",
+        "unicast_src_ip" => "keepalived's unicast_src_ip is `unicast_source` here",
         _ => return None,
     })
 }

@@ -77,6 +77,8 @@ pub(crate) struct RawInstance {
     pub excluded_vips: Option<Spanned<Vec<Spanned<RawVip>>>>,
     pub routes: Option<Spanned<Vec<Spanned<RawRoute>>>>,
     pub rules: Option<Spanned<Vec<Spanned<RawRule>>>>,
+    pub unicast_peers: Option<Spanned<Vec<Spanned<String>>>>,
+    pub unicast_source: Option<Spanned<String>>,
     pub garp_repeat: Option<Spanned<Int>>,
     pub garp_interval: Option<Spanned<DurationText>>,
     pub garp_delay: Option<Spanned<DurationText>>,

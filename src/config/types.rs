@@ -282,6 +282,12 @@ pub struct Instance {
     pub routes: Vec<VirtualRoute>,
     /// Installed after the routes while master, removed first; either family.
     pub rules: Vec<VirtualRule>,
+    /// keepalived's `unicast_peer`: adverts go to each of these instead of the multicast group, and
+    /// only these may take part. Empty: multicast. Same family as `vips`, none of them a VIP.
+    pub unicast_peers: Vec<IpAddr>,
+    /// keepalived's `unicast_src_ip`: the advert source when not the default (the interface's primary
+    /// IPv4 address, or its IPv6 link-local address). Only with `unicast_peers`.
+    pub unicast_source: Option<IpAddr>,
     pub garp: GarpTiming,
     /// In the order written: scripts, files, processes, interfaces.
     pub trackers: Vec<TrackerRef>,

@@ -52,6 +52,15 @@ pub struct InstanceStatus {
     /// The macvlan of a `vmac` instance.
     #[serde(default)]
     pub vmac: Option<String>,
+    /// Where adverts go instead of the multicast group (`unicast_peers`); empty for multicast.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unicast_peers: Vec<String>,
+    /// The address adverts leave from.
+    #[serde(default)]
+    pub source: String,
+    /// Adverts the socket refused (one per destination; a unicast instance sends to every peer).
+    #[serde(default)]
+    pub adverts_send_failed: u64,
 }
 
 /// One tracker of an instance as `status` shows it.
@@ -101,6 +110,10 @@ impl fmt::Display for Status {
             if i.v2_interop {
                 writeln!(f, "    v2_interop: sends VRRPv3 and VRRPv2, accepts both")?;
             }
+            if !i.unicast_peers.is_empty() {
+                let peers = i.unicast_peers.join(", ");
+                writeln!(f, "    unicast from {} to {peers}", i.source)?;
+            }
             if let Some(mode) = &i.master_checksum {
                 writeln!(f, "    master's checksum: {mode}")?;
             }
@@ -149,6 +162,8 @@ mod tests {
                 vips: vec!["192.0.2.100/24".into()],
                 discards: BTreeMap::from([("bad_checksum".to_owned(), 3)]),
                 master_checksum: Some("pseudo-header".into()),
+                unicast_peers: vec!["192.0.2.2".into(), "192.0.2.3".into()],
+                source: "192.0.2.1".into(),
                 trackers: vec![TrackerView {
                     name: "chk_haproxy".into(),
                     kind: "script".into(),
@@ -185,6 +200,10 @@ mod tests {
         );
         assert!(text.contains("    discarded bad_checksum: 3"), "{text}");
         assert!(text.contains("    vmac: vrrp.51"), "{text}");
+        assert!(
+            text.contains("    unicast from 192.0.2.1 to 192.0.2.2, 192.0.2.3"),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "    track script chk_haproxy (weight -20): KO, last run could not be run: /x"

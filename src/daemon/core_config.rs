@@ -50,5 +50,6 @@ pub fn core_config(
     core.v2_interop = instance.v2_interop;
     core.excluded_addresses = instance.excluded_vips.iter().map(|vip| vip.addr).collect();
     core.trackers = trackers;
+    core.unicast_peers = instance.unicast_peers.clone();
     core
 }

@@ -89,35 +89,44 @@ impl Daemon {
         self.table.get(id).map_or("?", |info| info.name())
     }
 
+    /// One advert to the group, or to each unicast peer: the checksum is computed per destination
+    /// (the IPv4 pseudo-header covers it; the kernel fills IPv6's), and one peer's failure does not
+    /// stop the sends to the others.
+    /// One advert to the group, or to each unicast peer: the checksum is computed per destination
+    /// (the IPv4 pseudo-header covers it; the kernel fills IPv6's), and one peer's failure does not
+    /// stop the sends to the others.
     async fn send_advert(&mut self, id: InstanceId, repr: &Repr) {
         let (Some(info), Some(router)) = (self.table.get(id), self.node.router(id)) else {
             return;
         };
         let src = router.config().primary_address;
-        let dst = match src {
-            IpAddr::V4(_) => IpAddr::V4(VRRP_IPV4_GROUP),
-            IpAddr::V6(_) => IpAddr::V6(VRRP_IPV6_GROUP),
+        let destinations = match (router.config().unicast_peers.as_slice(), src) {
+            ([], IpAddr::V4(_)) => vec![IpAddr::V4(VRRP_IPV4_GROUP)],
+            ([], IpAddr::V6(_)) => vec![IpAddr::V6(VRRP_IPV6_GROUP)],
+            (peers, _) => peers.to_vec(),
         };
         let mode = repr.checksum_mode(info.config.checksum_mode);
-        let bytes = match repr.to_bytes(src, dst, mode) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                error!(instance = %info.name(), error = %e, "advert cannot be encoded");
-                return;
-            }
-        };
         // A vmac instance sends from its macvlan, so the frame carries the virtual MAC.
         let vmac_sender = info.vmac.as_ref().map(|v| v.sender.clone());
         let Some(socket) = vmac_sender.or_else(|| self.io.socket(info.socket)) else {
             return;
         };
-        match socket.send(&bytes, dst).await {
-            Ok(()) => self.counters.advert_sent(id),
-            Err(e) => {
-                let failing = self.counters.advert_failed(id);
-                // Rate-limited: the 1st, 2nd, 4th, 8th... failure in a row of this instance.
-                if failing.is_power_of_two() {
-                    warn!(instance = %self.name(id), error = %e, failures = failing, "advert not sent");
+        for dst in destinations {
+            let bytes = match repr.to_bytes(src, dst, mode) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    error!(instance = %self.name(id), error = %e, "advert cannot be encoded");
+                    return;
+                }
+            };
+            match socket.send_from(&bytes, src, dst).await {
+                Ok(()) => self.counters.advert_sent(id, dst),
+                Err(e) => {
+                    let failing = self.counters.advert_failed(id, dst);
+                    // Rate-limited per destination: the 1st, 2nd, 4th, 8th... failure in a row.
+                    if failing.is_power_of_two() {
+                        warn!(instance = %self.name(id), %dst, error = %e, failures = failing, "advert not sent");
+                    }
                 }
             }
         }

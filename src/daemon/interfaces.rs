@@ -104,7 +104,7 @@ impl Daemon {
             }
             if source == IpAddr::V6(link_local) {
                 self.set_source_usable(id, now, true).await;
-            } else {
+            } else if !self.has_explicit_source(id) {
                 self.renumber(id, now, IpAddr::V6(link_local)).await;
             }
         }

@@ -4,6 +4,7 @@
 //! start in FAULT and come up when it appears (`links`, `sources`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::{Duration, Instant};
 
 use tracing::{info, warn};
 use vrrp_core::{InstanceId, LinkId, Node, NodeError};
@@ -20,6 +21,9 @@ use crate::config::{self, Family};
 use crate::net::netlink::NetlinkError;
 use crate::net::{Netlink, VrrpSocket};
 use crate::track::registry;
+
+/// How long startup waits for an IPv6 `unicast_source` to leave DAD (the kernel needs about 2 s).
+const SOURCE_DAD_WAIT: Duration = Duration::from_secs(10);
 
 pub struct Setup {
     pub table: InstanceTable,
@@ -49,7 +53,10 @@ pub async fn build(
         if link.index == ABSENT || !link.up {
             push_once(&mut setup.links_down, link.info.id);
         }
-        let source = source_address(instance, &link.info);
+        let source = match instance.unicast_source {
+            Some(explicit) => explicit_source(netlink, &link.info, explicit).await,
+            None => source_address(instance, &link.info),
+        };
         if let Err(reason) = &source {
             warn!(
                 instance = %instance.name,
@@ -58,7 +65,12 @@ pub async fn build(
                 "instance starts in FAULT; it comes up when the interface has a source address"
             );
         }
-        let primary = source.clone().unwrap_or(placeholder(instance.family()));
+        // An explicit unicast_source is the source even while it is missing: it never follows
+        // renumbering, the instance waits in FAULT for that very address.
+        let missing = instance
+            .unicast_source
+            .unwrap_or(placeholder(instance.family()));
+        let primary = source.clone().unwrap_or(missing);
         let id = add_to_node(node, &setup.table, config, instance, link.info.id, primary)?;
         if source.is_err() {
             setup.sources_missing.push(id);
@@ -76,6 +88,7 @@ pub async fn build(
             vrid = instance.vrid,
             priority = instance.priority,
             source = %primary,
+            unicast_peers = ?instance.unicast_peers,
             "instance ready"
         );
         setup.table.insert(
@@ -207,6 +220,39 @@ fn source_address(instance: &config::Instance, info: &LinkInfo) -> Result<IpAddr
         Family::Ipv6 => (info.link_local.map(IpAddr::V6), "IPv6 link-local address"),
     };
     found.ok_or_else(|| format!("{} has no {what} to send adverts from", instance.interface))
+}
+
+/// A configured `unicast_source`, if it is on the interface now. An IPv6 one still in DAD is waited
+/// for, as the link-local address is.
+async fn explicit_source(
+    netlink: &Netlink,
+    info: &LinkInfo,
+    source: IpAddr,
+) -> Result<IpAddr, String> {
+    if info.index == ABSENT {
+        return Err("the interface does not exist".to_owned());
+    }
+    let deadline = Instant::now() + SOURCE_DAD_WAIT;
+    loop {
+        let addresses = netlink
+            .addresses(info.index)
+            .await
+            .map_err(|e| e.to_string())?;
+        let found = addresses
+            .iter()
+            .find(|a| a.address == source && !a.is_keepvip());
+        match found {
+            None => return Err(format!("unicast_source {source} is not on the interface")),
+            Some(a) if a.is_dad_failed() => {
+                return Err(format!("unicast_source {source} failed DAD"));
+            }
+            Some(a) if a.is_usable() => return Ok(source),
+            Some(_) if Instant::now() >= deadline => {
+                return Err(format!("unicast_source {source} is still tentative (DAD)"));
+            }
+            Some(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }
 
 /// The core's primary address until the real one is known: never sent from (the instance is in

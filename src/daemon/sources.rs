@@ -31,7 +31,9 @@ impl Daemon {
         };
         if addresses.iter().any(|a| is_usable_source(a, source)) {
             self.set_source_usable(id, now, true).await;
-        } else if let Some(new) = usable_source(Family::of(&source), addresses) {
+        } else if !self.has_explicit_source(id)
+            && let Some(new) = usable_source(Family::of(&source), addresses)
+        {
             self.renumber(id, now, new).await;
             self.restore_vips(id, addresses);
         } else {
@@ -135,6 +137,14 @@ impl Daemon {
             self.feed(now, NodeInput::Instance(id, Input::SourceAddressLost))
                 .await;
         }
+    }
+
+    /// Whether the instance names its source (`unicast_source`): that address or none, never a
+    /// replacement.
+    pub(super) fn has_explicit_source(&self, id: InstanceId) -> bool {
+        self.table
+            .get(id)
+            .is_some_and(|info| info.config.unicast_source.is_some())
     }
 
     /// The interface name `link` follows.

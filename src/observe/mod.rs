@@ -4,6 +4,7 @@
 //! `keepvip status` prints.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 
 use vrrp_core::{FaultCause, InstanceId, InstanceView, Node, StateKind, TrackerStatus};
 use vrrp_wire::{ChecksumMode, Family, Version};
@@ -14,12 +15,11 @@ use crate::control::{InstanceStatus, Status, TrackerView};
 /// fails (the kernel verifies it, IPV6_CHECKSUM) and receive-queue overflows.
 pub const KERNEL_DROPPED: &str = "kernel_dropped";
 
-/// Sends of one instance, as the socket answered them.
+/// Sends of one instance, as the socket answered them (one per destination: a unicast instance
+/// sends each advert to every peer).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Sends {
     pub sent: u64,
-    /// Failures in a row (reset by a success), for rate-limited logging.
-    pub failing: u64,
     pub failed: u64,
 }
 
@@ -27,22 +27,24 @@ pub struct Sends {
 #[derive(Debug, Default)]
 pub struct IoCounters {
     sends: HashMap<InstanceId, Sends>,
+    /// Failures in a row per (instance, destination), reset by a success, for rate-limited logging:
+    /// one unreachable peer neither hides nor floods the others' failures.
+    failing: HashMap<(InstanceId, IpAddr), u64>,
     kernel_dropped: u64,
 }
 
 impl IoCounters {
-    pub fn advert_sent(&mut self, id: InstanceId) {
-        let sends = self.sends.entry(id).or_default();
-        sends.sent += 1;
-        sends.failing = 0;
+    pub fn advert_sent(&mut self, id: InstanceId, dst: IpAddr) {
+        self.sends.entry(id).or_default().sent += 1;
+        self.failing.remove(&(id, dst));
     }
 
-    /// Counts a failed send; returns the failures in a row so far.
-    pub fn advert_failed(&mut self, id: InstanceId) -> u64 {
-        let sends = self.sends.entry(id).or_default();
-        sends.failed += 1;
-        sends.failing += 1;
-        sends.failing
+    /// Counts a failed send to `dst`; returns the failures in a row to `dst` so far.
+    pub fn advert_failed(&mut self, id: InstanceId, dst: IpAddr) -> u64 {
+        self.sends.entry(id).or_default().failed += 1;
+        let failing = self.failing.entry((id, dst)).or_default();
+        *failing += 1;
+        *failing
     }
 
     pub fn kernel_dropped(&mut self, new: u64) {
@@ -166,6 +168,13 @@ fn instance_status(view: InstanceView<'_>, label: InstanceLabel, sends: Sends) -
         master_checksum,
         fault,
         vmac: label.vmac,
+        unicast_peers: config
+            .unicast_peers
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        source: config.primary_address.to_string(),
+        adverts_send_failed: sends.failed,
         trackers: label
             .trackers
             .into_iter()
@@ -233,8 +242,16 @@ mod tests {
         };
         node.handle(Instant::ZERO, NodeInput::Datagram(short));
         let mut io = IoCounters::default();
-        io.advert_sent(id);
-        assert_eq!(io.advert_failed(id), 1);
+        let (peer, other) = (
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 3)),
+        );
+        io.advert_sent(id, peer);
+        assert_eq!(io.advert_failed(id, other), 1);
+        assert_eq!(io.advert_failed(id, other), 2);
+        assert_eq!(io.advert_failed(id, peer), 1, "counted per destination");
+        io.advert_sent(id, other);
+        assert_eq!(io.advert_failed(id, other), 1, "a success resets the run");
         io.kernel_dropped(3);
         let status = status("lb1", &node, &io, |_| {
             Some(InstanceLabel {
@@ -265,7 +282,7 @@ mod tests {
             (instance.base_priority, instance.effective_priority),
             (120, 120)
         );
-        assert_eq!(instance.adverts_sent, 1);
+        assert_eq!(instance.adverts_sent, 2);
         assert_eq!(instance.transitions, 1);
         assert_eq!(instance.discards.get("truncated"), Some(&1));
         assert_eq!(instance.master, None);

@@ -7,6 +7,7 @@ use std::time::Duration;
 use toml::Spanned;
 use vrrp_wire::{Auth, Centisecs, ChecksumMode, Version};
 
+use super::unicast::{self, Context, Unicast};
 use super::values::{self, millis_in, u8_or};
 use super::vips::{self, SpannedVip};
 use super::{GarpKeys, garp_overrides};
@@ -55,6 +56,15 @@ pub(crate) fn validate(
     let auth = version.and_then(|v| auth(sink, v, raw.auth_pass.as_ref()));
     let v2_interop = interop::v2_interop(sink, raw, version, vips.family, advert_interval);
     let addresses = check_duplicates(sink, &vips.advertised, &vips.excluded);
+    let unicast = unicast::unicast(
+        sink,
+        raw,
+        &Context {
+            family: vips.family,
+            vrid: settings.vrid,
+            vips: &addresses,
+        },
+    );
     let tracking = tracking(sink, raw, trackers, settings.priority);
     let notify = notify::instance_notify(sink, raw);
     let routes = routes::routes(sink, raw.routes.as_ref());
@@ -102,6 +112,7 @@ pub(crate) fn validate(
             routes,
             rules,
             vmac,
+            unicast,
         },
         vips.advertised,
         vips.excluded,
@@ -279,6 +290,7 @@ struct Parts {
     routes: Option<Vec<VirtualRoute>>,
     rules: Option<Vec<VirtualRule>>,
     vmac: vmac::Choice,
+    unicast: Option<Unicast>,
 }
 
 /// The instance, if every part is good. The link-local note comes last so that an instance with errors
@@ -293,6 +305,7 @@ fn build(
     if vips.is_empty() {
         return None;
     }
+    let unicast = parts.unicast?;
     let mut instance = Instance {
         name: parts.name?,
         interface: parts.interface?,
@@ -310,6 +323,8 @@ fn build(
         excluded_vips: excluded.into_iter().map(|v| v.vip).collect(),
         routes: parts.routes?,
         rules: parts.rules?,
+        unicast_peers: unicast.peers,
+        unicast_source: unicast.source,
         garp: parts.garp?,
         trackers: parts.trackers?,
         notify: parts.notify?,

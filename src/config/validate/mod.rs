@@ -7,6 +7,7 @@ mod notify;
 mod routes;
 mod sync_group;
 mod track;
+mod unicast;
 mod values;
 mod vips;
 mod vmac;

@@ -64,10 +64,25 @@ impl VrrpSocket {
     /// IPv4: `payload` goes out as is, so its checksum must already match `source()` and `dst`. IPv6:
     /// the kernel overwrites bytes 6..8 with the right checksum.
     pub async fn send(&self, payload: &[u8], dst: IpAddr) -> Result<(), SendError> {
+        self.send_from(payload, self.src, dst).await
+    }
+
+    /// `send` from `src`, an address of this interface other than `source()` (an instance's own
+    /// advert source, e.g. a unicast instance's `unicast_source`, on a socket the interface's
+    /// instances share).
+    pub async fn send_from(
+        &self,
+        payload: &[u8],
+        src: IpAddr,
+        dst: IpAddr,
+    ) -> Result<(), SendError> {
         if payload.len() < VRRP_HEADER_LEN {
             return Err(SendError::PayloadTooShort { len: payload.len() });
         }
-        let sent = match (self.src, dst) {
+        if src.is_ipv4() != self.src.is_ipv4() {
+            return Err(SendError::FamilyMismatch);
+        }
+        let sent = match (src, dst) {
             (IpAddr::V4(src), IpAddr::V4(dst)) => self.send_v4(payload, src, dst).await,
             (IpAddr::V6(src), IpAddr::V6(dst)) => self.send_v6(payload, src, dst).await,
             _ => return Err(SendError::FamilyMismatch),
