@@ -21,7 +21,8 @@ install_missing() {
     command -v killall >/dev/null 2>&1 || need+=(psmisc)
     # The mixed-mode test (netns-tests/tests/daemon_mixed.rs) runs Debian's keepalived as a VRRPv2 peer.
     [ -x /usr/sbin/keepalived ] || need+=(keepalived)
-    # The accept = false test (netns-tests/tests/daemon_accept.rs) reads keepvip's table with nft.
+    # The accept = false test (netns-tests/tests/daemon_accept.rs) reads keepvip's table with nft, and
+    # the unicast test's switch drops VRRP multicast with an nftables bridge table.
     command -v nft >/dev/null 2>&1 || need+=(nftables)
     [ ${#need[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then

@@ -68,6 +68,7 @@ pub struct LabBuilder {
     test_name: String,
     hosts: usize,
     ipv6: Ipv6Mode,
+    drop_vrrp_multicast: bool,
 }
 
 impl LabBuilder {
@@ -79,6 +80,13 @@ impl LabBuilder {
 
     pub fn ipv6(mut self, mode: Ipv6Mode) -> Self {
         self.ipv6 = mode;
+        self
+    }
+
+    /// The switch drops VRRP multicast (224.0.0.18, ff02::12) between its ports, as a cloud subnet
+    /// does (`netlab::Switch::drop_vrrp_multicast`); the observer sees none of it either.
+    pub fn drop_vrrp_multicast(mut self) -> Self {
+        self.drop_vrrp_multicast = true;
         self
     }
 
@@ -111,6 +119,9 @@ impl LabBuilder {
             ipv6: self.ipv6,
         };
         lab.wire(self.hosts)?;
+        if self.drop_vrrp_multicast {
+            lab.switch.drop_vrrp_multicast()?;
+        }
         Ok(lab)
     }
 }
@@ -166,6 +177,7 @@ impl Lab {
             test_name: test_name.to_owned(),
             hosts: 2,
             ipv6: Ipv6Mode::Off,
+            drop_vrrp_multicast: false,
         }
     }
 
@@ -269,6 +281,11 @@ impl Lab {
 
     pub fn switch_ns(&self) -> &str {
         &self.switch.namespace
+    }
+
+    /// VRRP multicast packets the switch dropped so far (a lab built with `drop_vrrp_multicast`).
+    pub fn vrrp_multicast_dropped(&self) -> Result<u64> {
+        Ok(self.switch.vrrp_multicast_dropped()?)
     }
 
     pub fn observer_ns(&self) -> &str {

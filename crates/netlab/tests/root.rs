@@ -126,3 +126,49 @@ fn a_failed_step_names_the_command_and_cleanup_still_runs() {
     assert_eq!(lab.cleanup(), Ok(()));
     assert_eq!(left_with_prefix(&prefix), Vec::<String>::new());
 }
+
+/// `ping` from `ns` with extra words; whether it got an answer.
+fn ping(lab: &Lab, ns: &str, args: &[&str]) -> bool {
+    let mut argv = vec!["ping", "-c", "2", "-W", "2"];
+    argv.extend_from_slice(args);
+    let ping = lab
+        .spawn(ns, "ping", &argv, Stdio::null(), Stdio::null())
+        .unwrap();
+    ping.wait(Duration::from_secs(10)).unwrap().success()
+}
+
+#[test]
+#[ignore = "needs root: cargo test -p netlab -- --ignored"]
+fn a_switch_dropping_vrrp_multicast_drops_only_that() {
+    let prefix = format!("kvnl{}d", std::process::id());
+    let mut lab = Lab::new(&prefix);
+    let switch = Switch::new(lab.add_namespace("sw").unwrap(), "br0");
+    switch.create(&["mcast_snooping", "0"]).unwrap();
+    switch.drop_vrrp_multicast().unwrap();
+    let a = lab.add_namespace("a").unwrap();
+    let b = lab.add_namespace("b").unwrap();
+    for (ns, port, v4, v6) in [
+        (&a, "pa", "192.0.2.1/24", "2001:db8::1/64"),
+        (&b, "pb", "192.0.2.2/24", "2001:db8::2/64"),
+    ] {
+        switch
+            .plug(&Veth::new(ns, "eth0", port).address(v4))
+            .unwrap();
+        ip(&["-n", ns, "addr", "add", v6, "dev", "eth0", "nodad"]).unwrap();
+    }
+    assert_eq!(switch.vrrp_multicast_dropped().unwrap(), 0);
+    // Sent to the VRRP groups: nobody answers, and the switch counts them dropped.
+    assert!(!ping(&lab, &a, &["-I", "eth0", "-t", "255", "224.0.0.18"]));
+    assert!(!ping(&lab, &a, &["-6", "ff02::12%eth0"]));
+    let dropped = switch.vrrp_multicast_dropped().unwrap();
+    assert!(
+        dropped >= 4,
+        "{dropped} dropped, expected both pings' 2 + 2"
+    );
+    // Unicast crosses, and so does what it needs: ARP, and IPv6 neighbour solicitations (multicast
+    // to the solicited-node group).
+    assert!(ping(&lab, &a, &["192.0.2.2"]));
+    assert!(ping(&lab, &a, &["-6", "2001:db8::2"]));
+    lab.cleanup().unwrap();
+    assert!(left_with_prefix(&prefix).is_empty());
+}

@@ -14,6 +14,9 @@ pub struct InstanceSpec {
     pub preempt: bool,
     /// `"ADDRESS/PREFIX"` strings, as in `vips = [...]`.
     pub vips: Vec<String>,
+    /// `unicast_peers = [...]`; empty: the key is left out (multicast).
+    pub unicast_peers: Vec<String>,
+    pub unicast_source: Option<String>,
 }
 
 impl InstanceSpec {
@@ -26,7 +29,16 @@ impl InstanceSpec {
             interval,
             preempt: true,
             vips: vips.iter().map(|vip| (*vip).to_owned()).collect(),
+            unicast_peers: Vec::new(),
+            unicast_source: None,
         }
+    }
+
+    /// Unicast to `peers` (keepalived's `unicast_peer`), from `source` when given.
+    pub fn unicast(mut self, peers: &[&str], source: Option<&str>) -> Self {
+        self.unicast_peers = peers.iter().map(|peer| (*peer).to_owned()).collect();
+        self.unicast_source = source.map(str::to_owned);
+        self
     }
 
     pub fn preempt(mut self, preempt: bool) -> Self {
@@ -63,6 +75,17 @@ pub fn config_toml(router_id: &str, instances: &[InstanceSpec]) -> String {
             instance.preempt,
             vips.join(", ")
         );
+        if !instance.unicast_peers.is_empty() {
+            let peers: Vec<String> = instance
+                .unicast_peers
+                .iter()
+                .map(|peer| format!("\"{peer}\""))
+                .collect();
+            let _ = writeln!(out, "unicast_peers = [{}]", peers.join(", "));
+        }
+        if let Some(source) = &instance.unicast_source {
+            let _ = writeln!(out, "unicast_source = \"{source}\"");
+        }
     }
     out
 }
@@ -80,6 +103,17 @@ mod tests {
             "[global]\nrouter_id = \"r1\"\ngarp_repeat = 1\ngarp_delay = \"0s\"\n\n[[instance]]\n\
              name = \"VI_1\"\ninterface = \"eth0\"\nvrid = 1\npriority = 200\n\
              advert_interval = \"10ms\"\npreempt = false\nvips = [\"192.0.2.100/24\"]\n"
+        );
+    }
+
+    #[test]
+    fn unicast_peers_and_source_are_written_when_set() {
+        let spec = InstanceSpec::new(100, Interval::from_millis(100), &["2001:db8::100/64"])
+            .unicast(&["2001:db8::2"], Some("2001:db8::1"));
+        let text = config_toml("r1", &[spec]);
+        assert!(
+            text.ends_with("unicast_peers = [\"2001:db8::2\"]\nunicast_source = \"2001:db8::1\"\n"),
+            "{text}"
         );
     }
 }

@@ -15,16 +15,29 @@ const VRRP_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 /// Send each of `payloads` (the bytes after the IP header) once, in order, from `src` on `eth0` of
 /// namespace `ns` to 224.0.0.18 with IP TTL `ttl`. Bounded: one datagram per payload.
 pub fn send_vrrp_v4(ns: &str, src: Ipv4Addr, ttl: u32, payloads: &[Vec<u8>]) -> Result<()> {
+    send_vrrp_v4_to(ns, src, VRRP_GROUP, ttl, payloads)
+}
+
+/// `send_vrrp_v4` to `dst`: the group, or a unicast address (a unicast VRRP peer, or a stranger
+/// posing as one).
+pub fn send_vrrp_v4_to(
+    ns: &str,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    ttl: u32,
+    payloads: &[Vec<u8>],
+) -> Result<()> {
     let send = || -> std::io::Result<()> {
         let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(112)))?;
         socket.bind_device(Some(HOST_IF.as_bytes()))?;
         socket.bind(&SocketAddrV4::new(src, 0).into())?;
         socket.set_multicast_if_v4(&src)?;
         socket.set_multicast_ttl_v4(ttl)?;
+        socket.set_ttl_v4(ttl)?;
         socket.set_multicast_loop_v4(false)?;
-        let group = SocketAddrV4::new(VRRP_GROUP, 0).into();
+        let to = SocketAddrV4::new(dst, 0).into();
         for payload in payloads {
-            let sent = socket.send_to(payload, &group)?;
+            let sent = socket.send_to(payload, &to)?;
             if sent != payload.len() {
                 return Err(std::io::Error::other(format!(
                     "sent {sent} of {} bytes",
@@ -35,7 +48,7 @@ pub fn send_vrrp_v4(ns: &str, src: Ipv4Addr, ttl: u32, payloads: &[Vec<u8>]) -> 
         Ok(())
     };
     in_netns(ns, send)?
-        .map_err(|err| HarnessError::new(format!("{ns}: raw VRRP send from {src}: {err}")))
+        .map_err(|err| HarnessError::new(format!("{ns}: raw VRRP send from {src} to {dst}: {err}")))
 }
 
 /// The Internet checksum (RFC 1071) of `bytes` as VRRP carries it (RFC 9568's message-only form for
