@@ -12,7 +12,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use netns_tests::daemon::inject::send_vrrp_v4_to;
+use netns_tests::daemon::inject::{send_vrrp_v4_to, send_vrrp_v6_to};
 use netns_tests::daemon::scenario::{
     BACKUP, MASTER, election_timeout, expect_adverts_received, expect_state, expect_vip, has_vip,
     start_keepvip,
@@ -189,24 +189,39 @@ fn check_master_adverts(family: &Family, all: &[Advert]) {
 }
 
 /// Host 2 (no daemon, not a peer) sends the master three valid priority-254 adverts to its own
-/// address: all three are discarded as `source_not_a_unicast_peer` and the master stays master.
+/// address, hop limit 255: all three are discarded as `source_not_a_unicast_peer` and the master
+/// stays master.
 fn stranger_is_discarded(lab: &Lab, master: &Keepvip, family: &Family) {
-    let IpAddr::V4(to) = family.a else {
-        return;
+    let stranger = match family.a {
+        IpAddr::V4(_) => IpAddr::V4(lab.host(2).ipv4),
+        IpAddr::V6(a) if a.is_unicast_link_local() => IpAddr::V6(lab.host(2).link_local.unwrap()),
+        IpAddr::V6(_) => IpAddr::V6(lab.host(2).ipv6.unwrap()),
     };
-    let stranger = lab.host(2).ipv4;
+    let addresses = match family.vip {
+        IpAddr::V4(vip) => vrrp_wire::Addresses::V4(vec![vip]),
+        // The link-local VIP keepvip adds for VRID 1 (conf/README.md), then the global one.
+        IpAddr::V6(vip) => {
+            vrrp_wire::Addresses::V6(vec!["fe80::200:5eff:fe00:201".parse().unwrap(), vip])
+        }
+    };
     let repr = Repr {
         version: Version::V3,
         vrid: 1,
         priority: 254,
         max_adver_int: vrrp_wire::Centisecs::new(10).unwrap(),
-        addresses: vrrp_wire::Addresses::V4(vec![VIP4]),
+        addresses,
         auth: Auth::None,
     };
     let bytes = repr
-        .to_bytes(IpAddr::V4(stranger), family.a, ChecksumMode::PseudoHeader)
+        .to_bytes(stranger, family.a, ChecksumMode::PseudoHeader)
         .unwrap();
-    send_vrrp_v4_to(&lab.host(2).ns, stranger, to, 255, &vec![bytes; 3]).unwrap();
+    let ns = &lab.host(2).ns;
+    match (stranger, family.a) {
+        (IpAddr::V4(from), IpAddr::V4(to)) => send_vrrp_v4_to(ns, from, to, 255, &vec![bytes; 3]),
+        (IpAddr::V6(from), IpAddr::V6(to)) => send_vrrp_v6_to(ns, from, to, 255, &vec![bytes; 3]),
+        _ => unreachable!("one family"),
+    }
+    .unwrap();
     let counted = wait_for_value(
         "the master to count the stranger's adverts",
         Duration::from_secs(5),

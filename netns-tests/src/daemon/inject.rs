@@ -2,7 +2,7 @@
 //! 112, the kernel writes the IP header) whose multicast TTL the test picks, so that malformed adverts
 //! reach the daemons exactly as a broken or hostile peer would send them.
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -44,6 +44,31 @@ pub fn send_vrrp_v4_to(
                     payload.len()
                 )));
             }
+        }
+        Ok(())
+    };
+    in_netns(ns, send)?
+        .map_err(|err| HarnessError::new(format!("{ns}: raw VRRP send from {src} to {dst}: {err}")))
+}
+
+/// Send each of `payloads` once from `src` (an address of `eth0` in namespace `ns`) to the unicast
+/// IPv6 address `dst` with hop limit `hops`. The payloads carry their own checksum (the kernel does
+/// not write it: no `IPV6_CHECKSUM` here). Bounded: one datagram per payload.
+pub fn send_vrrp_v6_to(
+    ns: &str,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    hops: u32,
+    payloads: &[Vec<u8>],
+) -> Result<()> {
+    let send = || -> std::io::Result<()> {
+        let socket = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::from(112)))?;
+        socket.bind_device(Some(HOST_IF.as_bytes()))?;
+        socket.bind(&SocketAddrV6::new(src, 0, 0, 0).into())?;
+        socket.set_unicast_hops_v6(hops)?;
+        let to = SocketAddrV6::new(dst, 0, 0, 0).into();
+        for payload in payloads {
+            socket.send_to(payload, &to)?;
         }
         Ok(())
     };
