@@ -426,3 +426,33 @@ fn a_pair_half_moved_to_unicast_still_elects_one_master_per_vrid() {
         Some(b.as_str())
     );
 }
+
+/// A `unicast_source` that is not on the interface stops `run` at startup with exit code 4 and says
+/// why, as an interface without a primary address does; no VIP is installed.
+#[test]
+fn a_unicast_source_missing_from_the_interface_stops_run() {
+    let lab = Lab::builder("unicastsrc").hosts(1).build().unwrap();
+    let spec = InstanceSpec::new(200, INTERVAL, &["192.0.2.100/24"])
+        .unicast(&["192.0.2.2"], Some("192.0.2.9"));
+    let config = lab.dir().join("h0.toml");
+    std::fs::write(&config, config_toml("h0", &[spec])).unwrap();
+    let socket = lab.dir().join("h0.sock");
+    let bin = netns_tests::daemon::keepvip_bin();
+    let argv = [
+        bin.to_str().unwrap(),
+        "-c",
+        config.to_str().unwrap(),
+        "--control-socket",
+        socket.to_str().unwrap(),
+        "run",
+    ];
+    let run = lab.spawn_on(0, "h0", &argv).unwrap();
+    let status = run.wait(Duration::from_secs(10)).unwrap();
+    let log = run.stderr();
+    assert_eq!(status.code(), Some(4), "{log}");
+    assert!(
+        log.contains("unicast_source 192.0.2.9 is not an address of the interface"),
+        "{log}"
+    );
+    assert!(!has_vip(&lab, 0, IpAddr::V4(VIP4)));
+}
