@@ -183,8 +183,9 @@ fn check_master_adverts(family: &Family, all: &[Advert]) {
         spacing.as_micros()
     );
     assert!(
-        spacing >= Duration::from_millis(90) && spacing <= Duration::from_millis(150),
-        "adverts to the live peer every {spacing:?}, expected the 100 ms interval"
+        spacing >= Duration::from_millis(80) && spacing <= Duration::from_millis(200),
+        "adverts to the live peer every {spacing:?}, expected the 100 ms interval (a send held up \
+         by the silent peer would stretch it)"
     );
 }
 

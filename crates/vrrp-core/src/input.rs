@@ -53,7 +53,8 @@ pub enum Input {
 /// Something the caller must do, in order. Every protocol decision is already made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Send this advertisement (to 224.0.0.18 / ff02::12, TTL 255, from the primary address).
+    /// Send this advertisement (to 224.0.0.18 / ff02::12, or to each of `Config::unicast_peers`; TTL
+    /// 255, from the primary address).
     SendAdvert(Repr),
     /// Install these addresses on the interface.
     AddVips(VipSet),

@@ -11,6 +11,10 @@
 //!   receive. A packet with a bad checksum is dropped before it is queued (measured in netns-tests), so
 //!   it never reaches `recv`; it only shows in `Received::kernel_drops` (`SO_RXQ_OVFL`).
 //!
+//! Unicast peers use the same socket: `send_from` sends to a peer's address from the instance's own
+//! source, and, not being bound, the socket also receives adverts addressed to the host
+//! (docs/linux.md §Unicast adverts).
+//!
 //! The source address is set per packet with `IP_PKTINFO` / `IPV6_PKTINFO` rather than by `bind()`:
 //! an IPv4 raw socket bound to a unicast address no longer receives packets sent to 224.0.0.18 (the
 //! kernel matches a raw socket's bound address against the packet's destination; measured), and the
