@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use netns_tests::daemon::inject::{send_vrrp_v4_to, send_vrrp_v6_to};
 use netns_tests::daemon::scenario::{
-    BACKUP, MASTER, election_timeout, expect_adverts_received, expect_state, expect_vip, has_vip,
-    start_keepvip,
+    BACKUP, FAULT, MASTER, election_timeout, expect_adverts_received, expect_state, expect_vip,
+    has_vip, start_keepvip,
 };
 use netns_tests::daemon::takeover::observe_takeover;
 use netns_tests::daemon::timing::mean_spacing;
@@ -428,32 +428,55 @@ fn a_pair_half_moved_to_unicast_still_elects_one_master_per_vrid() {
     );
 }
 
-/// A `unicast_source` that is not on the interface stops `run` at startup with exit code 4 and says
-/// why, as an interface without a primary address does; no VIP is installed.
+/// A `unicast_source` that is not on the interface at startup: the instance starts in FAULT
+/// (`source_lost`), as for an interface without a source address, and does not take the interface's
+/// primary address instead; once the address is added it comes up and advertises from it.
 #[test]
-fn a_unicast_source_missing_from_the_interface_stops_run() {
-    let lab = Lab::builder("unicastsrc").hosts(1).build().unwrap();
+fn a_missing_unicast_source_waits_in_fault_until_it_appears() {
+    // Host 1 (no daemon) is the peer's address, so the adverts to it resolve and reach the wire.
+    let lab = Lab::builder("unicastsrc")
+        .hosts(2)
+        .drop_vrrp_multicast()
+        .build()
+        .unwrap();
+    let capture = lab.capture("vrrp", &["ip", "proto", "112"]).unwrap();
     let spec = InstanceSpec::new(200, INTERVAL, &["192.0.2.100/24"])
         .unicast(&["192.0.2.2"], Some("192.0.2.9"));
-    let config = lab.dir().join("h0.toml");
-    std::fs::write(&config, config_toml("h0", &[spec])).unwrap();
-    let socket = lab.dir().join("h0.sock");
-    let bin = netns_tests::daemon::keepvip_bin();
-    let argv = [
-        bin.to_str().unwrap(),
-        "-c",
-        config.to_str().unwrap(),
-        "--control-socket",
-        socket.to_str().unwrap(),
-        "run",
-    ];
-    let run = lab.spawn_on(0, "h0", &argv).unwrap();
-    let status = run.wait(Duration::from_secs(10)).unwrap();
-    let log = run.stderr();
-    assert_eq!(status.code(), Some(4), "{log}");
-    assert!(
-        log.contains("unicast_source 192.0.2.9 is not an address of the interface"),
-        "{log}"
+    let daemon = Keepvip::start(&lab, 0, "h0", &config_toml("h0", &[spec])).unwrap();
+    daemon
+        .wait_state("VI_1", FAULT, election_timeout(INTERVAL))
+        .unwrap();
+    std::thread::sleep(master_down_interval(INTERVAL, 200) * 2);
+    let status = daemon.instance("VI_1").unwrap();
+    assert_eq!(
+        (
+            status.state.as_str(),
+            status.fault.as_deref(),
+            status.source.as_str()
+        ),
+        (FAULT, Some("source_lost"), "192.0.2.9"),
+        "{}",
+        daemon.describe()
     );
     assert!(!has_vip(&lab, 0, IpAddr::V4(VIP4)));
+    let ns = lab.host(0).ns.clone();
+    netns_tests::cmd::ip(&["-n", &ns, "addr", "add", "192.0.2.9/24", "dev", "eth0"]).unwrap();
+    expect_state(&daemon, MASTER, election_timeout(INTERVAL));
+    expect_vip(&lab, 0, IpAddr::V4(VIP4), true, Duration::from_secs(2));
+    let frames = capture
+        .wait_for_frames(
+            "an advert from 192.0.2.9",
+            Duration::from_secs(5),
+            |frames| !adverts(frames).is_empty(),
+        )
+        .unwrap();
+    let all = adverts(&frames);
+    let source: IpAddr = "192.0.2.9".parse().unwrap();
+    let peer: IpAddr = "192.0.2.2".parse().unwrap();
+    assert!(
+        all.iter()
+            .all(|a| a.src == source && a.dst == peer && a.parsed.is_ok()),
+        "{all:?}"
+    );
+    capture.stop().unwrap();
 }
