@@ -19,7 +19,7 @@ install_missing() {
     # The HAProxy pair test (netns-tests/tests/haproxy_pair.rs) runs Debian's HAProxy, and killall.
     [ -x /usr/sbin/haproxy ] || need+=(haproxy)
     command -v killall >/dev/null 2>&1 || need+=(psmisc)
-    # The mixed-mode test (netns-tests/tests/daemon_mixed.rs) runs Debian's keepalived as a VRRPv2 peer.
+    # The mixed-mode and vmac tests (netns-tests/tests/daemon_mixed.rs, daemon_vmac.rs) run Debian's keepalived as a peer.
     [ -x /usr/sbin/keepalived ] || need+=(keepalived)
     # The accept = false test (netns-tests/tests/daemon_accept.rs) reads keepvip's table with nft, and
     # the unicast test's switch drops VRRP multicast with an nftables bridge table.

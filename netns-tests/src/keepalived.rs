@@ -39,6 +39,8 @@ pub struct KeepalivedSpec {
     pub preempt: bool,
     /// `"ADDRESS/PREFIX"` strings for `virtual_ipaddress`.
     pub vips: Vec<String>,
+    /// `use_vmac` (its default macvlan name, `vrrp.<VRID>`).
+    pub use_vmac: bool,
 }
 
 impl KeepalivedSpec {
@@ -51,6 +53,7 @@ impl KeepalivedSpec {
             advert_int: 1,
             preempt: true,
             vips: vips.iter().map(|vip| (*vip).to_owned()).collect(),
+            use_vmac: false,
         }
     }
 
@@ -63,11 +66,12 @@ impl KeepalivedSpec {
             .map(|vip| format!("        {vip}\n"))
             .collect();
         let preempt = if self.preempt { "" } else { "    nopreempt\n" };
+        let vmac = if self.use_vmac { "    use_vmac\n" } else { "" };
         format!(
             "global_defs {{\n    router_id {router_id}\n    vrrp_version {}\n    \
              vrrp_garp_master_repeat 1\n    vrrp_garp_master_delay 0\n}}\n\n\
              vrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    \
-             virtual_router_id {}\n    priority {}\n    advert_int {}\n{preempt}    \
+             virtual_router_id {}\n    priority {}\n    advert_int {}\n{preempt}{vmac}    \
              virtual_ipaddress {{\n{vips}    }}\n}}\n",
             self.version, self.vrid, self.priority, self.advert_int
         )

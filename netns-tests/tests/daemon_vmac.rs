@@ -3,7 +3,9 @@
 //! neighbour entry for the VIP is the virtual MAC before and after every failover (SIGKILL, restart and
 //! preemption, SIGTERM), adverts and gratuitous ARPs carry the virtual MAC as their Ethernet source, the
 //! backup's macvlan is down without VIPs, a SIGKILLed master's leftover macvlan is rebuilt at restart
-//! and SIGTERM deletes it. Root only; run with `--test-threads=1`.
+//! and SIGTERM deletes it; IPv4 and IPv6. Also: the macvlan follows an interface deleted and
+//! re-created, and a keepvip pair member interoperates with keepalived's `use_vmac` (the real
+//! keepalived, which scripts/test.sh installs). Root only; run with `--test-threads=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -16,9 +18,11 @@ use netns_tests::daemon::scenario::{
 };
 use netns_tests::daemon::{InstanceSpec, Interval, Keepvip};
 use netns_tests::frames::{Mac, arp_frames, ip_frames, neighbor_advertisements, vrrp_frames};
+use netns_tests::keepalived::{Keepalived, KeepalivedSpec, entering};
 use netns_tests::{HOST_IF, Ipv6Mode, Lab, in_netns, kernel, wait_for};
 
 const VRID: u8 = 7;
+const VIP_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 const REBUILT_LOG: &str = "rebuilt the macvlan left by an earlier run";
 
 /// One family's virtual router.
@@ -315,6 +319,74 @@ fn the_macvlan_follows_an_interface_deleted_and_recreated() {
 
     graceful_handover(&lab, case, (0, &master), (1, &backup));
     stop_last(&lab, case, 1, &backup);
+}
+
+/// Mid-migration: keepalived 2.2.7 with `use_vmac` and keepvip with `vmac = true` on one virtual router
+/// (VRRPv3, 1 s adverts). keepalived is master first; keepvip (priority 200) preempts it and, stopped,
+/// hands back. Each side accepts the other's adverts sent from its macvlan, every advert on the wire
+/// carries the virtual MAC, the VIP answers throughout, and while keepvip is master the observer's
+/// neighbour entry for the VIP is the virtual MAC (keepalived's own master time can leave it at its
+/// interface's MAC: see below).
+#[test]
+fn keepalived_use_vmac_and_keepvip_vmac_share_the_virtual_mac() {
+    let case = &V4;
+    let lab = Lab::builder("vmacka").hosts(2).build().unwrap();
+    prepare_observer(&lab, case);
+    let capture = lab.capture("wire", &["vrrp", "or", "arp"]).unwrap();
+    let virtual_mac = mac_text(&case.mac);
+    let spec = KeepalivedSpec {
+        version: 3,
+        vrid: VRID,
+        use_vmac: true,
+        ..KeepalivedSpec::v2(100, &[case.vip_cidr])
+    };
+    let keepalived = Keepalived::start(&lab, 0, "ka0", &spec).unwrap();
+    let slow = Duration::from_secs(15);
+    keepalived.wait_log(&entering("MASTER"), 1, slow).unwrap();
+    // keepalived answers ARP for the VIP with the virtual MAC, but leaves `arp_announce` at 0 on its
+    // interface: replying through it, it asks for the observer naming the VIP with the interface's
+    // MAC, which then becomes the observer's entry (docs/linux.md, keepalived and FRR on the wire).
+    let seen = ping_and_read_neighbour(&lab, case);
+    println!("MEASURE observer's entry for the VIP under keepalived: {seen}");
+    let answered = arp_frames(&capture.frames().unwrap())
+        .into_iter()
+        .any(|a| a.operation == 2 && a.sender_ip == VIP_V4 && a.sender_mac == case.mac);
+    assert!(
+        answered,
+        "keepalived answers ARP for the VIP with the virtual MAC"
+    );
+
+    let label = "h1-0";
+    let spec = InstanceSpec::new(200, Interval::from_millis(1000), &[case.vip_cidr]).vrid(VRID);
+    let config = config_toml(label, &[spec]) + "vmac = true\n";
+    let keepvip = Keepvip::start(&lab, 1, label, &config).unwrap();
+    expect_adverts_received(&keepvip, 1, slow);
+    expect_state(&keepvip, MASTER, slow);
+    keepalived.wait_log(&entering("BACKUP"), 1, slow).unwrap();
+    expect_master_side(&lab, case, 1);
+    assert_eq!(
+        ping_and_read_neighbour(&lab, case),
+        virtual_mac,
+        "keepvip master"
+    );
+
+    keepvip.terminate().unwrap();
+    keepvip.wait_exit(Duration::from_secs(10)).unwrap();
+    keepalived.wait_log(&entering("MASTER"), 2, slow).unwrap();
+    assert_eq!(macvlan(&lab, case, 1), None, "SIGTERM deletes the macvlan");
+    let seen = ping_and_read_neighbour(&lab, case);
+    println!("MEASURE observer's entry for the VIP under keepalived again: {seen}");
+    let adverts = vrrp_frames(&capture.stop().unwrap());
+    let from = |n: u8| IpAddr::V4(Ipv4Addr::new(192, 0, 2, n));
+    for host in [1, 2] {
+        assert!(
+            adverts.iter().any(|a| a.src == from(host)),
+            "adverts from host {host}"
+        );
+    }
+    for advert in &adverts {
+        assert_eq!(advert.eth_src, case.mac, "advert from {}", advert.src);
+    }
 }
 
 /// IPv6: the observer's neighbour entry for the VIP is 00:00:5e:00:02:07 before and after a SIGKILL
