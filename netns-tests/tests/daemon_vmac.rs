@@ -389,6 +389,60 @@ fn keepalived_use_vmac_and_keepvip_vmac_share_the_virtual_mac() {
     }
 }
 
+/// vmac with unicast peers: the VIP still answers from the virtual MAC, but the unicast adverts leave
+/// from the interface with its own MAC (keepalived's `vmac_xmit_base`), so the peer's neighbour entry
+/// for the master's address stays that interface's MAC, never the virtual one.
+#[test]
+fn with_unicast_peers_adverts_leave_from_the_interface() {
+    let case = &V4;
+    let lab = Lab::builder("vmacuni").hosts(2).build().unwrap();
+    prepare_observer(&lab, case);
+    let capture = lab.capture("wire", &["vrrp"]).unwrap();
+    let start_unicast = |host: usize, priority: u8, peer: &str| {
+        let label = format!("h{host}-0");
+        let spec = InstanceSpec::new(priority, Interval::from_millis(100), &[case.vip_cidr]);
+        let extra = format!("vmac = true\nunicast_peers = [\"{peer}\"]\n");
+        let config = config_toml(&label, &[spec.vrid(VRID)]) + &extra;
+        Keepvip::start(&lab, host, &label, &config).unwrap()
+    };
+    let master = start_unicast(0, 200, "192.0.2.2");
+    expect_state(&master, MASTER, timeout());
+    let backup = start_unicast(1, 100, "192.0.2.1");
+    expect_adverts_received(&backup, 5, timeout());
+    expect_state(&backup, BACKUP, Duration::ZERO);
+    expect_master_side(&lab, case, 0);
+    assert_eq!(ping_and_read_neighbour(&lab, case), mac_text(&case.mac));
+
+    let json = ip(&[
+        "-j",
+        "-n",
+        &lab.host(1).ns,
+        "neigh",
+        "show",
+        "to",
+        "192.0.2.1",
+    ])
+    .unwrap();
+    let entries: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let entry = entries[0]["lladdr"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        entry,
+        mac_text(&lab.host(0).mac),
+        "the peer's entry for the master"
+    );
+    let adverts = vrrp_frames(&capture.stop().unwrap());
+    let master_ip = IpAddr::V4(lab.host(0).ipv4);
+    let from_master: Vec<_> = adverts.iter().filter(|a| a.src == master_ip).collect();
+    assert!(from_master.len() >= 5, "{} adverts", from_master.len());
+    for advert in from_master {
+        assert_eq!(advert.dst, IpAddr::V4(lab.host(1).ipv4), "unicast");
+        assert_eq!(advert.eth_src, lab.host(0).mac, "from the interface");
+    }
+    stop_last(&lab, case, 0, &master);
+    expect_state(&backup, MASTER, timeout());
+    stop_last(&lab, case, 1, &backup);
+}
+
 /// IPv6: the observer's neighbour entry for the VIP is 00:00:5e:00:02:07 before and after a SIGKILL
 /// and a SIGTERM failover; adverts and unsolicited NAs carry that MAC; no frame from the virtual MAC
 /// is a router solicitation or a DAD probe, and none comes from the backup's link-local address.

@@ -106,8 +106,15 @@ impl Daemon {
             (peers, _) => peers.to_vec(),
         };
         let mode = repr.checksum_mode(info.config.checksum_mode);
-        // A vmac instance sends from its macvlan, so the frame carries the virtual MAC.
-        let vmac_sender = info.vmac.as_ref().map(|v| v.sender.clone());
+        // A vmac instance multicasts from its macvlan, so the frame carries the virtual MAC. Unicast
+        // adverts leave from the interface (keepalived's vmac_xmit_base): through the macvlan the
+        // kernel would ARP for each peer naming the interface's address with the virtual MAC.
+        let multicast = router.config().unicast_peers.is_empty();
+        let vmac_sender = info
+            .vmac
+            .as_ref()
+            .filter(|_| multicast)
+            .map(|v| v.sender.clone());
         let Some(socket) = vmac_sender.or_else(|| self.io.socket(info.socket)) else {
             return;
         };
