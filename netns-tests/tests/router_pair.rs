@@ -3,7 +3,8 @@
 //! 203.0.113.200 standing for the internet behind it, with a route back to the LAN via the WAN VIP),
 //! and a LAN host whose default gateway is the LAN VIP. The routers have no default route of their
 //! own: the LAN reaches the upstream address only through the master's virtual route (table 100) and
-//! rule (`from 198.51.100.0/24`).
+//! rule (`from 198.51.100.0/24`). The LAN VIP is on the macvlan `vrrp.10` (`vmac = true`): the LAN
+//! host's neighbour entry for its gateway is the virtual MAC before and after the failover.
 //!
 //! The shipped files are used with only these lab changes (`lab_config`): the LAN interface is the
 //! lab's `eth0`, adverts every 100 ms and the uplink check every 300 ms instead of 1 s and 2 s (its
@@ -28,6 +29,9 @@ const GATEWAY: &str = "203.0.113.1";
 /// Behind the gateway: reachable from the LAN only through table 100.
 const UPSTREAM: &str = "203.0.113.200";
 const LAN_VIP: &str = "198.51.100.1";
+/// VI_LAN has `vmac = true`: its VIP lives on this macvlan, with the RFC virtual MAC of VRID 10.
+const LAN_MACVLAN: &str = "vrrp.10";
+const LAN_VIRTUAL_MAC: &str = "00:00:5e:00:01:0a";
 const WAN_VIP: &str = "203.0.113.2";
 /// What the master holds in the kernel (`kernel::keepvip_routes_and_rules`, sorted).
 const INSTALLED: [&str; 2] = [
@@ -130,7 +134,8 @@ fn expect_holds(lab: &Lab, index: usize, holds: bool, router: &Keepvip) {
     };
     let ns = lab.host(index).ns.clone();
     let held = || {
-        has(lab, index, HOST_IF, LAN_VIP) == holds
+        has(lab, index, LAN_MACVLAN, LAN_VIP) == holds
+            && !has(lab, index, HOST_IF, LAN_VIP)
             && has(lab, index, WAN_IF, WAN_VIP) == holds
             && kernel::keepvip_routes_and_rules(&ns).unwrap() == want
     };
@@ -168,6 +173,15 @@ fn lan_reaches_upstream(lab: &Lab, attempts: u32) -> u32 {
     panic!("the LAN host cannot reach {UPSTREAM} in {attempts} attempts: {last}");
 }
 
+/// The MAC the LAN host's neighbour entry for its gateway (the LAN VIP) holds.
+fn lan_gateway_mac(lab: &Lab) -> String {
+    let ns = lab.host(LAN_HOST).ns.clone();
+    let out = run("ip", &["-j", "-n", &ns, "neigh", "show", "to", LAN_VIP])
+        .unwrap_or_else(|e| panic!("ip neigh: {e}"));
+    let entries: serde_json::Value = serde_json::from_str(&out).unwrap();
+    entries[0]["lladdr"].as_str().unwrap_or_default().to_owned()
+}
+
 /// rtr1 (priority 200) becomes master of both instances with the route and the rule, and the LAN host
 /// reaches the upstream address through it. The gateway then stops answering rtr1 (a blackhole route
 /// to rtr1's WAN address on the gateway: the uplink check's pings get no reply): the check fails on
@@ -183,6 +197,7 @@ fn uplink_failure_moves_both_vips_the_route_and_the_rule_and_the_lan_still_gets_
     expect_holds(&lab, 0, true, &rtr1);
     expect_holds(&lab, 1, false, &rtr2);
     lan_reaches_upstream(&lab, 3);
+    assert_eq!(lan_gateway_mac(&lab), LAN_VIRTUAL_MAC);
 
     let rtr1_wan = WAN_ADDRESSES[0].split('/').next().unwrap();
     let cut = Instant::now();
@@ -200,6 +215,11 @@ fn uplink_failure_moves_both_vips_the_route_and_the_rule_and_the_lan_still_gets_
     expect_holds(&lab, 1, true, &rtr2);
     expect_holds(&lab, 0, false, &rtr1);
     let attempts = lan_reaches_upstream(&lab, 5);
+    assert_eq!(
+        lan_gateway_mac(&lab),
+        LAN_VIRTUAL_MAC,
+        "the LAN host's entry for its gateway changed across the failover"
+    );
     println!(
         "MEASURE router pair: uplink cut -> rtr2 MASTER of both in {} ms; LAN -> upstream after {attempts} ping(s)",
         took.as_millis()
