@@ -22,6 +22,7 @@ pub mod demo;
 pub mod exec;
 pub mod exit;
 pub mod logging;
+pub mod metrics;
 pub mod net;
 pub mod notify;
 pub mod observe;

@@ -33,6 +33,16 @@ fn vrid_above_255_is_rejected_at_the_value() {
 }
 
 #[test]
+fn metrics_listen_needs_an_address_and_a_port() {
+    assert_rejected(
+        "metrics_listen.toml",
+        &[
+            r#"2:18: metrics_listen = "192.0.2.1": expected an address and a port other than 0, e.g. "192.0.2.1:9650" or "[2001:db8::1]:9650""#,
+        ],
+    );
+}
+
+#[test]
 fn v3_interval_must_be_whole_centiseconds() {
     assert_rejected(
         "interval_not_centiseconds.toml",

@@ -87,6 +87,10 @@ fn every_key_is_read_and_instances_inherit_global_garp() {
     assert_eq!(g.router_id, "lb1");
     assert_eq!(g.checksum_mode, ChecksumMode::MessageOnly);
     assert_eq!(g.log_format, LogFormat::Json);
+    assert_eq!(
+        g.metrics_listen,
+        Some("[2001:db8::1]:9650".parse().unwrap())
+    );
     let global_garp = GarpTiming {
         repeat: 3,
         interval: Duration::from_millis(10),

@@ -56,6 +56,7 @@ pub(crate) struct RawGlobal {
     pub script_user: Option<Spanned<String>>,
     pub script_group: Option<Spanned<String>>,
     pub allow_insecure_scripts: Option<Spanned<bool>>,
+    pub metrics_listen: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -53,6 +53,8 @@ pub struct Global {
     pub script_user: Option<ScriptUser>,
     /// Run scripts that a non-root user could change (refused by default when running as root).
     pub allow_insecure_scripts: bool,
+    /// Where the HTTP listener for `/metrics` and `/health` binds. Default none (no listener).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for Global {
@@ -66,6 +68,7 @@ impl Default for Global {
             notify_timeout: Duration::from_secs(10),
             script_user: None,
             allow_insecure_scripts: false,
+            metrics_listen: None,
         }
     }
 }

@@ -7,8 +7,8 @@ mod server;
 mod status;
 
 pub use client::query_status;
-pub use server::{StatusRequest, serve};
-pub use status::{InstanceStatus, Status, TrackerView};
+pub use server::{StatusRequest, serve, snapshot};
+pub use status::{InstanceStatus, Status, TrackerView, TransitionCount};
 
 /// Where the daemon listens unless told otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/keepvip/keepvip.sock";

@@ -45,7 +45,8 @@ pub async fn serve(path: PathBuf, requests: mpsc::Sender<StatusRequest>) -> io::
     }
 }
 
-async fn snapshot(requests: &mpsc::Sender<StatusRequest>) -> Option<Status> {
+/// One snapshot from the loop, or `None` when it did not answer within `ANSWER_LIMIT`.
+pub async fn snapshot(requests: &mpsc::Sender<StatusRequest>) -> Option<Status> {
     let (reply, answer) = oneshot::channel();
     // Bounded as a whole: the loop may be busy shutting down and not reading requests.
     let asked = async {

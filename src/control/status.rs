@@ -61,6 +61,26 @@ pub struct InstanceStatus {
     /// Adverts the socket refused (one per destination; a unicast instance sends to every peer).
     #[serde(default)]
     pub adverts_send_failed: u64,
+    /// State changes by (from, to); they add up to `transitions`.
+    #[serde(default)]
+    pub transitions_by_state: Vec<TransitionCount>,
+    /// The last takeover, in microseconds: from the loop handling the input that made this instance
+    /// master to netlink acknowledging its last VIP. None before the first one.
+    #[serde(default)]
+    pub last_takeover_us: Option<u64>,
+    /// Notify scripts run for this instance, and how many failed.
+    #[serde(default)]
+    pub notify_runs: u64,
+    #[serde(default)]
+    pub notify_failures: u64,
+}
+
+/// How often an instance went from one state to another.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransitionCount {
+    pub from: String,
+    pub to: String,
+    pub count: u64,
 }
 
 /// One tracker of an instance as `status` shows it.

@@ -21,6 +21,8 @@ impl Daemon {
         // The core asks to add VIPs and then announce them; the announcer waits for the add.
         let mut installed = None;
         let mut moved = Vec::new();
+        // Right after the node decided: where a takeover's duration starts.
+        let decided = std::time::Instant::now();
         for (id, action) in actions {
             match action {
                 Action::SendAdvert(repr) => {
@@ -29,7 +31,7 @@ impl Daemon {
                 }
                 Action::AddVips(vips) => {
                     self.vmac_up(id).await;
-                    installed = Some(self.add_vips(id, &vips))
+                    installed = Some(self.add_vips(id, &vips, decided))
                 }
                 Action::RemoveVips(vips) => {
                     self.vmac_down(id).await;
@@ -46,6 +48,7 @@ impl Daemon {
                         self.io.stop_announcing(id);
                     }
                     moved.push(id);
+                    self.counters.transition(id, from, to);
                     self.notify(id, from, to, reason.label());
                     info!(
                         instance = %self.name(id),
@@ -139,7 +142,12 @@ impl Daemon {
         }
     }
 
-    fn add_vips(&mut self, id: InstanceId, vips: &VipSet) -> oneshot::Receiver<()> {
+    fn add_vips(
+        &mut self,
+        id: InstanceId,
+        vips: &VipSet,
+        decided: std::time::Instant,
+    ) -> oneshot::Receiver<()> {
         let (done, installed) = oneshot::channel();
         let drop_traffic = self
             .node
@@ -155,6 +163,7 @@ impl Daemon {
                     .collect(),
                 drop_traffic,
                 installed: done,
+                takeover: Some((id, decided)),
             });
             // The core adds VIPs only on becoming master (the daemon never reconfigures a router).
             let set = info.route_set();

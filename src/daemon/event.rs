@@ -27,6 +27,11 @@ pub enum Event {
         read_at: vrrp_core::Instant,
         addresses: Vec<InterfaceAddress>,
     },
+    /// An instance's VIPs are installed after it became master, `took` after the decision.
+    TakeoverDone {
+        id: vrrp_core::InstanceId,
+        took: std::time::Duration,
+    },
     /// An interface's IPv6 link-local address left DAD after the link came back.
     Ipv6Ready {
         ifindex: u32,

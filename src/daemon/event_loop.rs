@@ -23,6 +23,7 @@ use super::tracker_setup::{self as trackers, TrackerTasks};
 use super::watch::InterfaceWatch;
 use crate::config::Config;
 use crate::control::{self, Status, StatusRequest};
+use crate::metrics;
 use crate::net::netlink::{AddressEvents, LinkEvent, LinkEvents, NetlinkError};
 use crate::net::{FrameSender, Netlink};
 use crate::notify::Notifier;
@@ -56,6 +57,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     // Before anything touches the interfaces: a second daemon must not clear the first's VIPs.
     let _lock = lock::acquire(&options.control_socket)?;
     let script_users = trackers::prepare_scripts(&config)?;
+    let metrics_listener = bind_metrics(&config)?;
     let netlink = Arc::new(Netlink::connect().map_err(netlink_error)?);
     // Subscribe before reading link state and addresses, so no change falls in between.
     let link_events = LinkEvents::subscribe().map_err(netlink_error)?;
@@ -107,6 +109,8 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         &mut feeders,
     );
     let (status_requests, status_inbox) = mpsc::channel(16);
+    let metrics =
+        metrics_listener.map(|l| tokio::spawn(metrics::serve(l, status_requests.clone())));
     let control = spawn_control(&options, status_requests);
 
     let (mut inbox, channels) = Inbox::new(events_inbox, status_inbox);
@@ -146,6 +150,9 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     inbox.trackers.abort_all();
     daemon.shutdown(config.global.notify_timeout).await;
     control.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     let _ = std::fs::remove_file(&options.control_socket);
     outcome
 }
@@ -246,6 +253,17 @@ fn spawn_rereads(
         sender,
         feeders,
     );
+}
+
+/// The `metrics_listen` listener, bound before anything else starts so a bad address stops the start.
+fn bind_metrics(config: &Config) -> Result<Option<tokio::net::TcpListener>, DaemonError> {
+    let Some(address) = config.global.metrics_listen else {
+        return Ok(None);
+    };
+    let listener = metrics::bind(address)
+        .map_err(|e| DaemonError::Socket(format!("metrics_listen {address}: {e}")))?;
+    info!(%address, "metrics and health listener bound");
+    Ok(Some(listener))
 }
 
 fn spawn_control(
@@ -416,6 +434,7 @@ impl Daemon {
                 self.handle_address_snapshot(ifindex, read_at, addresses)
                     .await
             }
+            Event::TakeoverDone { id, took } => self.counters.takeover_done(id, took),
             Event::Ipv6Ready {
                 ifindex,
                 link_local,
@@ -477,6 +496,7 @@ impl Daemon {
                     .collect(),
                 interface_missing: info.link.index == super::table::ABSENT,
                 vmac: info.config.vmac.as_ref().map(|v| v.name.clone()),
+                notify: self.notifier.runs(info.name()),
             })
         })
     }

@@ -58,7 +58,7 @@ impl Io {
     ) -> Io {
         Io {
             sockets,
-            vip_worker: VipWorker::spawn(netlink.clone(), accept_filter),
+            vip_worker: VipWorker::spawn(netlink.clone(), accept_filter, events.clone()),
             netlink,
             frames,
             events,

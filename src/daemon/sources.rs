@@ -111,6 +111,8 @@ impl Daemon {
             // Still in the drop sets; added again in case the table went (idempotent).
             drop_traffic: !router.config().master_accepts_vip_traffic(),
             installed,
+            // A repair, not a takeover.
+            takeover: None,
         });
     }
 

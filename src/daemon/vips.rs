@@ -8,13 +8,15 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{error, info};
+use vrrp_core::InstanceId;
 
 use super::accept_filter::AcceptFilter;
+use super::event::Event;
 use super::routes::{self, RouteSet};
 use crate::net::Netlink;
 use crate::net::netlink::Vip;
@@ -28,6 +30,8 @@ pub enum VipCommand {
         drop_traffic: bool,
         /// Told when the addresses are in place, so the announcer never announces an absent VIP.
         installed: oneshot::Sender<()>,
+        /// The instance and when its core decided to take over, for the takeover duration.
+        takeover: Option<(InstanceId, Instant)>,
     },
     Remove {
         instance: String,
@@ -46,11 +50,16 @@ pub struct VipWorker {
 }
 
 impl VipWorker {
-    pub fn spawn(netlink: Arc<Netlink>, mut filter: AcceptFilter) -> VipWorker {
+    /// `events`: where a finished takeover is told to the loop.
+    pub fn spawn(
+        netlink: Arc<Netlink>,
+        mut filter: AcceptFilter,
+        events: mpsc::Sender<Event>,
+    ) -> VipWorker {
         let (commands, mut inbox) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             while let Some(command) = inbox.recv().await {
-                execute(&netlink, &mut filter, command).await;
+                execute(&netlink, &mut filter, &events, command).await;
             }
             filter
         });
@@ -78,7 +87,12 @@ impl VipWorker {
     }
 }
 
-async fn execute(netlink: &Netlink, filter: &mut AcceptFilter, command: VipCommand) {
+async fn execute(
+    netlink: &Netlink,
+    filter: &mut AcceptFilter,
+    events: &mpsc::Sender<Event>,
+    command: VipCommand,
+) {
     match command {
         VipCommand::Add {
             instance,
@@ -86,6 +100,7 @@ async fn execute(netlink: &Netlink, filter: &mut AcceptFilter, command: VipComma
             vips,
             drop_traffic,
             installed,
+            takeover,
         } => {
             if drop_traffic {
                 let addresses = vips.iter().map(|vip| vip.address).collect();
@@ -93,6 +108,11 @@ async fn execute(netlink: &Netlink, filter: &mut AcceptFilter, command: VipComma
             }
             add_vips(netlink, &instance, ifindex, &vips).await;
             let _ = installed.send(());
+            // Never waits: at shutdown the loop drains this worker and no longer reads events.
+            if let Some((id, decided)) = takeover {
+                let took = decided.elapsed();
+                let _ = events.try_send(Event::TakeoverDone { id, took });
+            }
         }
         VipCommand::Remove {
             instance,

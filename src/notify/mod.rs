@@ -11,6 +11,7 @@
 mod fifo;
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -68,6 +69,18 @@ pub struct Notifier {
     queues: HashMap<(Subject, String), mpsc::UnboundedSender<Job>>,
     fifo: Option<FifoWriter>,
     workers: JoinSet<()>,
+    runs: RunCounts,
+}
+
+/// Script runs per (subject, name), written by the workers, read for metrics.
+type RunCounts = Arc<Mutex<HashMap<(Subject, String), ScriptRuns>>>;
+
+/// How many notify scripts ran for one instance, and how many of them failed (a non-zero exit, a
+/// signal, a timeout or a script that could not start).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ScriptRuns {
+    pub runs: u64,
+    pub failures: u64,
 }
 
 /// How a worker runs scripts.
@@ -75,15 +88,18 @@ pub struct Notifier {
 struct Runner {
     timeout: Duration,
     run_as: Option<RunAs>,
+    runs: RunCounts,
 }
 
 impl Notifier {
     /// Starts a worker for every instance that has a notify script, and the FIFO writer if one is
     /// configured. `run_as`: the resolved `[global] script_user`.
     pub fn start(config: &Config, run_as: Option<RunAs>) -> Notifier {
+        let runs = RunCounts::default();
         let runner = Runner {
             timeout: config.global.notify_timeout,
             run_as,
+            runs: runs.clone(),
         };
         let mut queues = HashMap::new();
         let mut workers = JoinSet::new();
@@ -108,7 +124,16 @@ impl Notifier {
             queues,
             fifo,
             workers,
+            runs,
         }
+    }
+
+    /// The notify script runs of one instance so far.
+    pub fn runs(&self, instance: &str) -> ScriptRuns {
+        let runs = self.runs.lock().unwrap_or_else(PoisonError::into_inner);
+        runs.get(&(Subject::Instance, instance.to_owned()))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Queues the notifications of one transition; returns at once.
@@ -188,6 +213,7 @@ impl Runner {
         let finished = exec::run(&command).await;
         let path = script.words.first().map_or("", String::as_str);
         let duration_ms = finished.duration.as_millis() as u64;
+        self.count(t, finished.outcome.is_success());
         if finished.outcome.is_success() {
             info!(instance = %t.instance, state = t.state, script = path, duration_ms, "notify script ran");
         } else {
@@ -200,6 +226,15 @@ impl Runner {
                 "notify script failed"
             );
         }
+    }
+}
+
+impl Runner {
+    fn count(&self, t: &Transition, success: bool) {
+        let mut runs = self.runs.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = runs.entry((t.subject, t.instance.clone())).or_default();
+        entry.runs += 1;
+        entry.failures += u64::from(!success);
     }
 }
 

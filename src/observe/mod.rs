@@ -5,11 +5,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::time::Duration;
 
 use vrrp_core::{FaultCause, InstanceId, InstanceView, Node, StateKind, TrackerStatus};
 use vrrp_wire::{ChecksumMode, Family, Version};
 
-use crate::control::{InstanceStatus, Status, TrackerView};
+use crate::control::{InstanceStatus, Status, TrackerView, TransitionCount};
+use crate::notify::ScriptRuns;
 
 /// Label for packets the kernel dropped before keepvip could read them: IPv6 adverts whose checksum
 /// fails (the kernel verifies it, IPV6_CHECKSUM) and receive-queue overflows.
@@ -31,6 +33,10 @@ pub struct IoCounters {
     /// one unreachable peer neither hides nor floods the others' failures.
     failing: HashMap<(InstanceId, IpAddr), u64>,
     kernel_dropped: u64,
+    /// State changes per instance by (from, to), in keepalived's state names.
+    transitions: HashMap<InstanceId, BTreeMap<(&'static str, &'static str), u64>>,
+    /// The last takeover per instance (see `takeover_done`).
+    last_takeover: HashMap<InstanceId, Duration>,
 }
 
 impl IoCounters {
@@ -51,6 +57,20 @@ impl IoCounters {
         self.kernel_dropped += new;
     }
 
+    pub fn transition(&mut self, id: InstanceId, from: StateKind, to: StateKind) {
+        let by_states = self.transitions.entry(id).or_default();
+        *by_states
+            .entry((state_name(from), state_name(to)))
+            .or_default() += 1;
+    }
+
+    /// A takeover finished: `took` runs from the loop handling the input that made the instance
+    /// master (a Master_Down timer expiry, a priority-0 advert, a startup as owner...) to netlink
+    /// acknowledging the last of its VIPs.
+    pub fn takeover_done(&mut self, id: InstanceId, took: Duration) {
+        self.last_takeover.insert(id, took);
+    }
+
     pub fn sends(&self, id: InstanceId) -> Sends {
         self.sends.get(&id).copied().unwrap_or_default()
     }
@@ -69,6 +89,8 @@ pub struct InstanceLabel {
     pub interface_missing: bool,
     /// The macvlan of a `vmac` instance.
     pub vmac: Option<String>,
+    /// The instance's notify script runs.
+    pub notify: ScriptRuns,
 }
 
 /// What the shell knows of one of an instance's trackers.
@@ -99,7 +121,7 @@ pub fn status(
         router_id: router_id.to_owned(),
         instances: node
             .instances()
-            .filter_map(|view| Some(instance_status(view, label(view.id)?, io.sends(view.id))))
+            .filter_map(|view| Some(instance_status(view, label(view.id)?, io)))
             .collect(),
         discards,
     }
@@ -116,7 +138,12 @@ fn fault_name(cause: FaultCause, interface_missing: bool) -> &'static str {
     }
 }
 
-fn instance_status(view: InstanceView<'_>, label: InstanceLabel, sends: Sends) -> InstanceStatus {
+fn instance_status(
+    view: InstanceView<'_>,
+    label: InstanceLabel,
+    io: &IoCounters,
+) -> InstanceStatus {
+    let sends = io.sends(view.id);
     let router = view.router;
     let config = router.config();
     let state = router.state().kind();
@@ -175,6 +202,23 @@ fn instance_status(view: InstanceView<'_>, label: InstanceLabel, sends: Sends) -
             .collect(),
         source: config.primary_address.to_string(),
         adverts_send_failed: sends.failed,
+        transitions_by_state: io
+            .transitions
+            .get(&view.id)
+            .into_iter()
+            .flatten()
+            .map(|((from, to), count)| TransitionCount {
+                from: (*from).to_owned(),
+                to: (*to).to_owned(),
+                count: *count,
+            })
+            .collect(),
+        last_takeover_us: io
+            .last_takeover
+            .get(&view.id)
+            .map(|took| u64::try_from(took.as_micros()).unwrap_or(u64::MAX)),
+        notify_runs: label.notify.runs,
+        notify_failures: label.notify.failures,
         trackers: label
             .trackers
             .into_iter()
@@ -261,6 +305,7 @@ mod tests {
                 trackers: Vec::new(),
                 interface_missing: false,
                 vmac: None,
+                notify: ScriptRuns::default(),
             })
         });
         assert_eq!(status.router_id, "lb1");

@@ -96,6 +96,10 @@ fn global(sink: &mut Sink<'_>, raw: &RawGlobal) -> Option<Global> {
     };
     let garp = garp_overrides(sink, &defaults.garp, &keys);
     let scripts = notify::global_script_keys(sink, raw, &defaults);
+    let metrics_listen = match &raw.metrics_listen {
+        None => Some(None),
+        Some(text) => values::metrics_listen(sink, text).map(Some),
+    };
     Some(Global {
         router_id: router_id?,
         checksum_mode: checksum_mode?,
@@ -105,6 +109,7 @@ fn global(sink: &mut Sink<'_>, raw: &RawGlobal) -> Option<Global> {
         notify_timeout: scripts.notify_timeout?,
         script_user: scripts.script_user?,
         allow_insecure_scripts: scripts.allow_insecure_scripts,
+        metrics_listen: metrics_listen?,
     })
 }
 

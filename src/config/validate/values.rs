@@ -122,3 +122,22 @@ pub(crate) fn log_format(sink: &mut Sink<'_>, value: &Spanned<String>) -> Option
         }
     }
 }
+
+/// `metrics_listen`: one `address:port` (IPv6 in brackets), a port other than 0 (the operator's
+/// scraper must know where to look).
+pub(crate) fn metrics_listen(
+    sink: &mut Sink<'_>,
+    value: &Spanned<String>,
+) -> Option<std::net::SocketAddr> {
+    match value.get_ref().parse::<std::net::SocketAddr>() {
+        Ok(addr) if addr.port() != 0 => Some(addr),
+        _ => {
+            sink.expected(
+                "metrics_listen",
+                &value.span(),
+                "an address and a port other than 0, e.g. \"192.0.2.1:9650\" or \"[2001:db8::1]:9650\"",
+            );
+            None
+        }
+    }
+}
