@@ -93,14 +93,14 @@ fn start_checker(
 }
 
 /// Sends `raw` and returns the response's status code.
-fn send_raw(lab: &Lab, checker: &str, index: usize, raw: &'static [u8]) -> u16 {
+fn send_raw(lab: &Lab, checker: &str, index: usize, raw: Vec<u8>) -> u16 {
     let to = target(lab, index);
     let text = in_netns(checker, move || {
         let mut stream = TcpStream::connect_timeout(&to, Duration::from_secs(2)).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(2)))
             .unwrap();
-        stream.write_all(raw).unwrap();
+        stream.write_all(&raw).unwrap();
         let mut response = String::new();
         let _ = stream.read_to_string(&mut response);
         response
@@ -150,9 +150,17 @@ fn metrics_and_health_follow_a_failover() {
     );
     assert_eq!(get(&lab, &checker, 1, "/health/VI_1").0, 503);
     assert_eq!(get(&lab, &checker, 1, "/health/nope").0, 404);
-    assert_eq!(send_raw(&lab, &checker, 1, b"GARBAGE\r\n\r\n"), 400);
     assert_eq!(
-        send_raw(&lab, &checker, 1, b"DELETE /metrics HTTP/1.1\r\n\r\n"),
+        send_raw(&lab, &checker, 1, b"GARBAGE\r\n\r\n".to_vec()),
+        400
+    );
+    assert_eq!(
+        send_raw(
+            &lab,
+            &checker,
+            1,
+            b"DELETE /metrics HTTP/1.1\r\n\r\n".to_vec()
+        ),
         405
     );
     let b = scrape(&lab, &checker, 1);

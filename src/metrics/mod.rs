@@ -27,6 +27,8 @@ const MAX_CONNECTIONS: usize = 16;
 const READ_LIMIT: Duration = Duration::from_secs(5);
 /// And take the answer within this.
 const WRITE_LIMIT: Duration = Duration::from_secs(5);
+/// What is read and thrown away after refusing a request, before closing.
+const DRAIN_LIMIT: usize = 64 * 1024;
 
 #[derive(Default)]
 struct Counts {
@@ -88,6 +90,7 @@ pub async fn serve(listener: TcpListener, requests: mpsc::Sender<StatusRequest>)
 }
 
 async fn answer(mut stream: TcpStream, requests: &mpsc::Sender<StatusRequest>, counts: &Counts) {
+    let mut refused = false;
     let (code, content_type, body, head_only) = match read_request(&mut stream).await {
         Ok(Some(request)) => {
             let (code, content_type, body) = route(&request.path, requests, counts).await;
@@ -96,6 +99,7 @@ async fn answer(mut stream: TcpStream, requests: &mpsc::Sender<StatusRequest>, c
         // The client went away or was too slow: nobody to answer.
         Ok(None) => return,
         Err(refusal) => {
+            refused = true;
             counts.bad_requests.fetch_add(1, Ordering::Relaxed);
             let body = format!("{}\n", refusal.reason);
             (refusal.status, "text/plain; charset=utf-8", body, false)
@@ -114,6 +118,21 @@ async fn answer(mut stream: TcpStream, requests: &mpsc::Sender<StatusRequest>, c
         stream.shutdown().await
     };
     let _ = tokio::time::timeout(WRITE_LIMIT, write).await;
+    if refused {
+        // Closing with unread bytes makes the kernel send a RST, which can destroy the answer
+        // before the client reads it: read what is left first (bounded).
+        let mut sink = [0u8; 1024];
+        let drain = async {
+            let mut left = DRAIN_LIMIT;
+            while left > 0 {
+                match stream.read(&mut sink).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => left = left.saturating_sub(n),
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+    }
 }
 
 /// Reads the request head: `Ok(None)` when the client closed or stalled before finishing it.
