@@ -22,7 +22,8 @@ const VIP_CIDR: &str = "192.0.2.100/24";
 /// How long the checker polls at most, whatever happens to the test.
 const CHECKER_LIMIT: Duration = Duration::from_secs(60);
 
-fn start(lab: &Lab, index: usize, priority: u8) -> Keepvip {
+/// Host `index` with `metrics_listen` on its lab address; `instance_keys` go at the end of `VI_1`.
+fn start(lab: &Lab, index: usize, priority: u8, instance_keys: &str) -> Keepvip {
     let label = format!("h{index}");
     let spec = InstanceSpec::new(priority, Interval::from_millis(100), &[VIP_CIDR]);
     let listen = SocketAddr::from((lab.host(index).ipv4, PORT));
@@ -30,7 +31,7 @@ fn start(lab: &Lab, index: usize, priority: u8) -> Keepvip {
         "[global]\n",
         &format!("[global]\nmetrics_listen = \"{listen}\"\n"),
         1,
-    );
+    ) + instance_keys;
     Keepvip::start(lab, index, &label, &config).unwrap_or_else(|e| panic!("{e}\n{config}"))
 }
 
@@ -114,9 +115,11 @@ fn metrics_and_health_follow_a_failover() {
     let lab = Lab::builder("metrics").hosts(3).build().unwrap();
     let checker = lab.host(2).ns.clone();
     let interval = Interval::from_millis(100);
-    let master = start(&lab, 0, 200);
+    let master = start(&lab, 0, 200, "");
     expect_state(&master, MASTER, election_timeout(interval));
-    let backup = start(&lab, 1, 100);
+    // One notify script that succeeds (MASTER) and one that fails (BACKUP), to count.
+    let notify = "notify_master = \"/bin/true\"\nnotify_backup = \"/bin/false\"\n";
+    let backup = start(&lab, 1, 100, notify);
     expect_state(&backup, BACKUP, election_timeout(interval));
     std::thread::sleep(Duration::from_millis(500));
 
@@ -140,6 +143,13 @@ fn metrics_and_health_follow_a_failover() {
         "{a:#?}"
     );
     assert_eq!(sample(&b, "keepvip_last_takeover_seconds", ""), None);
+    assert_eq!(
+        sample(&b, "keepvip_notify_runs_total", ""),
+        Some(1.0),
+        "{b:#?}"
+    );
+    assert_eq!(sample(&b, "keepvip_notify_failures_total", ""), Some(1.0));
+    assert_eq!(sample(&a, "keepvip_notify_runs_total", ""), Some(0.0));
 
     let (code, body) = get(&lab, &checker, 0, "/health/VI_1");
     assert_eq!(code, 200, "{body}");
@@ -216,6 +226,12 @@ fn metrics_and_health_follow_a_failover() {
     );
     let sent = sample(&b, "keepvip_advertisements_sent_total", "").unwrap();
     assert!(sent >= 5.0, "the new master advertises: {b:#?}");
+    assert_eq!(
+        sample(&b, "keepvip_notify_runs_total", ""),
+        Some(2.0),
+        "{b:#?}"
+    );
+    assert_eq!(sample(&b, "keepvip_notify_failures_total", ""), Some(1.0));
     let received = sample(&b, "keepvip_advertisements_received_total", "").unwrap();
     assert!(received >= received_before, "{b:#?}");
     let takeover =
