@@ -10,6 +10,8 @@
 //! | 3    | the config file cannot be read (missing, permissions, ...)      |
 //! | 4    | `run`/`demo`: the daemon or the demo could not start or failed    |
 //! | 5    | `status`: no daemon answers on the control socket               |
+//!
+//! `import-keepalived` exits 1 on a syntax error and 3 when the file it is given cannot be read.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +59,16 @@ pub enum Command {
         /// Advert interval, e.g. 100ms or 1s (10 ms steps, 10ms..=40.95s).
         #[arg(long, default_value = "100ms")]
         interval: String,
+    },
+    /// Convert a keepalived.conf to keepvip TOML: the TOML on stdout, a warning per keyword that
+    /// cannot be carried on stderr (1 on syntax keepalived's grammar does not allow, 3 unreadable).
+    ImportKeepalived {
+        /// The keepalived.conf to read (files it includes are read too).
+        file: PathBuf,
+        /// keepalived's config id (`-i`, default: the host name) for `@ID` conditional lines; without
+        /// it no id matches and each conditional line draws a warning.
+        #[arg(long)]
+        config_id: Option<String>,
     },
 }
 
@@ -196,6 +208,28 @@ pub fn demo(interval: &str) -> ExitCode {
         Err(e) => {
             eprintln!("keepvip demo: {e}");
             ExitCode::from(exit::DAEMON_FAILED)
+        }
+    }
+}
+
+/// `keepvip import-keepalived FILE`: the equivalent keepvip TOML on stdout, warnings on stderr.
+pub fn import_keepalived(file: &std::path::Path, config_id: Option<String>) -> ExitCode {
+    if let Err(e) = std::fs::metadata(file) {
+        eprintln!("keepvip import-keepalived: {}: {e}", file.display());
+        return ExitCode::from(exit::CONFIG_UNREADABLE);
+    }
+    let options = keepalived_conf::Options { config_id };
+    match keepalived_conf::import_file(file, &options) {
+        Ok(import) => {
+            for warning in &import.warnings {
+                eprintln!("{warning}");
+            }
+            print!("{}", import.toml);
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(exit::CONFIG_INVALID)
         }
     }
 }

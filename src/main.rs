@@ -16,5 +16,6 @@ fn main() -> ExitCode {
         Command::Run => cli::run(&cli),
         Command::Status { json } => cli::status(&cli, json),
         Command::Demo { interval } => cli::demo(&interval),
+        Command::ImportKeepalived { file, config_id } => cli::import_keepalived(&file, config_id),
     }
 }

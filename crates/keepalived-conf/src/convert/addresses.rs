@@ -1,0 +1,197 @@
+//! `virtual_ipaddress`, `virtual_ipaddress_excluded`, `virtual_routes`, `virtual_rules` and
+//! `unicast_peer`: one address, route or rule per line, its options after it.
+
+use super::Ctx;
+use crate::Loc;
+use crate::model::{Table, Value};
+use crate::tree::Stmt;
+
+/// The instance's family is that of its first VIP, as in keepalived.
+pub fn is_ipv6_instance(table: &Table) -> bool {
+    match table.get("vips") {
+        Some(Value::Array(items)) => items.first().is_some_and(|v| address_of(v).contains(':')),
+        _ => false,
+    }
+}
+
+fn address_of(value: &Value) -> &str {
+    match value {
+        Value::Str(s) => s,
+        Value::Inline(entries) => entries
+            .iter()
+            .find(|(k, _)| k == "address")
+            .and_then(|(_, v)| match v {
+                Value::Str(s) => Some(s.as_str()),
+                _ => None,
+            })
+            .unwrap_or(""),
+        _ => "",
+    }
+}
+
+/// VIP options without a value.
+const VIP_FLAGS: &[&str] = &["no_track", "home", "nodad", "noprefixroute", "autojoin"];
+
+/// `ADDRESS[/LEN] [dev IF] [label L] [scope S] [brd B] ...` per line.
+pub fn vips(block: &Stmt, table: &mut Table, key: &str, ctx: &mut Ctx) {
+    let interface = match table.get("interface") {
+        Some(Value::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
+    for line in block.block.iter().flatten() {
+        let Some(vip) = vip(line, interface.as_deref(), ctx) else {
+            continue;
+        };
+        let mut key = key;
+        let family_differs = is_ipv6_instance(table) != address_of(&vip).contains(':');
+        if key == "vips" && table.get("vips").is_some() && family_differs {
+            ctx.warn(&line.loc, format!("`{}` is not of the family of the first VIP: moved to excluded_vips (keepvip advertises one family per instance)", address_of(&vip)));
+            key = "excluded_vips";
+        }
+        table.push(key, vip);
+    }
+}
+
+fn vip(line: &Stmt, interface: Option<&str>, ctx: &mut Ctx) -> Option<Value> {
+    let (address, options) = line.words.split_first()?;
+    let mut entries = vec![("address".to_owned(), Value::str(address))];
+    let mut rest = options.iter();
+    while let Some(option) = rest.next() {
+        let option = option.as_str();
+        if VIP_FLAGS.contains(&option) {
+            ctx.warn(&line.loc, format!("`{address}`: `{option}` is not supported by keepvip: not carried"));
+            continue;
+        }
+        let Some(value) = rest.next() else {
+            ctx.warn(&line.loc, format!("`{address}`: `{option}` without a value: not carried"));
+            break;
+        };
+        match option {
+            "dev" if Some(value.as_str()) != interface => {
+                ctx.warn(&line.loc, format!("`{address} dev {value}`: keepvip puts VIPs on the instance's interface only: {address} goes on {} instead", interface.unwrap_or("the instance's interface")));
+            }
+            "dev" => {}
+            "label" if !address.contains(':') => entries.push(("label".to_owned(), Value::str(value))),
+            "scope" if ["global", "site", "link", "host"].contains(&value.as_str()) => {
+                entries.push(("scope".to_owned(), Value::str(value)));
+            }
+            _ => ctx.warn(&line.loc, format!("`{address}`: `{option} {value}` is not supported by keepvip: not carried")),
+        }
+    }
+    Some(if entries.len() == 1 {
+        Value::str(address)
+    } else {
+        Value::Inline(entries)
+    })
+}
+
+/// Route and rule tables take a number; keepalived also reads the three names iproute2 reserves.
+fn table_id(text: &str) -> Option<i64> {
+    match text {
+        "main" => Some(254),
+        "local" => Some(255),
+        "default" => Some(253),
+        _ => text.parse().ok().filter(|n| (1..=4_294_967_295).contains(n)),
+    }
+}
+
+/// `[src S] [to] DEST [via|gw G] [dev IF] [table T] [metric M]`, or `blackhole|unreachable|prohibit DEST`.
+pub fn routes(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
+    for line in block.block.iter().flatten() {
+        if let Some(route) = route(&line.words, &line.loc, ctx) {
+            table.push("routes", Value::Inline(route));
+        }
+    }
+}
+
+fn route(words: &[String], loc: &Loc, ctx: &mut Ctx) -> Option<Vec<(String, Value)>> {
+    let text = words.join(" ");
+    let mut to = None;
+    let mut kind = None;
+    let mut fields: Vec<(String, Value)> = Vec::new();
+    let mut rest = words.iter();
+    while let Some(word) = rest.next() {
+        let word = word.as_str();
+        match word {
+            "to" => to = rest.next().cloned(),
+            "blackhole" | "unreachable" | "prohibit" => kind = Some(word),
+            "src" | "via" | "gw" | "dev" => {
+                let key = if word == "gw" { "via" } else { word };
+                fields.push((key.to_owned(), Value::str(rest.next()?.as_str())));
+            }
+            "table" | "metric" | "preference" | "priority" => {
+                let value = rest.next()?;
+                let number = if word == "table" { table_id(value) } else { value.parse().ok() };
+                let Some(number) = number else {
+                    ctx.warn(loc, format!("route `{text}`: `{word} {value}` needs a number: route not carried"));
+                    return None;
+                };
+                let key = if word == "table" { "table" } else { "metric" };
+                fields.push((key.to_owned(), Value::Int(number)));
+            }
+            "no_track" => ctx.warn(loc, format!("route `{text}`: `no_track` is not supported: keepvip always removes it when the instance leaves MASTER")),
+            _ if to.is_none() && !word.is_empty() => to = Some(word.to_owned()),
+            _ => {
+                ctx.warn(loc, format!("route `{text}`: `{word}` is not supported by keepvip: route not carried"));
+                return None;
+            }
+        }
+    }
+    let Some(to) = to else {
+        ctx.warn(loc, format!("route `{text}` has no destination: not carried"));
+        return None;
+    };
+    let ipv6 = to.contains(':') || fields.iter().any(|(_, v)| matches!(v, Value::Str(s) if s.contains(':')));
+    let to = match to.as_str() {
+        "default" | "any" | "all" if ipv6 => "::/0".to_owned(),
+        "default" | "any" | "all" => "0.0.0.0/0".to_owned(),
+        _ => to,
+    };
+    let mut route = vec![("to".to_owned(), Value::Str(to))];
+    route.extend(fields);
+    if let Some(kind) = kind {
+        route.push(("type".to_owned(), Value::str(kind)));
+    }
+    Some(route)
+}
+
+/// `from PREFIX [to PREFIX] table T [preference P]`.
+pub fn rules(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
+    'lines: for line in block.block.iter().flatten() {
+        let text = line.words.join(" ");
+        let mut rule: Vec<(String, Value)> = Vec::new();
+        let mut rest = line.words.iter();
+        while let Some(word) = rest.next() {
+            let value = rest.next();
+            let entry = match (word.as_str(), value) {
+                ("from" | "to", Some(prefix)) => Some((word.clone(), Value::str(prefix.as_str()))),
+                ("table" | "lookup", Some(t)) => table_id(t).map(|t| ("table".to_owned(), Value::Int(t))),
+                ("preference" | "priority" | "prio", Some(p)) => {
+                    p.parse().ok().map(|p| ("priority".to_owned(), Value::Int(p)))
+                }
+                _ => None,
+            };
+            match entry {
+                Some(entry) => rule.push(entry),
+                None => {
+                    ctx.warn(&line.loc, format!("rule `{text}`: `{word}` is not supported by keepvip (it takes from, to, table, preference): rule not carried"));
+                    continue 'lines;
+                }
+            }
+        }
+        table.push("rules", Value::Inline(rule));
+    }
+}
+
+/// `unicast_peer { ADDRESS [min_ttl N] [max_ttl N] ... }`.
+pub fn unicast_peers(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
+    for line in block.block.iter().flatten() {
+        let Some((address, options)) = line.words.split_first() else {
+            continue;
+        };
+        if !options.is_empty() {
+            ctx.warn(&line.loc, format!("unicast peer `{address}`: `{}` is not supported by keepvip: not carried", options.join(" ")));
+        }
+        table.push("unicast_peers", Value::str(address));
+    }
+}

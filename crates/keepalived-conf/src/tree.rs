@@ -1,0 +1,114 @@
+//! Tokens into statements: a statement is the words of one line, up to a `{` that opens its block (on
+//! the same line or the next one, as keepalived allows) or a `}`.
+
+use std::path::Path;
+
+use crate::lexer::{Lexer, Token, TokenKind};
+use crate::{Loc, Options, SyntaxError, Warning};
+
+/// One keyword line with its arguments and, if it has one, its block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stmt {
+    pub words: Vec<String>,
+    pub block: Option<Vec<Stmt>>,
+    pub loc: Loc,
+}
+
+impl Stmt {
+    pub fn keyword(&self) -> &str {
+        self.words.first().map_or("", String::as_str)
+    }
+
+    pub fn args(&self) -> &[String] {
+        self.words.get(1..).unwrap_or(&[])
+    }
+
+    /// The words of the block, line by line flattened (for `group { A B }` and the like).
+    pub fn block_words(&self) -> Vec<(&str, &Loc)> {
+        let mut out = Vec::new();
+        for stmt in self.block.iter().flatten() {
+            for word in &stmt.words {
+                out.push((word.as_str(), &stmt.loc));
+            }
+        }
+        out
+    }
+}
+
+/// Reads `path` and what it includes into statements.
+pub fn parse_file(
+    path: &Path,
+    options: &Options,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Stmt>, SyntaxError> {
+    let mut lexer = Lexer::new(options, warnings);
+    lexer.read_file(path, None, 0)?;
+    let tokens = lexer.tokens;
+    let mut pos = 0;
+    parse_block(&tokens, &mut pos, None)
+}
+
+fn parse_block(
+    tokens: &[Token],
+    pos: &mut usize,
+    opened_at: Option<&Loc>,
+) -> Result<Vec<Stmt>, SyntaxError> {
+    let mut stmts: Vec<Stmt> = Vec::new();
+    while let Some(token) = tokens.get(*pos) {
+        *pos += 1;
+        match &token.kind {
+            TokenKind::Close => {
+                if opened_at.is_some() {
+                    return Ok(stmts);
+                }
+                return Err(SyntaxError {
+                    loc: token.loc.clone(),
+                    message: "`}` closes no block".to_owned(),
+                });
+            }
+            TokenKind::Open => {
+                // `keyword` on one line and `{` on the next.
+                let Some(last) = stmts.last_mut().filter(|s| s.block.is_none()) else {
+                    return Err(SyntaxError {
+                        loc: token.loc.clone(),
+                        message: "`{` without a keyword before it".to_owned(),
+                    });
+                };
+                last.block = Some(parse_block(tokens, pos, Some(&token.loc))?);
+            }
+            TokenKind::Word(word) => {
+                let mut words = vec![word.clone()];
+                while let Some(Token {
+                    kind: TokenKind::Word(next),
+                    loc,
+                }) = tokens.get(*pos)
+                    && *loc == token.loc
+                {
+                    words.push(next.clone());
+                    *pos += 1;
+                }
+                let mut stmt = Stmt {
+                    words,
+                    block: None,
+                    loc: token.loc.clone(),
+                };
+                if let Some(Token {
+                    kind: TokenKind::Open,
+                    loc,
+                }) = tokens.get(*pos)
+                {
+                    *pos += 1;
+                    stmt.block = Some(parse_block(tokens, pos, Some(loc))?);
+                }
+                stmts.push(stmt);
+            }
+        }
+    }
+    match opened_at {
+        Some(loc) => Err(SyntaxError {
+            loc: loc.clone(),
+            message: "this `{` is never closed: expected `}` before the end of the input".to_owned(),
+        }),
+        None => Ok(stmts),
+    }
+}
