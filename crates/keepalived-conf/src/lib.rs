@@ -78,6 +78,8 @@ pub fn import_file(path: &Path, options: &Options) -> Result<Import, SyntaxError
     let mut warnings = Vec::new();
     let statements = parse_file(path, options, &mut warnings)?;
     let config = convert::convert(&statements, &mut warnings);
+    // In file and line order (a stable sort: warnings about one line keep their order).
+    warnings.sort_by(|a, b| (&a.loc.file, a.loc.line).cmp(&(&b.loc.file, b.loc.line)));
     let toml = emit::emit(&config, path);
     Ok(Import { toml, warnings })
 }

@@ -130,6 +130,10 @@ fn route(words: &[String], loc: &Loc, ctx: &mut Ctx) -> Option<Vec<(String, Valu
                 fields.push((key.to_owned(), Value::Int(number)));
             }
             "no_track" => ctx.warn(loc, format!("route `{text}`: `no_track` is not supported: keepvip always removes it when the instance leaves MASTER")),
+            "scope" => {
+                let scope = rest.next()?;
+                ctx.warn(loc, format!("route `{text}`: `scope {scope}` is not carried: the kernel chooses the scope (link for a route without a gateway)"));
+            }
             _ if to.is_none() && !word.is_empty() => to = Some(word.to_owned()),
             _ => {
                 ctx.warn(loc, format!("route `{text}`: `{word}` is not supported by keepvip: route not carried"));

@@ -63,14 +63,22 @@ fn basic_key(stmt: &Stmt, table: &mut Table, seen: &mut Seen, ctx: &mut Ctx) -> 
                 table.set("vrid", Value::Int(vrid));
             }
         }
-        "priority" => seen.priority = ctx.int_arg(stmt, 1..=255),
+        "priority" => {
+            if let Some(priority) = ctx.int_arg(stmt, 1..=255) {
+                seen.priority = Some(priority);
+            }
+        }
         "state" => match ctx.one_arg(stmt) {
             Some("MASTER") => seen.state_master = true,
             Some("BACKUP") => seen.state_master = false,
             Some(other) => ctx.warn(&stmt.loc, format!("`state {other}`: expected MASTER or BACKUP: ignored")),
             None => {}
         },
-        "version" => seen.version = ctx.int_arg(stmt, 2..=3).and_then(|v| u8::try_from(v).ok()),
+        "version" => {
+            if let Some(version) = ctx.int_arg(stmt, 2..=3).and_then(|v| u8::try_from(v).ok()) {
+                seen.version = Some(version);
+            }
+        }
         "native_ipv6" => seen.version = Some(3),
         "advert_int" => {
             if let Some(arg) = ctx.one_arg(stmt) {
