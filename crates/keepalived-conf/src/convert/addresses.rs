@@ -199,3 +199,17 @@ pub fn unicast_peers(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
         table.push("unicast_peers", Value::str(address));
     }
 }
+
+/// The VIP without its `label`; `dropped` is set if it had one.
+pub fn without_label(vip: Value, dropped: &mut bool) -> Value {
+    let Value::Inline(entries) = vip else {
+        return vip;
+    };
+    let before = entries.len();
+    let entries: Vec<(String, Value)> = entries.into_iter().filter(|(k, _)| k != "label").collect();
+    *dropped |= entries.len() != before;
+    match entries.as_slice() {
+        [(_, address)] => address.clone(),
+        _ => Value::Inline(entries),
+    }
+}

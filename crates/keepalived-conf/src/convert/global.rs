@@ -20,7 +20,8 @@ fn global_key(stmt: &Stmt, global: &mut Table, ctx: &mut Ctx) {
     match stmt.keyword() {
         "router_id" => {
             if let Some(id) = ctx.one_arg(stmt) {
-                global.set("router_id", Value::str(id));
+                let id = ctx.name(id, &stmt.loc, true);
+                global.set("router_id", Value::Str(id));
             }
         }
         "vrrp_version" => match ctx.int_arg(stmt, 2..=3) {

@@ -38,7 +38,8 @@ pub fn instance(block: &Stmt, ctx: &mut Ctx) -> Option<Table> {
     };
     let mut table = Table::new("instance", true);
     table.comments.push(format!("vrrp_instance {name} ({})", block.loc));
-    table.set("name", Value::str(name));
+    let name = ctx.name(name, &block.loc, true);
+    table.set("name", Value::Str(name));
     table.source = Some(block.loc.clone());
     let mut seen = Seen::default();
     for stmt in block.block.iter().flatten() {
@@ -207,6 +208,7 @@ fn finish(table: &mut Table, seen: Seen, block: &Stmt, ctx: &mut Ctx) {
         table.remove("preempt_delay");
     }
     accept_mode(table, seen.accept, version, priority, ctx);
+    vmac_rules(table, priority, &block.loc, ctx);
     let position = |key: &str| KEY_ORDER.iter().position(|k| *k == key).unwrap_or(usize::MAX);
     table.entries.sort_by_key(|(key, _)| position(key));
 }
@@ -238,5 +240,30 @@ fn accept_mode(table: &mut Table, said: Option<(bool, Loc)>, version: u8, priori
     };
     if !accept {
         table.set("accept", Value::Bool(false));
+    }
+}
+
+/// keepvip's macvlan takes the VIPs, so a label (which must name the interface) cannot come along;
+/// and an owner's VIP is its own interface address, so it gets no macvlan.
+fn vmac_rules(table: &mut Table, priority: i64, loc: &Loc, ctx: &mut Ctx) {
+    if table.get("vmac").is_none() {
+        return;
+    }
+    if priority == 255 {
+        ctx.warn(loc, "`use_vmac` on an address owner (priority 255): keepvip gives an owner no virtual MAC, vmac not carried");
+        table.remove("vmac");
+        table.remove("vmac_name");
+        return;
+    }
+    let mut dropped = false;
+    for key in ["vips", "excluded_vips"] {
+        let Some(Value::Array(items)) = table.get(key).cloned() else {
+            continue;
+        };
+        let items = items.into_iter().map(|item| addresses::without_label(item, &mut dropped)).collect();
+        table.set(key, Value::Array(items));
+    }
+    if dropped {
+        ctx.warn(loc, "VIP labels with `use_vmac`: keepvip puts the VIPs on the macvlan, which a label cannot name: labels not carried");
     }
 }

@@ -29,6 +29,15 @@ pub struct Ctx<'w> {
 }
 
 impl Ctx<'_> {
+    /// `keepvip_name(name)`, with a warning at a definition when it differs.
+    pub fn name(&mut self, name: &str, loc: &Loc, definition: bool) -> String {
+        let renamed = keepvip_name(name);
+        if definition && renamed != name {
+            self.warn(loc, format!("`{name}` is not a valid keepvip name: renamed `{renamed}` (and where it is used)"));
+        }
+        renamed
+    }
+
     pub fn warn(&mut self, loc: &Loc, message: impl Into<String>) {
         self.warnings.push(Warning {
             loc: loc.clone(),
@@ -89,6 +98,20 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+/// A keepalived name as a keepvip name: whitespace, control characters, quotes and backslashes
+/// (which keepvip names exclude) become `_`, and it is cut to 64 bytes.
+pub fn keepvip_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        let c = if c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '\\') { '_' } else { c };
+        if out.len() + c.len_utf8() > 64 {
+            break;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// keepalived's seconds (`3`, `0.25`, `2.71828`) in milliseconds, and whether that is exact.

@@ -15,7 +15,8 @@ fn named(block: &Stmt, header: &'static str, ctx: &mut Ctx) -> Option<Table> {
     };
     let mut table = Table::new(header, true);
     table.comments.push(format!("{} {name} ({})", block.keyword(), block.loc));
-    table.set("name", Value::str(name));
+    let name = ctx.name(name, &block.loc, true);
+    table.set("name", Value::Str(name));
     table.source = Some(block.loc.clone());
     Some(table)
 }
@@ -153,6 +154,7 @@ pub fn references(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
         let Some((name, options)) = line.words.split_first() else {
             continue;
         };
+        let name = &if key == "track_interface" { name.clone() } else { ctx.name(name, &line.loc, false) };
         let entry = match options {
             [] => Value::str(name),
             [w, weight, rest @ ..] if w == "weight" => {
@@ -195,8 +197,9 @@ pub fn sync_group(block: &Stmt, ctx: &mut Ctx) -> Option<Table> {
     for stmt in block.block.iter().flatten() {
         match stmt.keyword() {
             "group" => {
-                for (member, _) in stmt.block_words() {
-                    table.push("members", Value::str(member));
+                for (member, loc) in stmt.block_words() {
+                    let member = ctx.name(member, loc, false);
+                    table.push("members", Value::Str(member));
                 }
             }
             "track_script" | "track_file" | "track_process" | "track_interface" => {
