@@ -1,6 +1,8 @@
 //! `keepvip import-keepalived` as operators run it: the binary on the importer's fixtures, its output
 //! validated by the config checker `run` uses, and `keepvip check` on a converted file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -73,7 +75,11 @@ fn keepvip_check_accepts_the_converted_files() {
         let path = converted(name);
         let out = keepvip(&["check", "-c", path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
-        assert!(text(&out.stdout).contains(": OK ("), "{}", text(&out.stdout));
+        assert!(
+            text(&out.stdout).contains(": OK ("),
+            "{}",
+            text(&out.stdout)
+        );
     }
 }
 
@@ -85,7 +91,9 @@ fn syntax_error_exits_1_naming_file_and_line() {
     assert_eq!(text(&out.stdout), "");
     assert_eq!(
         text(&out.stderr),
-        format!("{file}:5: error: this `{{` is never closed: expected `}}` before the end of the input\n")
+        format!(
+            "{file}:5: error: this `{{` is never closed: expected `}}` before the end of the input\n"
+        )
     );
 }
 

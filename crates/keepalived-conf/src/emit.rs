@@ -92,7 +92,10 @@ mod tests {
     fn inline_tables_and_arrays() {
         let v = Value::Array(vec![
             Value::str("x"),
-            Value::Inline(vec![("name".into(), Value::str("c")), ("weight".into(), Value::Int(-2))]),
+            Value::Inline(vec![
+                ("name".into(), Value::str("c")),
+                ("weight".into(), Value::Int(-2)),
+            ]),
         ]);
         assert_eq!(value_text(&v), "[\"x\", { name = \"c\", weight = -2 }]");
     }

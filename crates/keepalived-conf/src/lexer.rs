@@ -94,7 +94,11 @@ impl<'a> Lexer<'a> {
                 continue;
             }
             if continued {
-                self.warn(&loc, "a trailing `\\` continues only $PARAMETER definitions in keepalived: ignored".to_owned());
+                self.warn(
+                    &loc,
+                    "a trailing `\\` continues only $PARAMETER definitions in keepalived: ignored"
+                        .to_owned(),
+                );
             }
             if self.include(line, &loc, depth)? {
                 continue;
@@ -137,7 +141,12 @@ impl<'a> Lexer<'a> {
             return Err(error(loc, format!("`{keyword}` needs a file name")));
         }
         if depth >= MAX_INCLUDE_DEPTH {
-            return Err(error(loc, format!("includes nested deeper than {MAX_INCLUDE_DEPTH} (does a file include itself?)")));
+            return Err(error(
+                loc,
+                format!(
+                    "includes nested deeper than {MAX_INCLUDE_DEPTH} (does a file include itself?)"
+                ),
+            ));
         }
         if pattern.contains('{') {
             self.warn(loc, format!("`{pattern}`: brace expressions in include are not supported: skipped (write one include per pattern)"));
@@ -150,7 +159,13 @@ impl<'a> Lexer<'a> {
             Err(message) => return Err(error(loc, message)),
         };
         if files.is_empty() {
-            self.warn(loc, format!("`{keyword} {pattern}` matches no file ({} looked for)", full.display()));
+            self.warn(
+                loc,
+                format!(
+                    "`{keyword} {pattern}` matches no file ({} looked for)",
+                    full.display()
+                ),
+            );
         }
         for file in files {
             self.read_file(&file, Some(loc), depth + 1)?;
@@ -169,7 +184,10 @@ impl<'a> Lexer<'a> {
 fn glob_files(pattern: &Path) -> Result<Vec<PathBuf>, String> {
     let text = pattern.to_string_lossy();
     let paths = glob::glob(&text).map_err(|e| format!("include pattern `{text}`: {e}"))?;
-    let mut files: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+    let mut files: Vec<PathBuf> = paths
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
     files.sort();
     Ok(files)
 }
@@ -294,7 +312,10 @@ mod tests {
     fn comments_start_anywhere_outside_double_quotes() {
         assert_eq!(words("a b # c"), vec![w("a"), w("b")]);
         assert_eq!(words("a ! c"), vec![w("a")]);
-        assert_eq!(words("script \"x # y ! z\" # c"), vec![w("script"), w("x # y ! z")]);
+        assert_eq!(
+            words("script \"x # y ! z\" # c"),
+            vec![w("script"), w("x # y ! z")]
+        );
         assert_eq!(words("a 'b # c'"), vec![w("a"), w("'b")]);
         assert_eq!(words("a\\#b"), vec![w("a#b")]);
     }
@@ -303,7 +324,13 @@ mod tests {
     fn braces_are_tokens_even_attached() {
         assert_eq!(
             words("group {VI_1 VI_2}"),
-            vec![w("group"), TokenKind::Open, w("VI_1"), w("VI_2"), TokenKind::Close]
+            vec![
+                w("group"),
+                TokenKind::Open,
+                w("VI_1"),
+                w("VI_2"),
+                TokenKind::Close
+            ]
         );
         assert_eq!(words("\"{x}\""), vec![w("{x}")]);
     }
@@ -321,7 +348,10 @@ mod tests {
 
     #[test]
     fn trailing_backslash_continues() {
-        assert_eq!(decomment("$X=a \\", &loc()).unwrap(), ("$X=a".to_owned(), true));
+        assert_eq!(
+            decomment("$X=a \\", &loc()).unwrap(),
+            ("$X=a".to_owned(), true)
+        );
     }
 
     #[test]

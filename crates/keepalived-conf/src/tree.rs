@@ -107,7 +107,8 @@ fn parse_block(
     match opened_at {
         Some(loc) => Err(SyntaxError {
             loc: loc.clone(),
-            message: "this `{` is never closed: expected `}` before the end of the input".to_owned(),
+            message: "this `{` is never closed: expected `}` before the end of the input"
+                .to_owned(),
         }),
         None => Ok(stmts),
     }

@@ -1,6 +1,8 @@
 //! Every tests/data/NAME.conf converts to exactly tests/data/NAME.toml with exactly the warnings in
 //! tests/data/NAME.warnings. `BLESS=1 cargo test -p keepalived-conf` rewrites them (review the diff).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
 use std::path::{Path, PathBuf};
 
 use keepalived_conf::{Options, import_file};
@@ -40,8 +42,18 @@ fn every_fixture_matches_its_golden_toml_and_warnings() {
         let import = import_file(conf, &Options::default())
             .unwrap_or_else(|e| panic!("{}: {e}", conf.display()));
         let warnings: String = import.warnings.iter().map(|w| format!("{w}\n")).collect();
-        compare(&conf.with_extension("toml"), &import.toml, bless, &mut failures);
-        compare(&conf.with_extension("warnings"), &warnings, bless, &mut failures);
+        compare(
+            &conf.with_extension("toml"),
+            &import.toml,
+            bless,
+            &mut failures,
+        );
+        compare(
+            &conf.with_extension("warnings"),
+            &warnings,
+            bless,
+            &mut failures,
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -90,7 +102,9 @@ fn brace_without_keyword_is_an_error() {
 fn a_file_including_itself_is_refused() {
     let message = error_of("include_loop.conf");
     assert!(
-        message.starts_with("tests/data/errors/include_loop.conf:2: error: includes nested deeper than 32"),
+        message.starts_with(
+            "tests/data/errors/include_loop.conf:2: error: includes nested deeper than 32"
+        ),
         "{message}"
     );
 }
@@ -106,7 +120,10 @@ fn an_unclosed_block_across_a_failed_include_still_names_its_line() {
 #[test]
 fn a_missing_file_is_an_error() {
     let message = error_of("no-such-file.conf");
-    assert!(message.contains("cannot read tests/data/errors/no-such-file.conf"), "{message}");
+    assert!(
+        message.contains("cannot read tests/data/errors/no-such-file.conf"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -126,5 +143,9 @@ fn config_id_selects_conditional_lines() {
     // A lone `@lb1` is dropped by itself: it does not reach the next line.
     assert!(lb2.toml.contains("\nvrid = 90\n"), "{}", lb2.toml);
     // With an id given, conditional lines draw no warning.
-    assert!(lb1.warnings.iter().all(|w| !w.message.contains("config id")));
+    assert!(
+        lb1.warnings
+            .iter()
+            .all(|w| !w.message.contains("config id"))
+    );
 }

@@ -59,11 +59,17 @@ fn vip(line: &Stmt, interface: Option<&str>, ctx: &mut Ctx) -> Option<Value> {
     while let Some(option) = rest.next() {
         let option = option.as_str();
         if VIP_FLAGS.contains(&option) {
-            ctx.warn(&line.loc, format!("`{address}`: `{option}` is not supported by keepvip: not carried"));
+            ctx.warn(
+                &line.loc,
+                format!("`{address}`: `{option}` is not supported by keepvip: not carried"),
+            );
             continue;
         }
         let Some(value) = rest.next() else {
-            ctx.warn(&line.loc, format!("`{address}`: `{option}` without a value: not carried"));
+            ctx.warn(
+                &line.loc,
+                format!("`{address}`: `{option}` without a value: not carried"),
+            );
             break;
         };
         match option {
@@ -71,11 +77,16 @@ fn vip(line: &Stmt, interface: Option<&str>, ctx: &mut Ctx) -> Option<Value> {
                 ctx.warn(&line.loc, format!("`{address} dev {value}`: keepvip puts VIPs on the instance's interface only: {address} goes on {} instead", interface.unwrap_or("the instance's interface")));
             }
             "dev" => {}
-            "label" if !address.contains(':') => entries.push(("label".to_owned(), Value::str(value))),
+            "label" if !address.contains(':') => {
+                entries.push(("label".to_owned(), Value::str(value)))
+            }
             "scope" if ["global", "site", "link", "host"].contains(&value.as_str()) => {
                 entries.push(("scope".to_owned(), Value::str(value)));
             }
-            _ => ctx.warn(&line.loc, format!("`{address}`: `{option} {value}` is not supported by keepvip: not carried")),
+            _ => ctx.warn(
+                &line.loc,
+                format!("`{address}`: `{option} {value}` is not supported by keepvip: not carried"),
+            ),
         }
     }
     Some(if entries.len() == 1 {
@@ -91,7 +102,10 @@ fn table_id(text: &str) -> Option<i64> {
         "main" => Some(254),
         "local" => Some(255),
         "default" => Some(253),
-        _ => text.parse().ok().filter(|n| (1..=4_294_967_295).contains(n)),
+        _ => text
+            .parse()
+            .ok()
+            .filter(|n| (1..=4_294_967_295).contains(n)),
     }
 }
 
@@ -142,10 +156,16 @@ fn route(words: &[String], loc: &Loc, ctx: &mut Ctx) -> Option<Vec<(String, Valu
         }
     }
     let Some(to) = to else {
-        ctx.warn(loc, format!("route `{text}` has no destination: not carried"));
+        ctx.warn(
+            loc,
+            format!("route `{text}` has no destination: not carried"),
+        );
         return None;
     };
-    let ipv6 = to.contains(':') || fields.iter().any(|(_, v)| matches!(v, Value::Str(s) if s.contains(':')));
+    let ipv6 = to.contains(':')
+        || fields
+            .iter()
+            .any(|(_, v)| matches!(v, Value::Str(s) if s.contains(':')));
     let to = match to.as_str() {
         "default" | "any" | "all" if ipv6 => "::/0".to_owned(),
         "default" | "any" | "all" => "0.0.0.0/0".to_owned(),
@@ -169,10 +189,13 @@ pub fn rules(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
             let value = rest.next();
             let entry = match (word.as_str(), value) {
                 ("from" | "to", Some(prefix)) => Some((word.clone(), Value::str(prefix.as_str()))),
-                ("table" | "lookup", Some(t)) => table_id(t).map(|t| ("table".to_owned(), Value::Int(t))),
-                ("preference" | "priority" | "prio", Some(p)) => {
-                    p.parse().ok().map(|p| ("priority".to_owned(), Value::Int(p)))
+                ("table" | "lookup", Some(t)) => {
+                    table_id(t).map(|t| ("table".to_owned(), Value::Int(t)))
                 }
+                ("preference" | "priority" | "prio", Some(p)) => p
+                    .parse()
+                    .ok()
+                    .map(|p| ("priority".to_owned(), Value::Int(p))),
                 _ => None,
             };
             match entry {
@@ -194,7 +217,13 @@ pub fn unicast_peers(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
             continue;
         };
         if !options.is_empty() {
-            ctx.warn(&line.loc, format!("unicast peer `{address}`: `{}` is not supported by keepvip: not carried", options.join(" ")));
+            ctx.warn(
+                &line.loc,
+                format!(
+                    "unicast peer `{address}`: `{}` is not supported by keepvip: not carried",
+                    options.join(" ")
+                ),
+            );
         }
         table.push("unicast_peers", Value::str(address));
     }

@@ -24,10 +24,11 @@ fn global_key(stmt: &Stmt, global: &mut Table, ctx: &mut Ctx) {
                 global.set("router_id", Value::Str(id));
             }
         }
-        "vrrp_version" => match ctx.int_arg(stmt, 2..=3) {
-            Some(v) => ctx.defaults.version = u8::try_from(v).ok(),
-            None => {}
-        },
+        "vrrp_version" => {
+            if let Some(version) = ctx.int_arg(stmt, 2..=3).and_then(|v| u8::try_from(v).ok()) {
+                ctx.defaults.version = Some(version);
+            }
+        }
         "vrrp_garp_master_repeat" => {
             if let Some(n) = ctx.int_arg(stmt, 1..=255) {
                 global.set("garp_repeat", Value::Int(n));
@@ -75,7 +76,14 @@ fn notify_fifo(stmt: &Stmt, global: &mut Table, ctx: &mut Ctx) {
         [path, rest @ ..] => {
             global.set("notify_fifo", Value::str(path));
             if !rest.is_empty() {
-                ctx.warn(&stmt.loc, format!("`{}`: the FIFO's user and group (`{}`) are not carried", stmt.keyword(), rest.join(" ")));
+                ctx.warn(
+                    &stmt.loc,
+                    format!(
+                        "`{}`: the FIFO's user and group (`{}`) are not carried",
+                        stmt.keyword(),
+                        rest.join(" ")
+                    ),
+                );
             }
         }
     }

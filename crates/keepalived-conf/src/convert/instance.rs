@@ -9,11 +9,37 @@ use crate::tree::Stmt;
 
 /// The order keys are written in.
 const KEY_ORDER: &[&str] = &[
-    "name", "interface", "vrid", "version", "priority", "advert_interval", "preempt",
-    "preempt_delay", "accept", "auth_pass", "vips", "excluded_vips", "routes", "rules",
-    "unicast_source", "unicast_peers", "vmac", "vmac_name", "garp_repeat", "garp_interval",
-    "garp_delay", "garp_refresh", "track_script", "track_file", "track_process", "track_interface",
-    "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop",
+    "name",
+    "interface",
+    "vrid",
+    "version",
+    "priority",
+    "advert_interval",
+    "preempt",
+    "preempt_delay",
+    "accept",
+    "auth_pass",
+    "vips",
+    "excluded_vips",
+    "routes",
+    "rules",
+    "unicast_source",
+    "unicast_peers",
+    "vmac",
+    "vmac_name",
+    "garp_repeat",
+    "garp_interval",
+    "garp_delay",
+    "garp_refresh",
+    "track_script",
+    "track_file",
+    "track_process",
+    "track_interface",
+    "notify",
+    "notify_master",
+    "notify_backup",
+    "notify_fault",
+    "notify_stop",
 ];
 
 /// Where unsupported keywords are said to be.
@@ -37,7 +63,9 @@ pub fn instance(block: &Stmt, ctx: &mut Ctx) -> Option<Table> {
         return None;
     };
     let mut table = Table::new("instance", true);
-    table.comments.push(format!("vrrp_instance {name} ({})", block.loc));
+    table
+        .comments
+        .push(format!("vrrp_instance {name} ({})", block.loc));
     let name = ctx.name(name, &block.loc, true);
     table.set("name", Value::Str(name));
     table.source = Some(block.loc.clone());
@@ -72,7 +100,10 @@ fn basic_key(stmt: &Stmt, table: &mut Table, seen: &mut Seen, ctx: &mut Ctx) -> 
         "state" => match ctx.one_arg(stmt) {
             Some("MASTER") => seen.state_master = true,
             Some("BACKUP") => seen.state_master = false,
-            Some(other) => ctx.warn(&stmt.loc, format!("`state {other}`: expected MASTER or BACKUP: ignored")),
+            Some(other) => ctx.warn(
+                &stmt.loc,
+                format!("`state {other}`: expected MASTER or BACKUP: ignored"),
+            ),
             None => {}
         },
         "version" => {
@@ -85,7 +116,10 @@ fn basic_key(stmt: &Stmt, table: &mut Table, seen: &mut Seen, ctx: &mut Ctx) -> 
             if let Some(arg) = ctx.one_arg(stmt) {
                 match seconds_to_millis(arg) {
                     Some((millis, _)) => seen.advert = Some((millis, stmt.loc.clone())),
-                    None => ctx.warn(&stmt.loc, format!("`advert_int {arg}`: expected seconds: not carried")),
+                    None => ctx.warn(
+                        &stmt.loc,
+                        format!("`advert_int {arg}`: expected seconds: not carried"),
+                    ),
                 }
             }
         }
@@ -180,7 +214,10 @@ fn finish(table: &mut Table, seen: Seen, block: &Stmt, ctx: &mut Ctx) {
     let ipv6 = addresses::is_ipv6_instance(table);
     let mut version = seen.version.or(ctx.defaults.version).unwrap_or(2);
     if version == 2 && ipv6 {
-        ctx.warn(&block.loc, "VRRPv2 is IPv4 only: this IPv6 instance speaks VRRPv3, as keepalived does");
+        ctx.warn(
+            &block.loc,
+            "VRRPv2 is IPv4 only: this IPv6 instance speaks VRRPv3, as keepalived does",
+        );
         version = 3;
     }
     table.set("version", Value::Int(i64::from(version)));
@@ -198,18 +235,29 @@ fn finish(table: &mut Table, seen: Seen, block: &Stmt, ctx: &mut Ctx) {
         table.remove("auth_pass");
     }
     if let Some((millis, loc)) = seen.advert {
-        table.set("advert_interval", Value::Str(advert_interval(millis, version, &loc, ctx)));
+        table.set(
+            "advert_interval",
+            Value::Str(advert_interval(millis, version, &loc, ctx)),
+        );
     }
     if seen.nopreempt {
         table.set("preempt", Value::Bool(false));
     }
-    if let Some(loc) = seen.preempt_delay.filter(|_| seen.nopreempt || ctx.defaults.strict) {
+    if let Some(loc) = seen
+        .preempt_delay
+        .filter(|_| seen.nopreempt || ctx.defaults.strict)
+    {
         ctx.warn(&loc, "`preempt_delay` with `nopreempt` or `vrrp_strict`: keepalived resets it to 0, so it is dropped");
         table.remove("preempt_delay");
     }
     accept_mode(table, seen.accept, version, priority, ctx);
     vmac_rules(table, priority, &block.loc, ctx);
-    let position = |key: &str| KEY_ORDER.iter().position(|k| *k == key).unwrap_or(usize::MAX);
+    let position = |key: &str| {
+        KEY_ORDER
+            .iter()
+            .position(|k| *k == key)
+            .unwrap_or(usize::MAX)
+    };
     table.entries.sort_by_key(|(key, _)| position(key));
 }
 
@@ -221,14 +269,31 @@ fn advert_interval(millis: u64, version: u8, loc: &Loc, ctx: &mut Ctx) -> String
         (millis.div_ceil(10) * 10).clamp(10, 40_950)
     };
     if fitted != millis {
-        let unit = if version == 2 { "whole seconds 1..=255 (VRRPv2)" } else { "10 ms steps, 10ms..=40.95s (VRRPv3)" };
-        ctx.warn(loc, format!("`advert_int` {}: the interval is carried in {unit}: written as {}", duration_text(millis), duration_text(fitted)));
+        let unit = if version == 2 {
+            "whole seconds 1..=255 (VRRPv2)"
+        } else {
+            "10 ms steps, 10ms..=40.95s (VRRPv3)"
+        };
+        ctx.warn(
+            loc,
+            format!(
+                "`advert_int` {}: the interval is carried in {unit}: written as {}",
+                duration_text(millis),
+                duration_text(fitted)
+            ),
+        );
     }
     duration_text(fitted)
 }
 
 /// keepalived: accept unless `vrrp_strict`, always for an owner, never for a strict VRRPv2 instance.
-fn accept_mode(table: &mut Table, said: Option<(bool, Loc)>, version: u8, priority: i64, ctx: &mut Ctx) {
+fn accept_mode(
+    table: &mut Table,
+    said: Option<(bool, Loc)>,
+    version: u8,
+    priority: i64,
+    ctx: &mut Ctx,
+) {
     let strict = ctx.defaults.strict;
     let accept = match said {
         Some((true, loc)) if strict && version == 2 && priority != 255 => {
@@ -260,7 +325,10 @@ fn vmac_rules(table: &mut Table, priority: i64, loc: &Loc, ctx: &mut Ctx) {
         let Some(Value::Array(items)) = table.get(key).cloned() else {
             continue;
         };
-        let items = items.into_iter().map(|item| addresses::without_label(item, &mut dropped)).collect();
+        let items = items
+            .into_iter()
+            .map(|item| addresses::without_label(item, &mut dropped))
+            .collect();
         table.set(key, Value::Array(items));
     }
     if dropped {

@@ -59,12 +59,21 @@ impl Ctx<'_> {
         match stmt.args() {
             [arg] => Some(arg),
             [] => {
-                self.warn(&stmt.loc, format!("`{}` needs a value: not carried", stmt.keyword()));
+                self.warn(
+                    &stmt.loc,
+                    format!("`{}` needs a value: not carried", stmt.keyword()),
+                );
                 None
             }
             [arg, rest @ ..] => {
                 let extra = rest.join(" ");
-                self.warn(&stmt.loc, format!("`{}`: `{extra}` after the value is not carried", stmt.keyword()));
+                self.warn(
+                    &stmt.loc,
+                    format!(
+                        "`{}`: `{extra}` after the value is not carried",
+                        stmt.keyword()
+                    ),
+                );
                 Some(arg)
             }
         }
@@ -76,7 +85,15 @@ impl Ctx<'_> {
         match arg.parse::<i64>() {
             Ok(n) if range.contains(&n) => Some(n),
             _ => {
-                self.warn(&stmt.loc, format!("`{} {arg}`: expected an integer {}..={}: not carried", stmt.keyword(), range.start(), range.end()));
+                self.warn(
+                    &stmt.loc,
+                    format!(
+                        "`{} {arg}`: expected an integer {}..={}: not carried",
+                        stmt.keyword(),
+                        range.start(),
+                        range.end()
+                    ),
+                );
                 None
             }
         }
@@ -88,12 +105,25 @@ impl Ctx<'_> {
         match seconds_to_millis(arg) {
             Some((millis, exact)) => {
                 if !exact {
-                    self.warn(&stmt.loc, format!("`{} {arg}`: keepvip counts whole milliseconds: rounded to {}", stmt.keyword(), duration_text(millis)));
+                    self.warn(
+                        &stmt.loc,
+                        format!(
+                            "`{} {arg}`: keepvip counts whole milliseconds: rounded to {}",
+                            stmt.keyword(),
+                            duration_text(millis)
+                        ),
+                    );
                 }
                 Some(Value::Str(duration_text(millis)))
             }
             None => {
-                self.warn(&stmt.loc, format!("`{} {arg}`: expected seconds, e.g. 1 or 0.5: not carried", stmt.keyword()));
+                self.warn(
+                    &stmt.loc,
+                    format!(
+                        "`{} {arg}`: expected seconds, e.g. 1 or 0.5: not carried",
+                        stmt.keyword()
+                    ),
+                );
                 None
             }
         }
@@ -105,7 +135,11 @@ impl Ctx<'_> {
 pub fn keepvip_name(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
-        let c = if c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '\\') { '_' } else { c };
+        let c = if c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '\\') {
+            '_'
+        } else {
+            c
+        };
         if out.len() + c.len_utf8() > 64 {
             break;
         }
@@ -121,7 +155,11 @@ pub fn seconds_to_millis(text: &str) -> Option<(u64, bool)> {
     if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
         return None;
     }
-    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let mut millis = whole.checked_mul(1000)?;
     let mut scale = 100;
     for c in fraction.chars().take(3) {
@@ -138,7 +176,7 @@ pub fn seconds_to_millis(text: &str) -> Option<(u64, bool)> {
 
 /// Milliseconds as a keepvip duration: `"1s"`, `"250ms"`.
 pub fn duration_text(millis: u64) -> String {
-    if millis % 1000 == 0 {
+    if millis.is_multiple_of(1000) {
         format!("{}s", millis / 1000)
     } else {
         format!("{millis}ms")
@@ -173,16 +211,24 @@ pub fn convert(stmts: &[Stmt], warnings: &mut Vec<Warning>) -> Config {
     for stmt in stmts {
         match stmt.keyword() {
             "global_defs" => {}
-            "vrrp_script" => config.track_scripts.extend(trackers::vrrp_script(stmt, &mut ctx)),
-            "vrrp_track_file" => config.track_files.extend(trackers::track_file(stmt, &mut ctx)),
-            "vrrp_track_process" => {
-                config.track_processes.extend(trackers::track_process(stmt, &mut ctx))
-            }
+            "vrrp_script" => config
+                .track_scripts
+                .extend(trackers::vrrp_script(stmt, &mut ctx)),
+            "vrrp_track_file" => config
+                .track_files
+                .extend(trackers::track_file(stmt, &mut ctx)),
+            "vrrp_track_process" => config
+                .track_processes
+                .extend(trackers::track_process(stmt, &mut ctx)),
             "vrrp_instance" => config.instances.extend(instance::instance(stmt, &mut ctx)),
-            "vrrp_sync_group" => config.sync_groups.extend(trackers::sync_group(stmt, &mut ctx)),
+            "vrrp_sync_group" => config
+                .sync_groups
+                .extend(trackers::sync_group(stmt, &mut ctx)),
             keyword if OTHER_BLOCKS.contains(&keyword) => ctx.warn(
                 &stmt.loc,
-                format!("`{keyword}` is not VRRP: keepvip has no equivalent, the block is not carried"),
+                format!(
+                    "`{keyword}` is not VRRP: keepvip has no equivalent, the block is not carried"
+                ),
             ),
             keyword => ctx.warn(
                 &stmt.loc,
@@ -205,9 +251,15 @@ pub fn convert(stmts: &[Stmt], warnings: &mut Vec<Warning>) -> Config {
 
 fn has_scripts(config: &Config) -> bool {
     let notify = |t: &Table| {
-        ["notify", "notify_master", "notify_backup", "notify_fault", "notify_stop"]
-            .iter()
-            .any(|k| t.get(k).is_some())
+        [
+            "notify",
+            "notify_master",
+            "notify_backup",
+            "notify_fault",
+            "notify_stop",
+        ]
+        .iter()
+        .any(|k| t.get(k).is_some())
     };
     !config.track_scripts.is_empty()
         || config.instances.iter().any(notify)

@@ -10,11 +10,16 @@ const WEIGHT: std::ops::RangeInclusive<i64> = -254..=254;
 
 fn named(block: &Stmt, header: &'static str, ctx: &mut Ctx) -> Option<Table> {
     let Some(name) = block.args().first() else {
-        ctx.warn(&block.loc, format!("`{}` without a name: not carried", block.keyword()));
+        ctx.warn(
+            &block.loc,
+            format!("`{}` without a name: not carried", block.keyword()),
+        );
         return None;
     };
     let mut table = Table::new(header, true);
-    table.comments.push(format!("{} {name} ({})", block.keyword(), block.loc));
+    table
+        .comments
+        .push(format!("{} {name} ({})", block.keyword(), block.loc));
     let name = ctx.name(name, &block.loc, true);
     table.set("name", Value::Str(name));
     table.source = Some(block.loc.clone());
@@ -29,12 +34,20 @@ fn weight(stmt: &Stmt, table: &mut Table, ctx: &mut Ctx) {
     };
     match value.parse::<i64>() {
         Ok(w) if WEIGHT.contains(&w) => table.set("weight", Value::Int(w)),
-        _ => return ctx.warn(&stmt.loc, format!("`weight {value}`: expected -254..=254: not carried")),
+        _ => {
+            return ctx.warn(
+                &stmt.loc,
+                format!("`weight {value}`: expected -254..=254: not carried"),
+            );
+        }
     }
     match rest {
         [] => {}
         [r] if r == "reverse" => table.set("reverse", Value::Bool(true)),
-        _ => ctx.warn(&stmt.loc, format!("`weight`: `{}` not carried", rest.join(" "))),
+        _ => ctx.warn(
+            &stmt.loc,
+            format!("`weight`: `{}` not carried", rest.join(" ")),
+        ),
     }
 }
 
@@ -93,7 +106,12 @@ pub fn track_file(block: &Stmt, ctx: &mut Ctx) -> Option<Table> {
                     match arg.parse::<i64>() {
                         _ if arg == "overwrite" => table.set("init_overwrite", Value::Bool(true)),
                         Ok(v) => value = v,
-                        Err(_) => ctx.warn(&stmt.loc, format!("`init_file {arg}`: expected a number or `overwrite`: not carried")),
+                        Err(_) => ctx.warn(
+                            &stmt.loc,
+                            format!(
+                                "`init_file {arg}`: expected a number or `overwrite`: not carried"
+                            ),
+                        ),
                     }
                 }
                 table.set("init_value", Value::Int(value));
@@ -137,7 +155,10 @@ pub fn track_process(block: &Stmt, ctx: &mut Ctx) -> Option<Table> {
         }
     }
     let Some(Value::Str(process)) = table.get("process") else {
-        ctx.warn(&block.loc, "`vrrp_track_process` without `process`: not carried");
+        ctx.warn(
+            &block.loc,
+            "`vrrp_track_process` without `process`: not carried",
+        );
         return None;
     };
     if let Some(loc) = full_command.filter(|_| !process.contains('/')) {
@@ -149,30 +170,51 @@ pub fn track_process(block: &Stmt, ctx: &mut Ctx) -> Option<Table> {
 /// `track_script { NAME [weight W [reverse]] }` and the file, process and interface lists.
 pub fn references(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
     let key = block.keyword();
-    let name_key = if key == "track_interface" { "interface" } else { "name" };
+    let name_key = if key == "track_interface" {
+        "interface"
+    } else {
+        "name"
+    };
     for line in block.block.iter().flatten() {
         let Some((name, options)) = line.words.split_first() else {
             continue;
         };
-        let name = &if key == "track_interface" { name.clone() } else { ctx.name(name, &line.loc, false) };
+        let name = &if key == "track_interface" {
+            name.clone()
+        } else {
+            ctx.name(name, &line.loc, false)
+        };
         let entry = match options {
             [] => Value::str(name),
             [w, weight, rest @ ..] if w == "weight" => {
-                let Ok(weight) = weight.parse::<i64>().map_err(|_| ()).and_then(|w| if WEIGHT.contains(&w) { Ok(w) } else { Err(()) }) else {
+                let Ok(weight) = weight
+                    .parse::<i64>()
+                    .map_err(|_| ())
+                    .and_then(|w| if WEIGHT.contains(&w) { Ok(w) } else { Err(()) })
+                else {
                     ctx.warn(&line.loc, format!("{key} `{name}`: weight `{weight}` is not -254..=254: tracked with its own weight"));
                     table.push(key, Value::str(name));
                     continue;
                 };
-                let mut entry = vec![(name_key.to_owned(), Value::str(name)), ("weight".to_owned(), Value::Int(weight))];
+                let mut entry = vec![
+                    (name_key.to_owned(), Value::str(name)),
+                    ("weight".to_owned(), Value::Int(weight)),
+                ];
                 match rest {
                     [] => {}
                     [r] if r == "reverse" => entry.push(("reverse".to_owned(), Value::Bool(true))),
-                    _ => ctx.warn(&line.loc, format!("{key} `{name}`: `{}` not carried", rest.join(" "))),
+                    _ => ctx.warn(
+                        &line.loc,
+                        format!("{key} `{name}`: `{}` not carried", rest.join(" ")),
+                    ),
                 }
                 Value::Inline(entry)
             }
             _ => {
-                ctx.warn(&line.loc, format!("{key} `{name}`: `{}` not carried", options.join(" ")));
+                ctx.warn(
+                    &line.loc,
+                    format!("{key} `{name}`: `{}` not carried", options.join(" ")),
+                );
                 Value::str(name)
             }
         };
@@ -183,7 +225,10 @@ pub fn references(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
 /// `notify_master CMD [USER [GROUP]]`: the command; notify scripts run as `[global] script_user`.
 pub fn notify(stmt: &Stmt, table: &mut Table, ctx: &mut Ctx) {
     let Some((command, user)) = stmt.args().split_first() else {
-        return ctx.warn(&stmt.loc, format!("`{}` needs a command: not carried", stmt.keyword()));
+        return ctx.warn(
+            &stmt.loc,
+            format!("`{}` needs a command: not carried", stmt.keyword()),
+        );
     };
     table.set(stmt.keyword(), Value::str(command));
     if !user.is_empty() {
@@ -222,7 +267,13 @@ pub fn sync_group(block: &Stmt, ctx: &mut Ctx) -> Option<Table> {
 /// keepvip refuses one, so such references are dropped here.
 pub fn drop_missing_references(config: &mut Config, ctx: &mut Ctx) {
     let names = |tables: &[Table]| -> Vec<String> {
-        tables.iter().filter_map(|t| match t.get("name") { Some(Value::Str(s)) => Some(s.clone()), _ => None }).collect()
+        tables
+            .iter()
+            .filter_map(|t| match t.get("name") {
+                Some(Value::Str(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
     };
     let known = [
         ("track_script", names(&config.track_scripts)),
@@ -230,14 +281,30 @@ pub fn drop_missing_references(config: &mut Config, ctx: &mut Ctx) {
         ("track_process", names(&config.track_processes)),
     ];
     let instances = names(&config.instances);
-    for table in config.instances.iter_mut().chain(config.sync_groups.iter_mut()) {
+    for table in config
+        .instances
+        .iter_mut()
+        .chain(config.sync_groups.iter_mut())
+    {
         let Some(loc) = table.source.clone() else {
             continue;
         };
         for (key, defined) in &known {
-            retain(table, key, |name| defined.iter().any(|d| d == name), &loc, ctx);
+            retain(
+                table,
+                key,
+                |name| defined.iter().any(|d| d == name),
+                &loc,
+                ctx,
+            );
         }
-        retain(table, "members", |name| instances.iter().any(|d| d == name), &loc, ctx);
+        retain(
+            table,
+            "members",
+            |name| instances.iter().any(|d| d == name),
+            &loc,
+            ctx,
+        );
     }
 }
 
@@ -261,7 +328,12 @@ fn retain(table: &mut Table, key: &str, exists: impl Fn(&str) -> bool, loc: &Loc
         items.into_iter().partition(|item| exists(entry_name(item)));
     for item in &dropped {
         let name = entry_name(item);
-        ctx.warn(loc, format!("{key}: `{name}` is not defined in the file: dropped (keepalived ignores it too)"));
+        ctx.warn(
+            loc,
+            format!(
+                "{key}: `{name}` is not defined in the file: dropped (keepalived ignores it too)"
+            ),
+        );
     }
     if kept.is_empty() {
         table.remove(key);
