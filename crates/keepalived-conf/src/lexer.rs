@@ -8,8 +8,9 @@
 //! - `@ID rest` keeps `rest` only when ID is the config id, `@^ID rest` only when it is not.
 //! - `include FILE` (and the `includer`/`includem`/`includew`/`includeb`/`includea` variants) reads the
 //!   files the glob FILE matches, in order, a relative FILE taken from the including file's directory.
-//! - `$NAME=VALUE` parameter definitions (continued by a trailing `\`) and `~SEQ`/`~LST` lines are
-//!   not supported: they are skipped with a warning.
+//! - `$NAME=VALUE` defines a parameter that later lines use as `$NAME` or `${NAME}`. Definitions
+//!   continued over several lines by a trailing `\` and `~SEQ`/`~LST` lines are not supported: they
+//!   are skipped with a warning.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +19,9 @@ use crate::{Loc, Options, SyntaxError, Warning};
 
 /// Includes nested deeper than this are refused (a file including itself).
 const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// Parameter replacements per line, against definitions that refer to themselves.
+const MAX_SUBSTITUTIONS: usize = 100;
 
 const INCLUDE_KEYWORDS: [&str; 6] = [
     "include", "includer", "includem", "includew", "includeb", "includea",
@@ -39,6 +43,8 @@ pub struct Token {
 pub struct Lexer<'a> {
     options: &'a Options,
     warnings: &'a mut Vec<Warning>,
+    /// `$NAME=VALUE` definitions so far, in every file (keepalived keeps them across includes).
+    definitions: Vec<(String, String)>,
     pub tokens: Vec<Token>,
 }
 
@@ -47,6 +53,7 @@ impl<'a> Lexer<'a> {
         Self {
             options,
             warnings,
+            definitions: Vec::new(),
             tokens: Vec::new(),
         }
     }
@@ -78,34 +85,58 @@ impl<'a> Lexer<'a> {
                 in_definition = continued;
                 continue;
             }
-            let Some(line) = self.conditional(line.trim(), &loc) else {
-                continue;
-            };
-            if line.is_empty() {
-                continue;
-            }
-            if line.starts_with('$') && is_definition(line) {
-                self.warn(&loc, format!("parameter definition `{line}` is not supported: skipped (write the value where it is used)"));
-                in_definition = continued;
-                continue;
-            }
-            if line.starts_with('~') {
-                self.warn(&loc, format!("`{line}`: ~SEQ / ~LST blocks are not supported: skipped (write each line out)"));
-                continue;
-            }
-            if continued {
-                self.warn(
-                    &loc,
-                    "a trailing `\\` continues only $PARAMETER definitions in keepalived: ignored"
-                        .to_owned(),
-                );
-            }
-            if self.include(line, &loc, depth)? {
-                continue;
-            }
-            tokenize(line, &loc, &mut self.tokens)?;
+            in_definition = self.line(&line, continued, &loc, depth)?;
         }
         Ok(())
+    }
+
+    /// One decommented line; true when it starts a multi-line definition (skipped to its end).
+    fn line(
+        &mut self,
+        line: &str,
+        continued: bool,
+        loc: &Loc,
+        depth: usize,
+    ) -> Result<bool, SyntaxError> {
+        let Some(line) = self.conditional(line.trim(), loc) else {
+            return Ok(false);
+        };
+        if line.is_empty() {
+            return Ok(false);
+        }
+        if let Some((name, value)) = definition(line) {
+            if continued {
+                self.warn(loc, format!("multi-line parameter definition `${name}` is not supported: skipped (write its lines where it is used)"));
+                return Ok(true);
+            }
+            self.definitions.retain(|(n, _)| n != name);
+            self.definitions
+                .push((name.to_owned(), value.trim().to_owned()));
+            return Ok(false);
+        }
+        if line.starts_with('~') {
+            self.warn(
+                loc,
+                format!(
+                    "`{line}`: ~SEQ / ~LST blocks are not supported: skipped (write each line out)"
+                ),
+            );
+            return Ok(false);
+        }
+        if continued {
+            self.warn(
+                loc,
+                "a trailing `\\` continues only $PARAMETER definitions in keepalived: ignored"
+                    .to_owned(),
+            );
+        }
+        // keepalived recognises include lines before it substitutes parameters.
+        if self.include(line, loc, depth)? {
+            return Ok(false);
+        }
+        let line = substitute(line, &self.definitions);
+        tokenize(&line, loc, &mut self.tokens)?;
+        Ok(false)
     }
 
     /// Applies an `@ID` / `@^ID` prefix: the rest of the line if it applies, else `None`.
@@ -199,16 +230,50 @@ fn error(loc: &Loc, message: String) -> SyntaxError {
     }
 }
 
-/// `$NAME=...`: a name of letters, digits and `_` not starting with a digit, then `=`.
-fn is_definition(line: &str) -> bool {
-    let Some((name, _)) = line[1..].split_once('=') else {
-        return false;
-    };
+/// `$NAME=VALUE`: a name of letters, digits and `_` not starting with a digit, `=`, the value.
+fn definition(line: &str) -> Option<(&str, &str)> {
+    let (name, value) = line.strip_prefix('$')?.split_once('=')?;
     let mut chars = name.chars();
-    chars
+    let valid = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && chars.all(is_name_char);
+    valid.then_some((name, value))
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Replaces `${NAME}` anywhere and `$NAME` followed by whitespace or the end of the line, again in
+/// what a replacement brings in (bounded: a definition that refers to itself stops). An undefined
+/// name stays as written, as in keepalived.
+fn substitute(line: &str, definitions: &[(String, String)]) -> String {
+    let mut line = line.to_owned();
+    let mut from = 0;
+    for _ in 0..MAX_SUBSTITUTIONS {
+        let Some(offset) = line[from..].find('$') else {
+            break;
+        };
+        let start = from + offset;
+        let rest = &line[start + 1..];
+        let (name, len) = match rest.strip_prefix('{') {
+            Some(braced) => match braced.find('}') {
+                Some(end) => (&braced[..end], end + 3),
+                None => break,
+            },
+            None => {
+                let end = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+                let followed_by_space = rest[end..].chars().next().is_none_or(char::is_whitespace);
+                (if followed_by_space { &rest[..end] } else { "" }, end + 1)
+            }
+        };
+        match definitions.iter().find(|(n, _)| n == name) {
+            Some((_, value)) => line.replace_range(start..start + len, value),
+            None => from = start + 1,
+        }
+    }
+    line
 }
 
 /// Removes a comment and the escapes of `#` and `!`; says whether a trailing `\` continues the line.
@@ -356,8 +421,30 @@ mod tests {
 
     #[test]
     fn definitions_are_recognised() {
-        assert!(is_definition("$PRIO=100"));
-        assert!(!is_definition("$1=2"));
-        assert!(!is_definition("$PRIO"));
+        assert_eq!(definition("$PRIO=100"), Some(("PRIO", "100")));
+        assert_eq!(definition("$EMPTY="), Some(("EMPTY", "")));
+        assert_eq!(definition("$1=2"), None);
+        assert_eq!(definition("$PRIO"), None);
+    }
+
+    #[test]
+    fn parameters_are_substituted() {
+        let defs = vec![
+            ("BASE".to_owned(), "192.0.2.${SUB}".to_owned()),
+            ("SUB".to_owned(), "1".to_owned()),
+            ("PRIO".to_owned(), "150".to_owned()),
+            ("SELF".to_owned(), "$SELF ".to_owned()),
+        ];
+        assert_eq!(substitute("priority $PRIO", &defs), "priority 150");
+        assert_eq!(
+            substitute("${BASE}0/24 dev eth0", &defs),
+            "192.0.2.10/24 dev eth0"
+        );
+        // Not followed by whitespace and not braced: left alone, as undefined names are.
+        assert_eq!(
+            substitute("$PRIOx $UNDEF ${UNDEF}", &defs),
+            "$PRIOx $UNDEF ${UNDEF}"
+        );
+        assert!(substitute("$SELF", &defs).starts_with("$SELF"));
     }
 }

@@ -139,7 +139,7 @@ fn config_id_selects_conditional_lines() {
     assert!(lb1.toml.contains("\npriority = 200\n"), "{}", lb1.toml);
     assert!(lb1.toml.contains("\nvrid = 90\n"), "{}", lb1.toml);
     let lb2 = with("lb2");
-    assert!(lb2.toml.contains("\npriority = 100\n"), "{}", lb2.toml);
+    assert!(lb2.toml.contains("\npriority = 150\n"), "{}", lb2.toml);
     // A lone `@lb1` is dropped by itself: it does not reach the next line.
     assert!(lb2.toml.contains("\nvrid = 90\n"), "{}", lb2.toml);
     // With an id given, conditional lines draw no warning.
