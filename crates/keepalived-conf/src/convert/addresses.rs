@@ -34,9 +34,15 @@ const VIP_FLAGS: &[&str] = &["no_track", "home", "nodad", "noprefixroute", "auto
 
 /// `ADDRESS[/LEN] [dev IF] [label L] [scope S] [brd B] ...` per line.
 pub fn vips(block: &Stmt, table: &mut Table, key: &str, ctx: &mut Ctx) {
+    // An instance without `interface` gets the default one (see instance::complete).
     let interface = match table.get("interface") {
         Some(Value::Str(s)) => Some(s.clone()),
-        _ => None,
+        _ => Some(
+            ctx.defaults
+                .interface
+                .clone()
+                .unwrap_or_else(|| "eth0".to_owned()),
+        ),
     };
     for line in block.block.iter().flatten() {
         let Some(vip) = vip(line, interface.as_deref(), ctx) else {

@@ -39,6 +39,24 @@ fn global_key(stmt: &Stmt, global: &mut Table, ctx: &mut Ctx) {
         "vrrp_garp_interval" | "vrrp_gna_interval" => {
             set_seconds(stmt, global, "garp_interval", ctx)
         }
+        "vrrp_min_garp" => match stmt.args().first().map(String::as_str) {
+            None | Some("on" | "true" | "yes") => {
+                global.set("garp_repeat", Value::Int(1));
+                global.set("garp_delay", Value::str("0s"));
+            }
+            Some("off" | "false" | "no") => {}
+            Some(other) => ctx.warn(
+                &stmt.loc,
+                format!(
+                    "`vrrp_min_garp {other}`: expected on/off, true/false, yes/no: not carried"
+                ),
+            ),
+        },
+        "default_interface" => {
+            if let Some(interface) = ctx.one_arg(stmt) {
+                ctx.defaults.interface = Some(interface.to_owned());
+            }
+        }
         "script_user" => script_user(stmt, global, ctx),
         "enable_script_security" => ctx.defaults.script_security = true,
         "notify_fifo" | "vrrp_notify_fifo" => notify_fifo(stmt, global, ctx),

@@ -75,8 +75,43 @@ pub fn instance(block: &Stmt, ctx: &mut Ctx) -> Option<Table> {
             other_key(stmt, &mut table, &mut seen, ctx);
         }
     }
+    if !complete(&mut table, block, ctx) {
+        return None;
+    }
     finish(&mut table, seen, block, ctx);
     Some(table)
+}
+
+/// keepalived refuses an instance without a VRID; keepvip also needs a VIP. An instance without an
+/// interface uses `default_interface`, else eth0, as in keepalived.
+fn complete(table: &mut Table, block: &Stmt, ctx: &mut Ctx) -> bool {
+    let missing = match (table.get("vrid"), table.get("vips")) {
+        (None, _) => "`virtual_router_id` (keepalived refuses it too)",
+        (_, None) => "a `virtual_ipaddress` (keepvip needs one VIP at least)",
+        _ => "",
+    };
+    if !missing.is_empty() {
+        ctx.warn(
+            &block.loc,
+            format!("vrrp_instance without {missing}: instance not carried"),
+        );
+        return false;
+    }
+    if table.get("interface").is_none() {
+        let interface = ctx
+            .defaults
+            .interface
+            .clone()
+            .unwrap_or_else(|| "eth0".to_owned());
+        ctx.warn(
+            &block.loc,
+            format!(
+                "no `interface`: keepalived uses {interface} (default_interface), written here"
+            ),
+        );
+        table.set("interface", Value::Str(interface));
+    }
+    true
 }
 
 /// The keys of the protocol itself; false if `stmt` is none of them.

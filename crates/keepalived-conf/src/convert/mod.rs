@@ -20,6 +20,8 @@ pub struct Defaults {
     /// `vrrp_strict`: accept mode off unless an instance says `accept` or owns its addresses.
     pub strict: bool,
     pub script_security: bool,
+    /// `default_interface`, for instances without `interface` (keepalived's own default is eth0).
+    pub interface: Option<String>,
 }
 
 /// The warnings being collected and the global defaults.
