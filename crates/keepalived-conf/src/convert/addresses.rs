@@ -80,7 +80,9 @@ fn vip(line: &Stmt, interface: Option<&str>, ctx: &mut Ctx) -> Option<Value> {
         };
         match option {
             "dev" if Some(value.as_str()) != interface => {
-                ctx.warn(&line.loc, format!("`{address} dev {value}`: keepvip puts VIPs on the instance's interface only: {address} goes on {} instead", interface.unwrap_or("the instance's interface")));
+                // Moving it to the instance's interface could break routing: leave it out.
+                ctx.warn(&line.loc, format!("`{address} dev {value}`: keepvip puts VIPs on the instance's interface only: address not carried"));
+                return None;
             }
             "dev" => {}
             "label" if !address.contains(':') => {
