@@ -208,6 +208,7 @@ fn other_key(stmt: &Stmt, table: &mut Table, _seen: &mut Seen, ctx: &mut Ctx) {
         "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => {
             trackers::notify(stmt, table, ctx)
         }
+        "vmac_xmit_base" => ctx.warn(&stmt.loc, "`vmac_xmit_base`: keepvip sends unicast adverts from the interface (as this does) but multicast ones from the macvlan: not carried for multicast"),
         _ => ctx.not_carried(stmt, CONTEXT),
     }
 }
