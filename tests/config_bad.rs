@@ -324,7 +324,7 @@ fn unicast_peers_and_source_are_checked_against_the_family_the_vips_and_each_oth
             "8:89: unicast_peers = \"224.0.0.18\": expected a unicast address (not unspecified, multicast or broadcast)",
             "9:18: unicast_source = \"192.0.2.11\": expected a node's own address, not a VIP of this instance (192.0.2.11 is listed on line 7)",
             "16:18: unicast_source = \"192.0.2.1\": expected unicast_peers beside it (the source is only for unicast adverts)",
-            "23:33: unicast_peers = \"fe80::200:5eff:fe00:235\": expected a node's own address, not the link-local VIP keepvip adds (fe80::200:5eff:fe00:235)",
+            "23:33: unicast_peers = \"fe80::200:5eff:fe00:235\": expected a node's own address, not a VIP of this instance (fe80::200:5eff:fe00:235 is listed on line 22)",
             "30:17: unicast_peers = []: expected at least one peer address (leave unicast_peers out for multicast)",
             "37:17: unicast_peers lists a global IPv6 address: set unicast_source to this node's global address on the interface too (IPv6 adverts leave from the link-local address by default, which such a peer does not list)",
             "45:18: unicast_source = \"192.0.2.2\": expected an address of this node, not one of its unicast_peers",

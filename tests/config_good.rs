@@ -155,18 +155,23 @@ fn ipv6_link_local_vip_is_advertised_first_whatever_its_position() {
 }
 
 #[test]
-fn ipv6_without_link_local_vip_gets_the_one_derived_from_the_vrid() {
+fn ipv6_without_link_local_vip_advertises_the_list_as_written() {
     let checked = check("tests/data/good/ipv6_no_link_local.toml");
     let i = &checked.config.instances[0];
-    assert_eq!(
-        i.vips,
-        vec![vip("fe80::200:5eff:fe00:23d", 64), vip("2001:db8::10", 64)]
-    );
+    // Exactly the listed VIP, as keepalived and FRR advertise theirs (README, Interop).
+    assert_eq!(i.vips, vec![vip("2001:db8::10", 64)]);
     assert_eq!(checked.diagnostics.len(), 1);
+    assert!(
+        checked.diagnostics[0]
+            .to_string()
+            .contains("list fe80::200:5eff:fe00:23d/64 (derived from VRID 61)"),
+        "{}",
+        checked.diagnostics[0]
+    );
     assert_eq!(checked.diagnostics[0].severity, Severity::Note);
     assert_eq!(
         (checked.diagnostics[0].line, checked.diagnostics[0].column),
-        (6, 8)
+        (7, 8)
     );
 }
 

@@ -52,8 +52,8 @@ pub struct Config {
     /// This router's primary address on the interface, the source of its adverts and the tie-break
     /// (RFC 5798 §6.4.3 (735)). IPv6: the link-local address.
     pub primary_address: IpAddr,
-    /// The virtual addresses, all one family, matching `primary_address`. IPv6: the first is the virtual
-    /// router's link-local address (RFC 5798 §5.2.9).
+    /// The virtual addresses, all one family, matching `primary_address`, in advertised order. IPv6: a
+    /// link-local one, when configured, comes first (RFC 9568 §5.2.9); none is required.
     pub addresses: Addresses,
     /// Addresses installed and announced with the VIPs but not advertised (keepalived's
     /// `virtual_ipaddress_excluded`); any family.
@@ -164,15 +164,10 @@ impl Config {
         }
         match &self.addresses {
             Addresses::V4(list) if list.is_empty() => return Err(ConfigError::NoAddresses),
-            Addresses::V6(list) => match list.first() {
-                None => return Err(ConfigError::NoAddresses),
-                // RFC 5798 §5.2.9: the first IPv6 address is the virtual router's link-local address.
-                Some(first) if !first.is_unicast_link_local() => {
-                    return Err(ConfigError::FirstIpv6AddressNotLinkLocal);
-                }
-                Some(_) => {}
-            },
-            Addresses::V4(_) => {}
+            Addresses::V6(list) if list.is_empty() => return Err(ConfigError::NoAddresses),
+            // No rule on the first IPv6 address: the list is advertised as configured (README,
+            // Interop: keepalived and FRR count the addresses and compare them with their own).
+            Addresses::V4(_) | Addresses::V6(_) => {}
         }
         let interval = self.advert_interval.get();
         match self.version {
@@ -231,7 +226,6 @@ pub enum ConfigError {
     NoAddresses,
     /// The primary address and the virtual addresses are not all one family.
     AddressFamilyMismatch,
-    FirstIpv6AddressNotLinkLocal,
     /// VRRPv3: 1..=4095 cs; VRRPv2: whole seconds 1..=255.
     IntervalOutOfRange,
     V2IsIpv4Only,
@@ -253,12 +247,6 @@ impl std::fmt::Display for ConfigError {
                 write!(
                     f,
                     "primary and virtual addresses must be one address family"
-                )
-            }
-            ConfigError::FirstIpv6AddressNotLinkLocal => {
-                write!(
-                    f,
-                    "the first IPv6 virtual address must be link-local (RFC 5798 5.2.9)"
                 )
             }
             ConfigError::IntervalOutOfRange => write!(

@@ -6,7 +6,9 @@
 use std::fmt;
 
 /// A receive rule the packet broke. `Repr::parse` checks them in the order of docs/protocol.md §Receive
-/// checks: version, type, length, checksum, count, interval, (v2 auth type), link-local, exact length.
+/// checks: version, type, length, checksum, count, interval, (v2 auth type), exact length. No rule on
+/// which IPv6 address comes first: RFC 9568 §5.2.9 asks senders for the link-local one first, but §7.1
+/// has no receive check for it, and keepalived and FRR send global-only lists (README, Interop).
 /// A family rule whose answer the layout depends on (mixed src/dst families, VRRPv2 over IPv6) is judged
 /// just before the length, because without one family the address size, and so the length, is
 /// undefined.
@@ -40,9 +42,6 @@ pub enum WireError {
     /// 2338 (simple text password, IP Authentication Header). Accepted: 0 and 1 (keepalived's
     /// `auth_type PASS`). AH lives in its own IP header, which the wire layer never sees.
     UnknownAuthType { auth_type: u8 },
-    /// RFC 9568 §5.2.9: "For IPv6, the first address MUST be the IPv6 link-local address associated
-    /// with the Virtual Router." (RFC 5798 says the same with a lowercase "must".)
-    Ipv6FirstNotLinkLocal,
     /// RFC 5798 §5.2.9: "IPv4 and IPv6 MUST NOT both be carried in one IPvX Address field", and the
     /// addresses are of the family the packet travels in; see the kind for the rule broken.
     FamilyMismatch { kind: FamilyMismatchKind },
@@ -78,14 +77,13 @@ impl WireError {
             WireError::AddressCountZero => "address_count_zero",
             WireError::IntervalZero => "interval_zero",
             WireError::UnknownAuthType { .. } => "unknown_auth_type",
-            WireError::Ipv6FirstNotLinkLocal => "ipv6_first_not_link_local",
             WireError::FamilyMismatch { .. } => "family_mismatch",
             WireError::TooLong { .. } => "too_long",
         }
     }
 
     /// Every label `reason` can return, for pre-registering metric series.
-    pub const ALL_REASONS: [&'static str; 12] = [
+    pub const ALL_REASONS: [&'static str; 11] = [
         "bad_hop_limit",
         "truncated",
         "bad_version",
@@ -95,7 +93,6 @@ impl WireError {
         "address_count_zero",
         "interval_zero",
         "unknown_auth_type",
-        "ipv6_first_not_link_local",
         "family_mismatch",
         "too_long",
     ];
@@ -125,9 +122,6 @@ impl fmt::Display for WireError {
             WireError::IntervalZero => write!(f, "advertisement interval 0"),
             WireError::UnknownAuthType { auth_type } => {
                 write!(f, "unknown VRRPv2 authentication type {auth_type}")
-            }
-            WireError::Ipv6FirstNotLinkLocal => {
-                write!(f, "first IPv6 address is not link-local")
             }
             WireError::FamilyMismatch { kind } => match kind {
                 FamilyMismatchKind::MixedIpHeader => {
@@ -166,8 +160,6 @@ pub enum EmitError {
     V2IntervalNotWholeSeconds { centiseconds: u16 },
     /// RFC 3768 §5.3.7: VRRPv2 carries whole seconds, 1..=255.
     V2IntervalTooLarge { centiseconds: u16 },
-    /// RFC 9568 §5.2.9: the first IPv6 address MUST be link-local.
-    Ipv6FirstNotLinkLocal,
     /// The addresses, the IP source and the IP destination must be one family, and VRRPv2 is IPv4 only.
     FamilyMismatch,
     /// VRRPv3 has no authentication (RFC 5798 §1.1): `auth` must be `Auth::None`.
@@ -202,7 +194,6 @@ impl fmt::Display for EmitError {
             EmitError::V2IntervalTooLarge { centiseconds } => {
                 write!(f, "interval {centiseconds} cs exceeds VRRPv2's 255 s")
             }
-            EmitError::Ipv6FirstNotLinkLocal => write!(f, "first IPv6 address is not link-local"),
             EmitError::FamilyMismatch => {
                 write!(
                     f,

@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::{Addresses, WireError};
+use crate::WireError;
 
 /// IP protocol / IPv6 next header number of VRRP (RFC 5798 §5.1.1.4, §5.1.2.4).
 pub const IP_PROTOCOL_VRRP: u8 = 112;
@@ -32,13 +32,4 @@ pub fn check_hop_limit(ttl_or_hop_limit: u8) -> Result<(), WireError> {
 /// the same test; spelled out so the rule has one visible home here.
 pub const fn is_link_local(addr: Ipv6Addr) -> bool {
     addr.segments()[0] & 0xffc0 == 0xfe80
-}
-
-/// RFC 9568 §5.2.9: "For IPv6, the first address MUST be the IPv6 link-local address associated with
-/// the Virtual Router." IPv4 lists have no such rule. Shared by `parse` and `emit`.
-pub(crate) fn first_address_rule_holds(addresses: &Addresses) -> bool {
-    match addresses {
-        Addresses::V4(_) => true,
-        Addresses::V6(list) => list.first().is_some_and(|first| is_link_local(*first)),
-    }
 }

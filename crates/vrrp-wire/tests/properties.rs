@@ -72,7 +72,8 @@ fn v3_ipv4() -> impl Strategy<Value = Case> {
 
 fn v3_ipv6() -> impl Strategy<Value = Case> {
     let rest = prop::collection::vec(ipv6(), 0..=8);
-    let addrs = (link_local(), ipv6(), ipv6());
+    // Link-local first as RFC 9568 §5.2.9 asks, or any address: §7.1 accepts both.
+    let addrs = (prop_oneof![link_local(), ipv6()], ipv6(), ipv6());
     (any::<u8>(), any::<u8>(), 1..=4095u16, rest, addrs).prop_map(
         |(vrid, priority, interval, rest, (first, src, dst))| Case {
             repr: Repr {

@@ -10,7 +10,9 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use common::*;
-use vrrp_wire::{ChecksumMode, FamilyMismatchKind, Packet, Repr, WireError, check_hop_limit};
+use vrrp_wire::{
+    Addresses, ChecksumMode, FamilyMismatchKind, Packet, Repr, WireError, check_hop_limit,
+};
 
 /// The v3 IPv4 message-only vector of docs/protocol.md §Golden vectors: VRID 1, prio 100, 100 cs, VIP
 /// 192.0.2.100.
@@ -174,13 +176,24 @@ fn unknown_auth_type() {
     }
 }
 
+/// RFC 5798 §7.1 has no rule on the first IPv6 address: a global-only list (keepalived's and FRR's
+/// adverts for `2001:db8::254/64`) or one with the link-local address second is accepted as sent.
 #[test]
-fn ipv6_first_address_not_link_local() {
+fn ipv6_list_without_link_local_first_is_accepted() {
     let mut bytes = v3_ipv6();
     let (first, second) = bytes[8..].split_at_mut(16);
     first.swap_with_slice(second);
     fix_checksum_ipv6_pseudo(&mut bytes, v6(SRC6), v6(DST6));
-    assert_eq!(parse6(&bytes), Err(WireError::Ipv6FirstNotLinkLocal));
+    let (parsed, _) = parse6(&bytes).unwrap();
+    assert_eq!(parsed.addresses, Addresses::V6(vec![VIP6_GLOBAL, VIP6_LL]));
+
+    // One global address only, count 1.
+    let mut bytes = v3_ipv6();
+    bytes[3] = 1;
+    bytes.drain(8..24);
+    fix_checksum_ipv6_pseudo(&mut bytes, v6(SRC6), v6(DST6));
+    let (parsed, _) = parse6(&bytes).unwrap();
+    assert_eq!(parsed.addresses, Addresses::V6(vec![VIP6_GLOBAL]));
 }
 
 #[test]
@@ -265,17 +278,12 @@ fn checks_run_in_design_order() {
     bytes[4..6].copy_from_slice(&[0, 0]);
     fix_checksum_message_only(&mut bytes);
     assert_eq!(parse4(&bytes), Err(WireError::AddressCountZero));
-    // interval before link-local.
+    // interval before the final length check.
     let mut bytes = v3_ipv6();
     bytes[4..6].copy_from_slice(&[0, 0]);
-    bytes[8..10].copy_from_slice(&[0x20, 0x01]); // first address 2001::100, not link-local
-    fix_checksum_ipv6_pseudo(&mut bytes, v6(SRC6), v6(DST6));
-    assert_eq!(parse6(&bytes), Err(WireError::IntervalZero));
-    // link-local before the final length check.
-    bytes[4..6].copy_from_slice(&[0, 100]);
     bytes.extend_from_slice(&[0; 4]);
     fix_checksum_ipv6_pseudo(&mut bytes, v6(SRC6), v6(DST6));
-    assert_eq!(parse6(&bytes), Err(WireError::Ipv6FirstNotLinkLocal));
+    assert_eq!(parse6(&bytes), Err(WireError::IntervalZero));
 }
 
 #[test]
@@ -293,7 +301,6 @@ fn reasons_are_distinct_and_listed() {
         WireError::AddressCountZero,
         WireError::IntervalZero,
         WireError::UnknownAuthType { auth_type: 2 },
-        WireError::Ipv6FirstNotLinkLocal,
         WireError::FamilyMismatch {
             kind: FamilyMismatchKind::V2OverIpv6,
         },

@@ -61,7 +61,6 @@ pub(crate) fn validate(
         raw,
         &Context {
             family: vips.family,
-            vrid: settings.vrid,
             vips: &addresses,
         },
     );

@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use crate::config::diagnostic::Sink;
 use crate::config::raw::RawInstance;
-use crate::config::types::{Family, virtual_link_local};
+use crate::config::types::Family;
 
 const PEER_EXPECTED: &str =
     "an IP address without a prefix length, such as \"192.0.2.2\" or \"fe80::2\"";
@@ -19,11 +19,9 @@ pub(crate) struct Unicast {
     pub source: Option<IpAddr>,
 }
 
-/// What the checks compare against: the instance's family, its VRID (for the IPv6 link-local VIP
-/// keepvip adds) and every VIP written, with its span.
+/// What the checks compare against: the instance's family and every VIP written, with its span.
 pub(crate) struct Context<'a> {
     pub family: Option<Family>,
-    pub vrid: Option<u8>,
     pub vips: &'a [(IpAddr, Range<usize>)],
 }
 
@@ -136,23 +134,7 @@ fn address(
         sink.expected(key, &span, what);
         return None;
     }
-    if is_added_link_local(addr, cx) {
-        let what = format!("a node's own address, not the link-local VIP keepvip adds ({addr})");
-        sink.expected(key, &span, what);
-        return None;
-    }
     Some(addr)
-}
-
-/// The link-local VIP keepvip adds to an IPv6 instance that lists none.
-fn is_added_link_local(addr: IpAddr, cx: &Context<'_>) -> bool {
-    let lists_link_local = cx.vips.iter().any(|(vip, _)| is_link_local_v6(vip));
-    match (cx.vrid, cx.family) {
-        (Some(vrid), Some(Family::Ipv6)) if !lists_link_local => {
-            addr == IpAddr::V6(virtual_link_local(vrid))
-        }
-        _ => false,
-    }
 }
 
 fn is_link_local_v6(addr: &IpAddr) -> bool {

@@ -185,11 +185,11 @@ pub(crate) fn one_family(sink: &mut Sink<'_>, vips: Vec<SpannedVip>) -> Vec<Span
     kept
 }
 
-/// RFC 5798 §5.2.9: "For IPv6, the first address MUST be the IPv6 link-local address associated with the
-/// virtual router." Operators (and keepalived configs) often list only global addresses, or the
-/// link-local somewhere else, so rather than reject those: move the first listed link-local VIP to the
-/// front, or, when there is none, add `virtual_link_local(vrid)` as the first VIP. Either way a note says
-/// so. IPv4 lists are left alone.
+/// RFC 9568 §5.2.9: "For IPv6, the first address MUST be the IPv6 link-local address associated with the
+/// Virtual Router." A listed link-local VIP is moved to the front (a note says so). None is added
+/// when none is listed: keepalived and FRR advertise exactly their configured list and discard adverts
+/// whose count differs, so an added address would split a mixed pair (README, Interop). A note says
+/// how to follow the RFC instead. IPv4 lists are left alone.
 pub(crate) fn put_link_local_first(
     sink: &mut Sink<'_>,
     vips: &mut Vec<Vip>,
@@ -214,16 +214,7 @@ pub(crate) fn put_link_local_first(
         }
         None => {
             let ll = virtual_link_local(vrid);
-            sink.note(list_span, format!("no link-local VIP: keepvip adds {ll}/64 (derived from VRID {vrid}) as the first VIP, as RFC 5798 requires; list a link-local VIP first to choose your own"));
-            vips.insert(
-                0,
-                Vip {
-                    addr: IpAddr::V6(ll),
-                    prefix: 64,
-                    label: None,
-                    scope: Scope::Link,
-                },
-            );
+            sink.note(list_span, format!("no link-local VIP: adverts carry the listed VIPs only, as keepalived and FRR send theirs; to put one first as RFC 9568 5.2.9 asks, list {ll}/64 (derived from VRID {vrid}) on every node of the virtual router"));
         }
     }
 }

@@ -4,7 +4,6 @@ use std::net::IpAddr;
 
 use super::{applicable_mode, message_sum};
 use crate::packet::{Packet, TYPE_ADVERTISEMENT};
-use crate::rules::first_address_rule_holds;
 use crate::{Addresses, Auth, Centisecs, ChecksumMode, EmitError, Family, Repr, Version};
 
 /// Authentication types as written (RFC 3768 §5.3.6; type 1 as in RFC 2338 §5.3.6.2).
@@ -38,9 +37,6 @@ impl Repr {
             return Err(EmitError::AuthOnV3);
         }
         wire_interval(self.version, self.max_adver_int)?;
-        if !first_address_rule_holds(&self.addresses) {
-            return Err(EmitError::Ipv6FirstNotLinkLocal);
-        }
         if applicable_mode(self.version, family).is_some_and(|only| only != mode) {
             return Err(EmitError::ChecksumModeNotApplicable);
         }

@@ -4,7 +4,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{applicable_mode, message_sum};
 use crate::packet::{AUTH_DATA_LEN, HEADER_LEN, Packet, TYPE_ADVERTISEMENT};
-use crate::rules::first_address_rule_holds;
 use crate::{
     Addresses, Auth, Centisecs, ChecksumMode, Family, FamilyMismatchKind, Repr, Version, WireError,
 };
@@ -62,9 +61,6 @@ impl Repr {
         let max_adver_int = interval(packet, version).ok_or(WireError::IntervalZero)?;
         let auth = auth(packet, version)?;
         let addresses = addresses(packet, family).ok_or(WireError::TooShort { needed, len })?;
-        if !first_address_rule_holds(&addresses) {
-            return Err(WireError::Ipv6FirstNotLinkLocal);
-        }
         check_exact_length(packet, family, needed)?;
         let repr = Repr {
             version,
