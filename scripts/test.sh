@@ -21,6 +21,8 @@ install_missing() {
     command -v killall >/dev/null 2>&1 || need+=(psmisc)
     # The mixed-mode and vmac tests (netns-tests/tests/daemon_mixed.rs, daemon_vmac.rs) run Debian's keepalived as a peer.
     [ -x /usr/sbin/keepalived ] || need+=(keepalived)
+    # The IPv6 interop test (netns-tests/tests/interop_ipv6.rs) runs Debian's FRR (zebra and vrrpd).
+    [ -x /usr/lib/frr/vrrpd ] || need+=(frr)
     # The accept = false test (netns-tests/tests/daemon_accept.rs) reads keepvip's table with nft, and
     # the unicast test's switch drops VRRP multicast with an nftables bridge table.
     command -v nft >/dev/null 2>&1 || need+=(nftables)
@@ -30,7 +32,7 @@ install_missing() {
         exit 1
     fi
     echo "scripts/test.sh: installing ${need[*]}"
-    # Packages such as haproxy and keepalived start their service on install: deny that (policy-rc.d exit 101) while
+    # Packages such as haproxy, keepalived and frr start their service on install: deny that (policy-rc.d exit 101) while
     # installing, so the test run starts no daemon in the host's namespace (the tests start their own
     # inside namespaces). An existing policy-rc.d is left as it is.
     local deny_starts=0

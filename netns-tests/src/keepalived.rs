@@ -57,6 +57,14 @@ impl KeepalivedSpec {
         }
     }
 
+    /// VRRPv3 (`vrrp_version 3`), VRID 1, preempting, 1 s adverts; IPv6 when the VIPs are.
+    pub fn v3(priority: u8, vips: &[&str]) -> Self {
+        Self {
+            version: 3,
+            ..Self::v2(priority, vips)
+        }
+    }
+
     /// The keepalived.conf text. One gratuitous ARP per takeover and no delayed second burst, as the
     /// keepvip lab configs; `state BACKUP` so the priorities alone decide the election.
     pub fn config(&self, router_id: &str) -> String {

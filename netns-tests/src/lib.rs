@@ -8,6 +8,7 @@ pub mod capture;
 pub mod cmd;
 pub mod error;
 pub mod frames;
+pub mod frr;
 pub mod haproxy;
 pub mod haproxy_lab;
 pub mod http;

@@ -1,5 +1,5 @@
 //! Two real keepvip daemons on IPv6 (RFC 5798 §5.1.2): adverts from the link-local address to ff02::12
-//! with hop limit 255, the derived link-local VIP first, failover with unsolicited Neighbor
+//! with hop limit 255, a listed link-local VIP first, failover with unsolicited Neighbor
 //! Advertisements. The lab runs Duplicate Address Detection, so the daemons start while their own
 //! link-local addresses may still be tentative and must wait for them. Root only; run with
 //! `--test-threads=1`.
@@ -22,8 +22,10 @@ use netns_tests::{HOST_IF, Ipv6Mode, Lab, kernel};
 use vrrp_wire::{Addresses, ChecksumMode, VRRP_IPV6_GROUP, Version};
 
 const GLOBAL_VIP: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
-/// conf/README.md: with no link-local VIP listed, keepvip adds fe80::200:5eff:fe00:2XX (XX = VRID 1).
+/// The link-local VIP conf/README.md suggests for VRID 1 (fe80::200:5eff:fe00:2XX): advertised only
+/// because it is listed, and first although listed second (RFC 9568 §5.2.9).
 const LINK_LOCAL_VIP: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0x200, 0x5eff, 0xfe00, 0x201);
+const VIPS: [&str; 2] = ["2001:db8::100/64", "fe80::200:5eff:fe00:201/64"];
 const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
 
 /// Both VIPs on host `index` are usable: present, not tentative, DAD not failed.
@@ -38,8 +40,8 @@ fn assert_vips_usable(lab: &Lab, index: usize) {
     }
 }
 
-/// 200 and 100 with `vips = ["2001:db8::100/64"]`: the 200's adverts carry [fe80::200:5eff:fe00:201,
-/// 2001:db8::100] from its EUI-64 link-local address to ff02::12 (33:33:00:00:00:12) with hop limit
+/// 200 and 100 with `vips = ["2001:db8::100/64", "fe80::200:5eff:fe00:201/64"]`: the 200's adverts
+/// carry [fe80::200:5eff:fe00:201, 2001:db8::100] from its EUI-64 link-local address to ff02::12 (33:33:00:00:00:12) with hop limit
 /// 255 and a checksum vrrp-wire accepts; both VIPs are on the master only. SIGKILL it: the backup
 /// advertises one MDI after its last advert (takeover tolerance as in daemon_failover), holds both VIPs,
 /// and sends an unsolicited NA for each (RFC 5798 §6.4.2 (395)-(400): to ff02::1 from its link-local
@@ -63,7 +65,7 @@ fn ipv6_pair_elects_and_fails_over(watch: &PauseWatch, interval: Interval) {
         .any(|entry| entry.address == IpAddr::V6(a_ll) && entry.tentative);
     eprintln!("host 0's link-local address tentative when keepvip starts: {dad_running}");
 
-    let vips = ["2001:db8::100/64"];
+    let vips = VIPS;
     let master = start_keepvip(&lab, 0, 0, &InstanceSpec::new(200, interval, &vips));
     expect_state(&master, MASTER, election_timeout(interval));
     let backup = start_keepvip(&lab, 1, 0, &InstanceSpec::new(100, interval, &vips));
@@ -188,7 +190,7 @@ fn ipv6_master_link_flap_waits_for_dad_then_preempts_back_at_10ms() {
         .unwrap();
     let capture = lab.capture("vrrp6", &["ip6", "proto", "112"]).unwrap();
     let a_ll = lab.host(0).link_local.unwrap();
-    let vips = ["2001:db8::100/64"];
+    let vips = VIPS;
     let master = start_keepvip(&lab, 0, 0, &InstanceSpec::new(200, interval, &vips));
     expect_state(&master, MASTER, election_timeout(interval));
     let backup = start_keepvip(&lab, 1, 0, &InstanceSpec::new(100, interval, &vips));

@@ -200,10 +200,8 @@ fn stranger_is_discarded(lab: &Lab, master: &Keepvip, family: &Family) {
     };
     let addresses = match family.vip {
         IpAddr::V4(vip) => vrrp_wire::Addresses::V4(vec![vip]),
-        // The link-local VIP keepvip adds for VRID 1 (conf/README.md), then the global one.
-        IpAddr::V6(vip) => {
-            vrrp_wire::Addresses::V6(vec!["fe80::200:5eff:fe00:201".parse().unwrap(), vip])
-        }
+        // The listed VIP only, as keepvip advertises it (no link-local VIP is listed).
+        IpAddr::V6(vip) => vrrp_wire::Addresses::V6(vec![vip]),
     };
     let repr = Repr {
         version: Version::V3,

@@ -277,7 +277,7 @@ pub struct Instance {
     /// interval, no authentication).
     pub v2_interop: bool,
     /// The advertised addresses, in the order they go on the wire; never empty, all of one family.
-    /// IPv6: the first is link-local (RFC 5798 §5.2.9), see `vips::put_link_local_first`.
+    /// IPv6: a listed link-local VIP first (RFC 9568 §5.2.9), see `vips::put_link_local_first`.
     pub vips: Vec<Vip>,
     /// Installed on the master but not advertised; either family.
     pub excluded_vips: Vec<Vip>,
@@ -490,9 +490,9 @@ impl Scope {
     }
 }
 
-/// The link-local address keepvip adds as the first VIP of an IPv6 instance that lists none: the EUI-64
-/// link-local of the RFC virtual MAC 00-00-5E-00-02-{VRID} (RFC 5798 §7.3), i.e.
-/// `fe80::200:5eff:fe00:2{VRID:02x}`. Every node of the virtual router derives the same one.
+/// The link-local VIP `check` suggests listing for an IPv6 instance that lists none (keepvip adds
+/// none itself): the EUI-64 link-local of the RFC virtual MAC 00-00-5E-00-02-{VRID} (RFC 5798 §7.3),
+/// i.e. `fe80::200:5eff:fe00:2{VRID:02x}`, the same on every node of the virtual router.
 pub fn virtual_link_local(vrid: u8) -> Ipv6Addr {
     Ipv6Addr::new(
         0xfe80,

@@ -144,7 +144,7 @@ fn configure(family: Family, interface: &str, macvlan: &str) -> std::io::Result<
         }
         Family::Ipv6 => {
             // No link-local address of its own: both routers' macvlans share the MAC, so the derived
-            // address would collide (DAD) and be sent from; the VIPs bring the virtual link-local.
+            // address would collide (DAD) and be sent from; a listed link-local VIP is its only one.
             sysctl::write(Tree::Ipv6, macvlan, "addr_gen_mode", 1)?;
             // Adding the link-local VIP would send router solicitations from the virtual MAC.
             sysctl::write(Tree::Ipv6, macvlan, "router_solicitations", 0)?;
