@@ -57,6 +57,8 @@ pub(crate) struct RawGlobal {
     pub script_group: Option<Spanned<String>>,
     pub allow_insecure_scripts: Option<Spanned<bool>>,
     pub metrics_listen: Option<Spanned<String>>,
+    pub control_group: Option<Spanned<String>>,
+    pub startup_delay: Option<Spanned<DurationText>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -55,6 +55,12 @@ pub struct Global {
     pub allow_insecure_scripts: bool,
     /// Where the HTTP listener for `/metrics` and `/health` binds. Default none (no listener).
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The control socket's group (mode 0660): its members may read `keepvip status`. Default: the
+    /// daemon's own group.
+    pub control_group: Option<String>,
+    /// keepalived's `vrrp_startup_delay`: no instance becomes master for this long after startup.
+    /// Default 0 (off).
+    pub startup_delay: Duration,
 }
 
 impl Default for Global {
@@ -69,6 +75,8 @@ impl Default for Global {
             script_user: None,
             allow_insecure_scripts: false,
             metrics_listen: None,
+            control_group: None,
+            startup_delay: Duration::ZERO,
         }
     }
 }

@@ -7,7 +7,7 @@ mod server;
 mod status;
 
 pub use client::query_status;
-pub use server::{StatusRequest, serve, snapshot};
+pub use server::{Access, Request, StatusRequest, access, bind, serve, snapshot};
 pub use status::{InstanceStatus, Status, TrackerView, TransitionCount};
 
 /// Where the daemon listens unless told otherwise.
@@ -35,7 +35,8 @@ mod tests {
         let (tx, rx) = watch::channel(first);
         let (requests, mut inbox) = mpsc::channel::<StatusRequest>(4);
         let _guard = rt.enter();
-        let server = rt.spawn(serve(path.clone(), requests));
+        let listener = bind(&path, None).unwrap();
+        let server = rt.spawn(serve(listener, requests));
         let answerer = rt.spawn(async move {
             while let Some(reply) = inbox.recv().await {
                 let _ = reply.send(rx.borrow().clone());

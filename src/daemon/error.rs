@@ -26,6 +26,13 @@ pub enum DaemonError {
     AcceptFilter(String),
     /// Scripts that must not run (insecure), or a script user that does not exist.
     Scripts(Vec<String>),
+    /// The control socket could not be set up (directory, group).
+    Control {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    /// Missing capabilities, or a script user the daemon cannot switch to.
+    Privileges(String),
 }
 
 impl fmt::Display for DaemonError {
@@ -48,6 +55,10 @@ impl fmt::Display for DaemonError {
                  inet {} failed: {e} (use accept = true, or a kernel with nf_tables)",
                 crate::net::nftables::TABLE
             ),
+            DaemonError::Control { path, reason } => {
+                write!(f, "control socket {}: {reason}", path.display())
+            }
+            DaemonError::Privileges(e) => write!(f, "privileges: {e}"),
             DaemonError::Scripts(problems) => write!(f, "scripts: {}", problems.join("; ")),
             DaemonError::TaskEnded(what) => {
                 write!(

@@ -15,6 +15,8 @@ use super::event::{Event, SocketId};
 use super::groups::{self, GroupStates};
 use super::io::Io;
 use super::lock;
+use super::privileges::{self, Privileges};
+use super::service_manager::ServiceManager;
 use super::setup;
 use super::signals::Signals;
 use super::table::InstanceTable;
@@ -45,6 +47,7 @@ pub struct Daemon {
     pub groups: GroupStates,
     pub clock: Clock,
     router_id: String,
+    service: ServiceManager,
 }
 
 /// How often link state and addresses are re-read, in case a netlink overrun lost an event.
@@ -54,9 +57,13 @@ const RESYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 const VIP_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError> {
+    // Without root, both network capabilities or nothing: a master must be able to install its VIPs.
+    let privileges = Privileges::of_this_process()?;
+    privileges.require_network()?;
     // Before anything touches the interfaces: a second daemon must not clear the first's VIPs.
     let _lock = lock::acquire(&options.control_socket)?;
-    let script_users = trackers::prepare_scripts(&config)?;
+    let script_users = trackers::prepare_scripts(&config, &privileges)?;
+    privileges::clear_ambient_capabilities()?;
     let metrics_listener = bind_metrics(&config)?;
     let netlink = Arc::new(Netlink::connect().map_err(netlink_error)?);
     // Subscribe before reading link state and addresses, so no change falls in between.
@@ -111,7 +118,8 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let (status_requests, status_inbox) = mpsc::channel(16);
     let metrics =
         metrics_listener.map(|l| tokio::spawn(metrics::serve(l, status_requests.clone())));
-    let control = spawn_control(&options, status_requests);
+    let group = config.global.control_group.as_deref();
+    let control = spawn_control(&options, group, status_requests)?;
 
     let (mut inbox, channels) = Inbox::new(events_inbox, status_inbox);
     let registry = Registry::build(&config);
@@ -133,6 +141,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         groups,
         clock,
         router_id: config.global.router_id.clone(),
+        service: ServiceManager::from_env(),
     };
     // No instance starts before every tracker has reported once; a stop signal meanwhile ends it all.
     let limit = trackers::first_readings_limit(&config);
@@ -142,10 +151,12 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
                 .start(&built.links_down, &built.sources_missing, &first)
                 .await;
             info!(instances = daemon.table.iter().count(), "keepvip running");
+            daemon.service.ready();
             daemon.serve(&mut inbox, &mut feeders, &mut signals).await
         }
         None => Ok(()),
     };
+    daemon.service.stopping();
     feeders.abort_all();
     inbox.trackers.abort_all();
     daemon.shutdown(config.global.notify_timeout).await;
@@ -266,16 +277,28 @@ fn bind_metrics(config: &Config) -> Result<Option<tokio::net::TcpListener>, Daem
     Ok(Some(listener))
 }
 
+/// Binds the control socket now (a bad group or an unwritable directory stops startup with the
+/// reason) and serves it on a task of its own.
 fn spawn_control(
     options: &RunOptions,
+    group: Option<&str>,
     requests: mpsc::Sender<StatusRequest>,
-) -> tokio::task::JoinHandle<()> {
-    let path = options.control_socket.clone();
-    tokio::spawn(async move {
-        if let Err(e) = control::serve(path.clone(), requests).await {
-            warn!(path = %path.display(), error = %e, "control socket unavailable");
-        }
-    })
+) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
+    let path = &options.control_socket;
+    let failed = |reason: String| DaemonError::Control {
+        path: path.clone(),
+        reason,
+    };
+    let gid = match group {
+        None => None,
+        Some(name) => match nix::unistd::Group::from_name(name) {
+            Ok(Some(group)) => Some(group.gid.as_raw()),
+            Ok(None) => return Err(failed(format!("control_group \"{name}\" does not exist"))),
+            Err(e) => return Err(failed(format!("control_group \"{name}\": {e}"))),
+        },
+    };
+    let listener = control::bind(path, gid).map_err(|e| failed(e.to_string()))?;
+    Ok(tokio::spawn(control::serve(listener, requests)))
 }
 
 async fn sleep_until(clock: &Clock, deadline: Option<vrrp_core::Instant>) {
@@ -297,6 +320,7 @@ impl Daemon {
         let mut first = trackers::interface_readings(&self.trackers, &self.io.netlink).await;
         let micros = u64::try_from(limit.as_micros()).unwrap_or(u64::MAX);
         let deadline = self.clock.now() + vrrp_core::Micros::from_micros(micros);
+        let mut watchdog = self.service.ticker();
         while !self.trackers.all_reported() {
             tokio::select! {
                 Some(report) = inbox.reports.recv() => {
@@ -312,6 +336,7 @@ impl Daemon {
                     self.trackers.record(report);
                     first.push(report);
                 }
+                () = self.service.next_ping(&mut watchdog) => self.service.ping(),
                 () = sleep_until(&self.clock, Some(deadline)) => {
                     warn!("not every tracker reported in time; starting with what is known");
                     break;
@@ -360,6 +385,8 @@ impl Daemon {
         feeders: &mut Feeders,
         signals: &mut Signals,
     ) -> Result<(), DaemonError> {
+        // Pinged from this very loop: a handler that stalls it starves the watchdog.
+        let mut watchdog = self.service.ticker();
         loop {
             let deadline = self.node.next_deadline();
             tokio::select! {
@@ -373,6 +400,7 @@ impl Daemon {
                 Some(event) = inbox.events.recv() => self.handle_event(event).await,
                 Some(report) = inbox.reports.recv() => self.handle_report(report).await,
                 Some(run) = inbox.runs.recv() => self.trackers.record_run(run),
+                () = self.service.next_ping(&mut watchdog) => self.service.ping(),
                 Some(reply) = inbox.status.recv() => {
                     let _ = reply.send(self.status());
                 }

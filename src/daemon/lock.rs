@@ -26,7 +26,15 @@ pub fn acquire(control_socket: &Path) -> Result<InstanceLock, DaemonError> {
         reason: e,
     };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| failed(e.to_string()))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+                " (without root keepvip needs a directory of its own for its control socket: \
+                 RuntimeDirectory=keepvip in the unit, or --control-socket)"
+            } else {
+                ""
+            };
+            failed(format!("{e}{hint}"))
+        })?;
     }
     let file = OpenOptions::new()
         .create(true)

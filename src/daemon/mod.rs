@@ -22,6 +22,8 @@
 //! | `table` | the shell's per-instance facts (name, config, interface, socket) |
 //! | `vmac` | the macvlans of `vmac` instances: built at startup, up only while master, deleted at exit |
 //! | `clock` | the one clock |
+//! | `privileges` | running without root: the two capabilities checked, the ambient set cleared, script users |
+//! | `service_manager` | systemd's notify protocol: READY, STOPPING, the watchdog pinged from the loop |
 //! | `core_config`, `error`, `event`, `lock`, `signals` | translation, errors, events, single instance, signals |
 
 mod accept_filter;
@@ -38,7 +40,9 @@ mod io;
 mod link_local;
 mod links;
 mod lock;
+mod privileges;
 mod routes;
+mod service_manager;
 mod setup;
 mod signals;
 mod sources;

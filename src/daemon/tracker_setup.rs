@@ -9,6 +9,7 @@ use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 use tracing::warn;
 
 use super::error::DaemonError;
+use super::privileges::Privileges;
 use crate::config::{Config, ScriptUser, TrackerKind};
 use crate::exec::RunAs;
 use crate::exec::audit::audit;
@@ -47,7 +48,10 @@ pub struct ScriptUsers {
 
 /// Resolves script users and audits every script (`exec::audit`): an insecure script or a missing
 /// user refuses startup; a missing script is logged and will count as a failure.
-pub fn prepare_scripts(config: &Config) -> Result<ScriptUsers, DaemonError> {
+pub fn prepare_scripts(
+    config: &Config,
+    privileges: &Privileges,
+) -> Result<ScriptUsers, DaemonError> {
     // A user that does not resolve is reported by the audit below, once.
     let resolve = |user: &ScriptUser| RunAs::resolve(&user.user, user.group.as_deref()).ok();
     let default = config.global.script_user.as_ref().and_then(resolve);
@@ -65,11 +69,41 @@ pub fn prepare_scripts(config: &Config) -> Result<ScriptUsers, DaemonError> {
             warn!(problem = %problem, "script cannot be run; it will count as a failure");
         }
     }
+    errors.extend(unswitchable_users(config, privileges));
     if errors.is_empty() {
         Ok(ScriptUsers { default, by_script })
     } else {
         Err(DaemonError::Scripts(errors))
     }
+}
+
+/// Script users the daemon cannot become: any user but its own needs CAP_SETUID and CAP_SETGID,
+/// which an unprivileged keepvip (the shipped systemd unit) does not have.
+fn unswitchable_users(config: &Config, privileges: &Privileges) -> Vec<String> {
+    let global = config
+        .global
+        .script_user
+        .as_ref()
+        .map(|u| ("[global] script_user".to_owned(), u));
+    let own = config.trackers.scripts.iter().filter_map(|s| {
+        let user = s.user.as_ref()?;
+        Some((format!("track_script \"{}\" user", s.name), user))
+    });
+    global
+        .into_iter()
+        .chain(own)
+        .filter_map(|(key, user)| {
+            let run_as = RunAs::resolve(&user.user, user.group.as_deref()).ok()?;
+            (!privileges.can_run_as(run_as.uid, run_as.gid)).then(|| {
+                format!(
+                    "{key} \"{}\" (uid {}, gid {}) needs CAP_SETUID and CAP_SETGID, which keepvip \
+                     (uid {}, gid {}) does not have: remove it so scripts run as keepvip's own user, \
+                     or run keepvip as root",
+                    user.user, run_as.uid, run_as.gid, privileges.uid, privileges.gid
+                )
+            })
+        })
+        .collect()
 }
 
 /// How long startup waits for first readings: the longest script timeout and a margin.

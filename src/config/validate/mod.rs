@@ -4,6 +4,7 @@
 mod instance;
 mod interop;
 mod notify;
+mod operations;
 mod routes;
 mod sync_group;
 mod track;
@@ -100,6 +101,7 @@ fn global(sink: &mut Sink<'_>, raw: &RawGlobal) -> Option<Global> {
         None => Some(None),
         Some(text) => values::metrics_listen(sink, text).map(Some),
     };
+    let service = operations::global_service_keys(sink, raw);
     Some(Global {
         router_id: router_id?,
         checksum_mode: checksum_mode?,
@@ -110,6 +112,8 @@ fn global(sink: &mut Sink<'_>, raw: &RawGlobal) -> Option<Global> {
         script_user: scripts.script_user?,
         allow_insecure_scripts: scripts.allow_insecure_scripts,
         metrics_listen: metrics_listen?,
+        control_group: service.control_group?,
+        startup_delay: service.startup_delay?,
     })
 }
 
