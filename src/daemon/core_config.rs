@@ -30,6 +30,10 @@ pub fn advertised(vips: &[Vip]) -> Addresses {
     )
 }
 
+pub fn micros(duration: std::time::Duration) -> Micros {
+    Micros::from_micros(u64::try_from(duration.as_micros()).unwrap_or(u64::MAX))
+}
+
 /// The core config for `instance`, whose adverts leave from `primary_address` (IPv4: the interface's
 /// primary address; IPv6: its link-local address), with `trackers` (the instance's, in its order).
 pub fn core_config(
@@ -43,8 +47,7 @@ pub fn core_config(
     core.priority = instance.priority;
     core.advert_interval = instance.advert_interval;
     core.preempt = instance.preempt;
-    core.preempt_delay =
-        Micros::from_micros(u64::try_from(instance.preempt_delay.as_micros()).unwrap_or(u64::MAX));
+    core.preempt_delay = micros(instance.preempt_delay);
     core.accept_mode = instance.accept;
     core.auth = instance.auth;
     core.v2_interop = instance.v2_interop;

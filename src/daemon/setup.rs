@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tracing::{info, warn};
 use vrrp_core::{InstanceId, LinkId, Node, NodeError};
 
-use super::core_config::core_config;
+use super::core_config::{core_config, micros};
 use super::error::DaemonError;
 use super::event::SocketId;
 use super::io::SocketSlot;
@@ -277,7 +277,9 @@ fn add_to_node(
         reason,
     };
     let trackers = registry::core_trackers(instance, config);
-    match node.add_instance(link, core_config(instance, primary, trackers)) {
+    let mut core = core_config(instance, primary, trackers);
+    core.startup_delay = micros(config.global.startup_delay);
+    match node.add_instance(link, core) {
         Ok(id) => Ok(id),
         // `check` compares interface names; two names can be one interface (altnames).
         Err(NodeError::DuplicateVrid { existing }) => {

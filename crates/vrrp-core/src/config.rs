@@ -63,6 +63,10 @@ pub struct Config {
     /// keepalived's `preempt_delay`: for this long after startup or after leaving FAULT, a backup does not
     /// preempt a lower-priority master (it follows it as if preempt were off). Zero disables it.
     pub preempt_delay: Micros,
+    /// keepalived's `vrrp_startup_delay`: for this long after the Startup event no router becomes
+    /// master, the owner included; it waits in Backup, following any master it hears, and its
+    /// Master_Down_Timer fires no earlier than the end of the delay. Zero disables it.
+    pub startup_delay: Micros,
     /// Accept_Mode (RFC 5798 §6.1): whether a non-owner master accepts packets addressed to the VIPs. The
     /// core only reports it ([`crate::Router::accepts_vip_traffic`]); the daemon enforces it.
     pub accept_mode: bool,
@@ -109,6 +113,7 @@ impl Config {
             excluded_addresses: Vec::new(),
             preempt: true,
             preempt_delay: Micros::ZERO,
+            startup_delay: Micros::ZERO,
             accept_mode: false,
             auth: Auth::None,
             trackers: Vec::new(),

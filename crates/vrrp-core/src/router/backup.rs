@@ -25,9 +25,11 @@ impl Router {
         // A sync-group member that yielded to the peer host holds back until the peer had time to take
         // every VRID (see `SyncGroup`): checked here, when the timer fires, because an advert may have
         // re-armed the timer for earlier meanwhile.
-        if now < self.sync_hold_until {
+        // The same for the startup delay (`Config::startup_delay`).
+        let hold = self.sync_hold_until.max(self.startup_hold_until);
+        if now < hold {
             self.state = State::Backup {
-                master_down_at: self.sync_hold_until,
+                master_down_at: hold,
             };
             return;
         }

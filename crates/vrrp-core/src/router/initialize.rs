@@ -13,12 +13,14 @@ impl Router {
         }
         // keepalived preempt_delay: the window starts at startup.
         self.preempt_allowed_at = now + self.config.preempt_delay;
+        // keepalived vrrp_startup_delay: no mastership, the owner's included, until it is over.
+        self.startup_hold_until = now + self.config.startup_delay;
         if let Some(cause) = self.fault_cause() {
             self.transition(State::Fault, Reason::Fault(cause), out);
             return;
         }
         // 6.4.1 (105): the address owner becomes master at once...
-        if self.config.is_owner() {
+        if self.config.is_owner() && now >= self.startup_hold_until {
             self.become_master(now, Reason::Startup, out);
         } else {
             // 6.4.1 (150)-(165)

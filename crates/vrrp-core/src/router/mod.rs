@@ -91,6 +91,8 @@ pub struct Router {
     group_fault: bool,
     /// A sync-group member that yielded to the peer host does not become master before this.
     pub(crate) sync_hold_until: Instant,
+    /// No mastership before this: the end of `Config::startup_delay`.
+    pub(crate) startup_hold_until: Instant,
     /// Mixed mode (RFC 5798 §8.4): the last VRRPv3 sender, for ignoring its VRRPv2 copies.
     interop: interop::InteropMemory,
 }
@@ -111,6 +113,7 @@ impl Router {
             pending_master_reason: Reason::MasterDown,
             group_fault: false,
             sync_hold_until: Instant::ZERO,
+            startup_hold_until: Instant::ZERO,
             interop: interop::InteropMemory::default(),
             config,
         })
