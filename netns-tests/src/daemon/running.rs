@@ -29,6 +29,13 @@ pub struct Transition {
     pub priority: u64,
 }
 
+/// Where a daemon's config and control socket go, and what starts it.
+pub struct Launch {
+    pub dir: PathBuf,
+    /// Words before the keepvip binary.
+    pub prefix: Vec<String>,
+}
+
 /// A running (or exited) `keepvip run`.
 pub struct Keepvip {
     proc: Proc,
@@ -41,12 +48,29 @@ impl Keepvip {
     /// <label>.sock --log-format json run` in host `index`'s namespace; returns once the control socket
     /// answers (bounded), or with an error quoting the daemon's stderr.
     pub fn start(lab: &Lab, index: usize, label: &str, config: &str) -> Result<Self> {
-        let config_path = lab.dir().join(format!("{label}.toml"));
+        let launch = Launch {
+            dir: lab.dir().to_path_buf(),
+            prefix: Vec::new(),
+        };
+        Self::start_with(lab, index, label, config, &launch)
+    }
+
+    /// As [`Keepvip::start`], with the config and socket in `launch.dir` and the daemon started
+    /// through `launch.prefix` (say `setpriv --reuid=...`).
+    pub fn start_with(
+        lab: &Lab,
+        index: usize,
+        label: &str,
+        config: &str,
+        launch: &Launch,
+    ) -> Result<Self> {
+        let config_path = launch.dir.join(format!("{label}.toml"));
         std::fs::write(&config_path, config)
             .map_err(|err| HarnessError::new(format!("write {}: {err}", config_path.display())))?;
-        let socket = lab.dir().join(format!("{label}.sock"));
+        let socket = launch.dir.join(format!("{label}.sock"));
         let bin = keepvip_bin();
-        let argv = [
+        let mut argv = launch.prefix.clone();
+        argv.extend([
             bin.to_string_lossy().into_owned(),
             "-c".into(),
             config_path.to_string_lossy().into_owned(),
@@ -55,7 +79,7 @@ impl Keepvip {
             "--log-format".into(),
             "json".into(),
             "run".into(),
-        ];
+        ]);
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let proc = lab.spawn_on(index, label, &argv)?;
         let daemon = Self {
