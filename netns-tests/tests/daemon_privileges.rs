@@ -56,17 +56,14 @@ fn setpriv(caps: &str, env: &[String]) -> Vec<String> {
         "env".into(),
     ];
     argv.extend(env.iter().cloned());
-    argv.extend(
-        [
-            "setpriv".to_owned(),
-            format!("--reuid={UID}"),
-            format!("--regid={GID}"),
-            "--clear-groups".into(),
-            format!("--inh-caps={caps}"),
-            format!("--ambient-caps={caps}"),
-        ]
-        .into_iter(),
-    );
+    argv.extend([
+        "setpriv".to_owned(),
+        format!("--reuid={UID}"),
+        format!("--regid={GID}"),
+        "--clear-groups".into(),
+        format!("--inh-caps={caps}"),
+        format!("--ambient-caps={caps}"),
+    ]);
     argv
 }
 
@@ -111,10 +108,7 @@ fn unprivileged_daemon_elects_fails_over_and_keeps_only_two_capabilities() {
     notify.set_nonblocking(true).unwrap();
     std::fs::set_permissions(&notify_path, std::fs::Permissions::from_mode(0o777)).unwrap();
     let interval = Interval::from_millis(100);
-    let mut config = config_toml(
-        "h0",
-        &[InstanceSpec::new(200, interval, &[VIP_CIDR])],
-    );
+    let mut config = config_toml("h0", &[InstanceSpec::new(200, interval, &[VIP_CIDR])]);
     config = config.replacen(
         "[global]\n",
         &format!("[global]\ncontrol_group = \"{GROUP}\"\n"),
@@ -131,8 +125,12 @@ fn unprivileged_daemon_elects_fails_over_and_keeps_only_two_capabilities() {
     let started = Instant::now();
     let master = Keepvip::start_with(&lab, 0, "h0", &config, &launch).unwrap();
     let backup = start_keepvip(&lab, 1, 0, &InstanceSpec::new(100, interval, &[VIP_CIDR]));
-    master.wait_state("VI_1", MASTER, Duration::from_secs(10)).unwrap();
-    backup.wait_state("VI_1", BACKUP, Duration::from_secs(10)).unwrap();
+    master
+        .wait_state("VI_1", MASTER, Duration::from_secs(10))
+        .unwrap();
+    backup
+        .wait_state("VI_1", BACKUP, Duration::from_secs(10))
+        .unwrap();
     expect_vip(&lab, 0, VIP, true, Duration::from_secs(5));
     assert!(!has_vip(&lab, 1, VIP));
 
@@ -161,18 +159,29 @@ fn unprivileged_daemon_elects_fails_over_and_keeps_only_two_capabilities() {
     let ready_at = started.elapsed();
     std::thread::sleep(Duration::from_secs(2));
     let got = notifications(&notify);
-    assert!(got.first().is_some_and(|m| m.contains("READY=1")), "{got:?} (ready by {ready_at:?})");
+    assert!(
+        got.first().is_some_and(|m| m.contains("READY=1")),
+        "{got:?} (ready by {ready_at:?})"
+    );
     let pings = got.iter().filter(|m| m.contains("WATCHDOG=1")).count();
-    assert!((6..=14).contains(&pings), "{pings} watchdog pings in 2 s: {got:?}");
+    assert!(
+        (6..=14).contains(&pings),
+        "{pings} watchdog pings in 2 s: {got:?}"
+    );
 
     // Failover: SIGTERM the unprivileged master; it resigns, removes its VIP (CAP_NET_ADMIN) and
     // says STOPPING; the backup takes over.
     master.terminate().unwrap();
     let exit = master.wait_exit(Duration::from_secs(10)).unwrap();
     assert!(exit.success(), "{exit:?}\n{}", master.logs());
-    backup.wait_state("VI_1", MASTER, Duration::from_secs(5)).unwrap();
+    backup
+        .wait_state("VI_1", MASTER, Duration::from_secs(5))
+        .unwrap();
     expect_vip(&lab, 1, VIP, true, Duration::from_secs(5));
-    assert!(!has_vip(&lab, 0, VIP), "the unprivileged master removed its VIP");
+    assert!(
+        !has_vip(&lab, 0, VIP),
+        "the unprivileged master removed its VIP"
+    );
     let got = notifications(&notify);
     assert!(got.iter().any(|m| m.contains("STOPPING=1")), "{got:?}");
 }
@@ -183,7 +192,10 @@ fn a_missing_capability_stops_startup_with_its_name() {
     let scratch = Scratch::new("nocap");
     let interval = Interval::from_millis(100);
     let config = config_toml("h0", &[InstanceSpec::new(200, interval, &[VIP_CIDR])]);
-    for (caps, missing) in [("+net_raw", "lacks CAP_NET_ADMIN"), ("+net_admin", "lacks CAP_NET_RAW:")] {
+    for (caps, missing) in [
+        ("+net_raw", "lacks CAP_NET_ADMIN"),
+        ("+net_admin", "lacks CAP_NET_RAW:"),
+    ] {
         let launch = Launch {
             dir: scratch.0.clone(),
             prefix: setpriv(caps, &[]),
@@ -203,7 +215,8 @@ fn startup_delay_keeps_a_late_link_from_preempting_early() {
     let lab = Lab::builder("bootrace").hosts(2).build().unwrap();
     let interval = Interval::from_millis(100);
     let low = start_keepvip(&lab, 1, 0, &InstanceSpec::new(100, interval, &[VIP_CIDR]));
-    low.wait_state("VI_1", MASTER, Duration::from_secs(10)).unwrap();
+    low.wait_state("VI_1", MASTER, Duration::from_secs(10))
+        .unwrap();
     // The booting node: its link is down when keepvip starts and comes up a second later.
     lab.set_host_link(0, false).unwrap();
     let delay = Duration::from_secs(3);
@@ -214,20 +227,39 @@ fn startup_delay_keeps_a_late_link_from_preempting_early() {
     );
     let started = Instant::now();
     let high = Keepvip::start(&lab, 0, "h0", &config).unwrap();
-    high.wait_state("VI_1", "FAULT", Duration::from_secs(2)).unwrap();
+    high.wait_state("VI_1", "FAULT", Duration::from_secs(2))
+        .unwrap();
     std::thread::sleep(Duration::from_secs(1));
     lab.set_host_link(0, true).unwrap();
-    high.wait_state("VI_1", BACKUP, Duration::from_secs(2)).unwrap();
+    high.wait_state("VI_1", BACKUP, Duration::from_secs(2))
+        .unwrap();
     // Until the delay is over the old master keeps the VIP (priority 200 would preempt at once).
     while started.elapsed() < delay - Duration::from_millis(300) {
-        assert_eq!(low.instance("VI_1").unwrap().state, MASTER, "at {:?}", started.elapsed());
-        assert!(!has_vip(&lab, 0, VIP), "VIP on the booting node at {:?}", started.elapsed());
+        assert_eq!(
+            low.instance("VI_1").unwrap().state,
+            MASTER,
+            "at {:?}",
+            started.elapsed()
+        );
+        assert!(
+            !has_vip(&lab, 0, VIP),
+            "VIP on the booting node at {:?}",
+            started.elapsed()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    high.wait_state("VI_1", MASTER, Duration::from_secs(3)).unwrap();
+    high.wait_state("VI_1", MASTER, Duration::from_secs(3))
+        .unwrap();
     let took = started.elapsed();
-    assert!(took >= delay, "master after {took:?}, before the {delay:?} delay");
-    assert!(took < delay + Duration::from_secs(2), "master only after {took:?}");
+    assert!(
+        took >= delay,
+        "master after {took:?}, before the {delay:?} delay"
+    );
+    assert!(
+        took < delay + Duration::from_secs(2),
+        "master only after {took:?}"
+    );
     expect_vip(&lab, 0, VIP, true, Duration::from_secs(2));
-    low.wait_state("VI_1", BACKUP, Duration::from_secs(2)).unwrap();
+    low.wait_state("VI_1", BACKUP, Duration::from_secs(2))
+        .unwrap();
 }

@@ -25,9 +25,8 @@ impl Privileges {
     pub fn of_this_process() -> Result<Privileges, DaemonError> {
         let status = std::fs::read_to_string("/proc/self/status")
             .map_err(|e| DaemonError::Privileges(format!("cannot read /proc/self/status: {e}")))?;
-        let effective = capability_set(&status, "CapEff").ok_or_else(|| {
-            DaemonError::Privileges("no CapEff line in /proc/self/status".into())
-        })?;
+        let effective = capability_set(&status, "CapEff")
+            .ok_or_else(|| DaemonError::Privileges("no CapEff line in /proc/self/status".into()))?;
         Ok(Privileges {
             effective,
             uid: nix::unistd::geteuid().as_raw(),
@@ -41,11 +40,14 @@ impl Privileges {
 
     /// Both network capabilities, or an error naming the missing ones and how to grant them.
     pub fn require_network(&self) -> Result<(), DaemonError> {
-        let missing: Vec<&str> = [(CAP_NET_RAW, "CAP_NET_RAW"), (CAP_NET_ADMIN, "CAP_NET_ADMIN")]
-            .into_iter()
-            .filter(|(cap, _)| !self.has(*cap))
-            .map(|(_, name)| name)
-            .collect();
+        let missing: Vec<&str> = [
+            (CAP_NET_RAW, "CAP_NET_RAW"),
+            (CAP_NET_ADMIN, "CAP_NET_ADMIN"),
+        ]
+        .into_iter()
+        .filter(|(cap, _)| !self.has(*cap))
+        .map(|(_, name)| name)
+        .collect();
         if missing.is_empty() {
             return Ok(());
         }

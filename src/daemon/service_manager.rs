@@ -29,7 +29,6 @@ impl ServiceManager {
         ServiceManager { ping_every }
     }
 
-
     pub fn ready(&self) {
         send(&[NotifyState::Ready, NotifyState::Status("running")]);
     }

@@ -63,7 +63,11 @@ fn a_master_heard_during_the_delay_is_followed_and_its_death_still_waits_for_the
     for t in (0..=2_000).step_by(1_000) {
         let repr = advert(200, 100);
         let source = v4(2);
-        assert!(router.handle(ms(t), Input::Advert { source, repr }).is_empty());
+        assert!(
+            router
+                .handle(ms(t), Input::Advert { source, repr })
+                .is_empty()
+        );
     }
     let fired = router.next_deadline().unwrap();
     assert!(router.handle(fired, Input::Timer).is_empty());
