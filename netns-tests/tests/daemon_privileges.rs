@@ -263,3 +263,42 @@ fn startup_delay_keeps_a_late_link_from_preempting_early() {
     low.wait_state("VI_1", BACKUP, Duration::from_secs(2))
         .unwrap();
 }
+
+fn in_ns(ns: &str, argv: &[&str]) -> String {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns])
+        .args(argv)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What needs CAP_NET_ADMIN beyond addresses: the vmac macvlan and its sysctls, and the nf_tables
+/// table of `accept = false`, all done by the unprivileged daemon and undone at exit.
+#[test]
+fn unprivileged_daemon_builds_vmac_sysctls_and_the_accept_filter() {
+    let lab = Lab::builder("unprivnet").hosts(1).build().unwrap();
+    let scratch = Scratch::new("unprivnet");
+    let interval = Interval::from_millis(100);
+    let config = config_toml("h0", &[InstanceSpec::new(200, interval, &[VIP_CIDR])])
+        + "vmac = true\naccept = false\n";
+    let launch = Launch {
+        dir: scratch.0.clone(),
+        prefix: setpriv("+net_raw,+net_admin", &[]),
+    };
+    let daemon = Keepvip::start_with(&lab, 0, "h0", &config, &launch).unwrap();
+    daemon
+        .wait_state("VI_1", MASTER, Duration::from_secs(10))
+        .unwrap();
+    let ns = lab.host(0).ns.clone();
+    let on_macvlan = in_ns(&ns, &["ip", "-o", "addr", "show", "dev", "vrrp.1"]);
+    assert!(on_macvlan.contains("192.0.2.100/24"), "{on_macvlan}");
+    let arp_ignore = in_ns(&ns, &["cat", "/proc/sys/net/ipv4/conf/eth0/arp_ignore"]);
+    assert_eq!(arp_ignore.trim(), "1", "{}", daemon.logs());
+    let table = in_ns(&ns, &["nft", "list", "table", "inet", "keepvip"]);
+    assert!(table.contains("192.0.2.100"), "{table}\n{}", daemon.logs());
+    daemon.terminate().unwrap();
+    assert!(daemon.wait_exit(Duration::from_secs(10)).unwrap().success());
+    assert_eq!(in_ns(&ns, &["ip", "-o", "link", "show", "vrrp.1"]), "");
+    assert_eq!(in_ns(&ns, &["nft", "list", "table", "inet", "keepvip"]), "");
+}
