@@ -57,13 +57,7 @@ const RESYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 const VIP_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError> {
-    // Without root, both network capabilities or nothing: a master must be able to install its VIPs.
-    let privileges = Privileges::of_this_process()?;
-    privileges.require_network()?;
-    // Before anything touches the interfaces: a second daemon must not clear the first's VIPs.
-    let _lock = lock::acquire(&options.control_socket)?;
-    let script_users = trackers::prepare_scripts(&config, &privileges)?;
-    privileges::clear_ambient_capabilities()?;
+    let (_lock, script_users) = preflight(&config, &options)?;
     let metrics_listener = bind_metrics(&config)?;
     let netlink = Arc::new(Netlink::connect().map_err(netlink_error)?);
     // Subscribe before reading link state and addresses, so no change falls in between.
@@ -166,6 +160,22 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     }
     let _ = std::fs::remove_file(&options.control_socket);
     outcome
+}
+
+/// Before anything touches the interfaces: the capabilities, the single-instance lock (a second
+/// daemon must not clear the first's VIPs) and the scripts; then the ambient capabilities go, so no
+/// script inherits them.
+fn preflight(
+    config: &Config,
+    options: &RunOptions,
+) -> Result<(lock::InstanceLock, trackers::ScriptUsers), DaemonError> {
+    // Without root, both network capabilities or nothing: a master must be able to install its VIPs.
+    let privileges = Privileges::of_this_process()?;
+    privileges.require_network()?;
+    let lock = lock::acquire(&options.control_socket)?;
+    let script_users = trackers::prepare_scripts(config, &privileges)?;
+    privileges::clear_ambient_capabilities()?;
+    Ok((lock, script_users))
 }
 
 /// What the loop waits on besides timers and signals: the feeder tasks' events and the trackers'
