@@ -35,6 +35,7 @@ fn global_key(stmt: &Stmt, global: &mut Table, ctx: &mut Ctx) {
             }
         }
         "vrrp_garp_master_delay" => set_seconds(stmt, global, "garp_delay", ctx),
+        "vrrp_startup_delay" => set_seconds(stmt, global, "startup_delay", ctx),
         "vrrp_garp_master_refresh" => set_seconds(stmt, global, "garp_refresh", ctx),
         "vrrp_garp_interval" | "vrrp_gna_interval" => {
             set_seconds(stmt, global, "garp_interval", ctx)
