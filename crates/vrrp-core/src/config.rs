@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use vrrp_wire::{Addresses, Auth, Centisecs, Version};
+use vrrp_wire::{Addresses, Auth, Centisecs, ChecksumMode, Version};
 
 use crate::time::Micros;
 use crate::vips::VipSet;
@@ -97,6 +97,9 @@ pub struct Config {
     /// sends a VRRPv2 copy of every advert and accepts VRRPv2 adverts (see `router/interop.rs`).
     /// Needs a whole-second interval, at most 40 s, so both versions carry the same one. Default off.
     pub v2_interop: bool,
+    /// The VRRPv3-over-IPv4 checksum variant our adverts carry (the shell encodes them). The core
+    /// only compares it with a peer's, for split-brain diagnosis. Default `PseudoHeader`.
+    pub checksum_mode: ChecksumMode,
 }
 
 impl Config {
@@ -123,6 +126,7 @@ impl Config {
             fast_handover: true,
             advertise_on_priority_change: true,
             v2_interop: false,
+            checksum_mode: ChecksumMode::PseudoHeader,
         }
     }
 

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use vrrp_wire::{Addresses, Centisecs, Repr};
 
+use crate::router::split_brain::SplitBrain;
 use crate::vips::VipSet;
 
 use crate::config::TrackerId;
@@ -238,4 +239,9 @@ pub enum Report {
     /// VRRPv2 copies, so it does not run mixed mode and VRRPv2 routers cannot see it. Emitted once
     /// per master, again after it sent a VRRPv2 advert and stopped.
     MasterSendsNoV2 { from: IpAddr },
+    /// While master, another router has kept advertising as master for our VRID for a few
+    /// intervals (router/split_brain.rs). Emitted once per episode.
+    SplitBrain(SplitBrain),
+    /// That episode ended: no advert from the peer for three intervals, or we left Master.
+    SplitBrainEnded { from: IpAddr },
 }

@@ -45,6 +45,7 @@ pub use node::{
     Counters, Datagram, GroupId, InstanceId, InstanceView, LinkId, Node, NodeAction, NodeError,
     NodeInput, UNKNOWN_VRID,
 };
+pub use router::split_brain::{Difference, LikelyCause, SplitBrain};
 pub use router::{KnownMaster, Router, State};
 pub use sync_group::{GroupInput, MemberId, SyncGroup};
 pub use time::{Instant, Micros};

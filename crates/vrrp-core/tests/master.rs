@@ -89,7 +89,9 @@ fn master_readvertises_on_lower_priority_advert() {
         receive(&mut router, at, v4(2), advert(50, 100)),
         vec![
             Action::Discard(Discard::LowerPriority),
-            Action::SendAdvert(own_advert(&config, 100))
+            Action::SendAdvert(own_advert(&config, 100)),
+            // Another master: announce again (tests/split_brain.rs).
+            Action::AnnounceVips(vips_v4().into()),
         ]
     );
     // RFC 9568 sends at once without resetting the Adver_Timer.
@@ -104,7 +106,10 @@ fn master_without_readvertise_only_discards_lower_priority_advert() {
     let (mut router, became) = master(config);
     assert_eq!(
         receive(&mut router, became + dur(1), v4(2), advert(50, 100)),
-        vec![Action::Discard(Discard::LowerPriority)]
+        vec![
+            Action::Discard(Discard::LowerPriority),
+            Action::AnnounceVips(vips_v4().into()),
+        ]
     );
 }
 
@@ -171,7 +176,8 @@ fn equal_priority_lower_address_loses() {
         receive(&mut router, became + dur(1), v4(2), advert(100, 100)),
         vec![
             Action::Discard(Discard::LowerPriority),
-            Action::SendAdvert(own_advert(&config, 100))
+            Action::SendAdvert(own_advert(&config, 100)),
+            Action::AnnounceVips(vips_v4().into()),
         ]
     );
 }

@@ -115,7 +115,14 @@ fn v2_master_only_discards_a_lower_priority_advert() {
             repr: advert_v2(50),
         },
     );
-    assert_eq!(actions, vec![Action::Discard(Discard::LowerPriority)]);
+    // No re-advert (RFC 3768 §6.4.3), but another master is heard: announce again.
+    assert_eq!(
+        actions,
+        vec![
+            Action::Discard(Discard::LowerPriority),
+            Action::AnnounceVips(config_v2(100).vip_set())
+        ]
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::input::Action;
+use crate::input::{Action, Report};
 
 /// Per instance, since it was added to the node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,6 +16,9 @@ pub struct Counters {
     pub transitions: u64,
     /// Datagrams aimed at this instance (its link, family and VRID) that were dropped, by reason.
     pub discards: BTreeMap<&'static str, u64>,
+    /// Split-brain episodes: another master heard for a few intervals while master
+    /// (`Report::SplitBrain`).
+    pub split_brain_episodes: u64,
 }
 
 impl Counters {
@@ -29,6 +32,7 @@ impl Counters {
             Action::SendAdvert(_) => self.adverts_emitted += 1,
             Action::StateChanged { .. } => self.transitions += 1,
             Action::Discard(discard) => self.discard(discard.label()),
+            Action::Report(Report::SplitBrain(_)) => self.split_brain_episodes += 1,
             Action::AddVips(_)
             | Action::RemoveVips(_)
             | Action::AnnounceVips(_)

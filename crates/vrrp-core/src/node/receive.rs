@@ -91,6 +91,8 @@ impl Node {
         };
         if let Some(entry) = self.entry_mut(id) {
             entry.counters.adverts_received += 1;
+            // Split-brain diagnosis compares the variant with ours (router/split_brain.rs).
+            entry.router.received_checksum = checksum;
         }
         // 5. The router's checks and the state machine.
         let first_new = out.len();

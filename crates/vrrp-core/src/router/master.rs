@@ -7,6 +7,7 @@ use vrrp_wire::{Repr, Version};
 use crate::input::{Action, Discard, Reason};
 use crate::time::{Instant, Micros};
 
+use super::split_brain::{self, Heard};
 use super::{KnownMaster, Router, State};
 
 impl Router {
@@ -49,6 +50,9 @@ impl Router {
             return;
         };
         self.send_advert(self.effective_priority(), out);
+        if self.other_master.as_ref().is_some_and(|e| e.is_over(now)) {
+            split_brain::end(&mut self.other_master, out);
+        }
         let on_cadence = due + self.advert_interval();
         let advert_at = if on_cadence > now {
             on_cadence
@@ -109,6 +113,37 @@ impl Router {
             if self.config.readvertise_on_lower_priority && self.config.version == Version::V3 {
                 self.send_advert(ours, out);
             }
+            self.hear_other_master(now, source, repr, out);
+        }
+    }
+
+    /// Another master's advert (one we discarded included) while we stay master: a stall ended, a
+    /// partition healed, or a split brain (router/split_brain.rs). keepvip, beyond the RFCs (as
+    /// keepalived 2.2 does): the first advert of an episode re-sends the GARP / NA burst at once, as
+    /// the other master's announcements may have moved the VIPs' neighbour entries to its MAC; once
+    /// per episode, so a persistent second master does not make us announce every interval.
+    pub(super) fn hear_other_master(
+        &mut self,
+        now: Instant,
+        source: IpAddr,
+        repr: &Repr,
+        out: &mut Vec<Action>,
+    ) {
+        if repr.priority == 0 {
+            return;
+        }
+        let ours = self.effective_priority();
+        let heard = split_brain::hear(
+            &mut self.other_master,
+            &self.config,
+            ours,
+            now,
+            (source, repr),
+            self.received_checksum,
+            out,
+        );
+        if heard == Heard::NewEpisode {
+            out.push(Action::AnnounceVips(self.config.vip_set()));
         }
     }
 

@@ -9,10 +9,11 @@ pub(crate) mod master;
 mod receive;
 mod reconfigure;
 mod shutdown;
+pub mod split_brain;
 
 use std::net::IpAddr;
 
-use vrrp_wire::{Addresses, Centisecs, Repr};
+use vrrp_wire::{Addresses, Centisecs, ChecksumMode, Repr};
 
 use crate::config::{Config, ConfigError};
 use crate::health::{Health, TrackerStatus};
@@ -95,6 +96,10 @@ pub struct Router {
     pub(crate) startup_hold_until: Instant,
     /// Mixed mode (RFC 5798 §8.4): the last VRRPv3 sender, for ignoring its VRRPv2 copies.
     interop: interop::InteropMemory,
+    /// Another master heard while master (router/split_brain.rs).
+    other_master: Option<split_brain::Episode>,
+    /// The checksum variant the advert being handled verified with, when the caller knows it.
+    pub(crate) received_checksum: Option<ChecksumMode>,
 }
 
 impl Router {
@@ -115,6 +120,8 @@ impl Router {
             sync_hold_until: Instant::ZERO,
             startup_hold_until: Instant::ZERO,
             interop: interop::InteropMemory::default(),
+            other_master: None,
+            received_checksum: None,
             config,
         })
     }
@@ -240,6 +247,14 @@ impl Router {
         self.address_mismatch.as_ref()
     }
 
+    /// The split brain in progress: another master heard for a few intervals while we are master.
+    pub fn split_brain(&self) -> Option<&split_brain::SplitBrain> {
+        self.other_master
+            .as_ref()
+            .filter(|e| e.confirmed)
+            .map(|e| &e.state)
+    }
+
     /// Each tracker's last status, in `config().trackers` order.
     pub fn tracker_status(&self) -> &[TrackerStatus] {
         self.health.tracker_status()
@@ -292,6 +307,9 @@ impl Router {
     fn transition(&mut self, to: State, reason: Reason, out: &mut Vec<Action>) {
         let from = self.state.kind();
         self.state = to;
+        if from == StateKind::Master && to.kind() != StateKind::Master {
+            split_brain::end(&mut self.other_master, out);
+        }
         if from != to.kind() {
             out.push(Action::StateChanged {
                 from,

@@ -8,6 +8,7 @@ use vrrp_wire::{Addresses, Repr, Version};
 use crate::input::{Action, Discard, Report};
 use crate::time::Instant;
 
+use super::split_brain::{self, same_addresses};
 use super::{Router, State};
 
 impl Router {
@@ -23,11 +24,17 @@ impl Router {
             State::Fault => return out.push(Action::Discard(Discard::InFault)),
             State::Backup { .. } | State::BackupAwaitingGroup | State::Master { .. } => {}
         }
-        if let Err(discard) = self.check(source, repr) {
-            return out.push(Action::Discard(discard));
-        }
-        if let Err(discard) = self.interop_filter(now, source, repr, out) {
-            return out.push(Action::Discard(discard));
+        let was_master = matches!(self.state, State::Master { .. });
+        let verdict = self
+            .check(source, repr)
+            .and_then(|()| self.interop_filter(now, source, repr, out));
+        if let Err(discard) = verdict {
+            out.push(Action::Discard(discard));
+            // A master that ignores another master's adverts is in a split brain all the same.
+            if was_master && split_brain::is_evidence(discard) {
+                self.hear_other_master(now, source, repr, out);
+            }
+            return;
         }
         self.report_mismatches(source, repr, out);
         match self.state {
@@ -125,20 +132,4 @@ fn same_family(a: &Addresses, b: &Addresses) -> bool {
         (a, b),
         (Addresses::V4(_), Addresses::V4(_)) | (Addresses::V6(_), Addresses::V6(_))
     )
-}
-
-/// The same set of addresses, in any order (the RFC compares the list, not its order).
-fn same_addresses(a: &Addresses, b: &Addresses) -> bool {
-    match (a, b) {
-        (Addresses::V4(x), Addresses::V4(y)) => sorted(x) == sorted(y),
-        (Addresses::V6(x), Addresses::V6(y)) => sorted(x) == sorted(y),
-        _ => false,
-    }
-}
-
-fn sorted<T: Ord + Copy>(list: &[T]) -> Vec<T> {
-    let mut copy = list.to_vec();
-    copy.sort_unstable();
-    copy.dedup();
-    copy
 }

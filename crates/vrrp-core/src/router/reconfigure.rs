@@ -10,7 +10,7 @@ use super::{Router, State};
 impl Router {
     /// Whether `new` differs from the running config only in settings [`Router::update_in_place`]
     /// takes: base priority (not to or from owner), VIPs, trackers, preempt, preempt delay, accept
-    /// mode. Anything else (version, interval, source address, authentication, behaviour options)
+    /// mode, checksum mode. Anything else (version, interval, source address, authentication, behaviour options)
     /// needs a restart.
     pub fn can_update_in_place(&self, new: &Config) -> bool {
         let old = &self.config;
@@ -22,6 +22,7 @@ impl Router {
             preempt: false,
             preempt_delay: crate::Micros::ZERO,
             accept_mode: false,
+            checksum_mode: vrrp_wire::ChecksumMode::PseudoHeader,
             ..c.clone()
         };
         old.is_owner() == new.is_owner() && comparable(old) == comparable(new)

@@ -1,0 +1,329 @@
+//! Split-brain detection (beyond the RFCs, which have none): while master, adverts from another
+//! router claiming mastership of our VRID. One run of such adverts from one peer is an *episode*: it
+//! starts with the first one (the moment a stall ended or a partition healed, when the master
+//! announces its VIPs again, router/master.rs) and ends after three of the slower of both intervals
+//! without one, or when we leave Master. An episode lasting [`CONFIRM_AFTER_INTERVALS`] intervals is
+//! a split brain: reported once, with what differs in the peer's adverts and the likely cause.
+//!
+//! Evidence is every advert a master gets for its VRID with a non-zero priority, including those it
+//! discards for a lower priority (RFC 5798 §6.4.3 (775)) or for a configuration mismatch (VRRPv2
+//! authentication, interval or address list, version): a router that sends adverts thinks it is
+//! master. Adverts from strangers (not a unicast peer), our own and a mixed-mode peer's VRRPv2
+//! copies are not evidence.
+
+use std::net::IpAddr;
+
+use vrrp_wire::{Addresses, Centisecs, ChecksumMode, Family, Repr, Version};
+
+use crate::config::Config;
+use crate::input::{Action, Discard, Report};
+use crate::time::{Instant, Micros};
+
+/// An episode is a split brain once it has lasted this many advert intervals (the slower of ours
+/// and the peer's) with at least this many adverts: a stall that ends or a partition that heals
+/// settles within one interval, so it never gets there.
+pub const CONFIRM_AFTER_INTERVALS: u64 = 3;
+
+/// An episode ends after this many intervals (the slower of ours and the peer's) without an advert
+/// from the peer.
+const QUIET_INTERVALS: u64 = 3;
+
+/// What differs between the peer's adverts and ours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// VRRPv2 against VRRPv3: each side drops the other's adverts (RFC 5798 §7.1).
+    Version { ours: Version, theirs: Version },
+    /// VRRPv2 authentication type or password (never shown).
+    Authentication,
+    /// The advert interval (VRRPv2 drops a different one, RFC 3768 §7.1; VRRPv3 learns it).
+    Interval { ours: Centisecs, theirs: Centisecs },
+    /// The number of addresses (keepalived drops an advert whose count differs from its own).
+    AddressCount { ours: usize, theirs: usize },
+    /// The address list, same count (VRRPv2 drops it, RFC 3768 §7.1; VRRPv3 only logs).
+    AddressList { theirs: Addresses },
+    /// The VRRPv3-over-IPv4 checksum variant (keepalived 2.2.7 and FRR 8.4 drop the RFC 9568
+    /// message-only form).
+    Checksum {
+        ours: ChecksumMode,
+        theirs: ChecksumMode,
+    },
+}
+
+impl Difference {
+    /// A stable label for logs and `status`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Difference::Version { .. } => "version",
+            Difference::Authentication => "authentication",
+            Difference::Interval { .. } => "interval",
+            Difference::AddressCount { .. } => "address_count",
+            Difference::AddressList { .. } => "address_list",
+            Difference::Checksum { .. } => "checksum",
+        }
+    }
+}
+
+/// Why the peer most likely does not yield to us (or we to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LikelyCause {
+    /// It drops our adverts for their checksum variant.
+    ChecksumVariant,
+    /// Different VRRP versions: each drops the other's adverts.
+    Version,
+    /// Different VRRPv2 authentication: each drops the other's adverts.
+    Authentication,
+    /// VRRPv2 with different intervals: each drops the other's adverts.
+    Interval,
+    /// Different address counts or (VRRPv2) lists: the peer drops ours.
+    AddressList,
+    /// Nothing differs: our adverts do not reach it (filtering, one-way loss, a unicast peer list
+    /// without us) or it ignores them.
+    PeerDoesNotHearUs,
+}
+
+impl LikelyCause {
+    /// A stable label for logs and `status`.
+    pub fn label(self) -> &'static str {
+        match self {
+            LikelyCause::ChecksumVariant => "checksum_variant",
+            LikelyCause::Version => "version",
+            LikelyCause::Authentication => "authentication",
+            LikelyCause::Interval => "interval",
+            LikelyCause::AddressList => "address_list",
+            LikelyCause::PeerDoesNotHearUs => "peer_does_not_hear_us",
+        }
+    }
+
+    /// One sentence for the operator.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            LikelyCause::ChecksumVariant => {
+                "the peer uses the other VRRPv3 checksum variant and drops our adverts \
+                 (keepalived and FRR reject the RFC 9568 message-only form): set checksum_mode \
+                 to the peer's"
+            }
+            LikelyCause::Version => "different VRRP versions drop each other's adverts",
+            LikelyCause::Authentication => {
+                "VRRPv2 authentication differs, so each side drops the other's adverts"
+            }
+            LikelyCause::Interval => {
+                "VRRPv2 requires equal advert intervals (RFC 3768 §7.1), so each side drops the \
+                 other's adverts"
+            }
+            LikelyCause::AddressList => {
+                "the address lists differ and the peer drops adverts whose list differs from its own"
+            }
+            LikelyCause::PeerDoesNotHearUs => {
+                "nothing differs: our adverts do not reach the peer (a firewall, multicast \
+                 filtering, one-way loss, a unicast peer list without us)"
+            }
+        }
+    }
+}
+
+/// A confirmed split brain, as reported and shown by `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitBrain {
+    /// The other master's source address.
+    pub peer: IpAddr,
+    /// The priority in its last advert.
+    pub peer_priority: u8,
+    /// Our effective priority when it was last heard.
+    pub our_priority: u8,
+    /// When the episode started (its first advert).
+    pub since: Instant,
+    /// What differs in its last advert.
+    pub differences: Vec<Difference>,
+    pub cause: LikelyCause,
+}
+
+/// One episode in progress (confirmed or not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Episode {
+    pub(super) state: SplitBrain,
+    last_heard: Instant,
+    adverts: u64,
+    /// The slower of both intervals, for confirming and ending.
+    slower_interval: Micros,
+    pub(super) confirmed: bool,
+}
+
+/// What one advert did to the episodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Heard {
+    /// A new episode: announce the VIPs again.
+    NewEpisode,
+    /// Part of the running episode, or another peer's advert during it.
+    Ongoing,
+}
+
+/// Discards that say "a router thinks it is master but one of us ignores the other".
+pub(super) fn is_evidence(discard: Discard) -> bool {
+    matches!(
+        discard,
+        Discard::VersionMismatch
+            | Discard::AuthMismatch
+            | Discard::IntervalMismatch
+            | Discard::AddressListMismatch
+    )
+}
+
+impl Episode {
+    /// Whether the episode is over at `now` (no advert for QUIET_INTERVALS intervals).
+    pub(super) fn is_over(&self, now: Instant) -> bool {
+        now > self.last_heard + times(self.slower_interval, QUIET_INTERVALS)
+    }
+}
+
+/// Takes one advert of another master into `episode`. `received_checksum`: the variant its checksum
+/// verified with, when known. Pushes the report when the episode becomes a split brain.
+pub(super) fn hear(
+    episode: &mut Option<Episode>,
+    config: &Config,
+    our_priority: u8,
+    now: Instant,
+    (source, repr): (IpAddr, &Repr),
+    received_checksum: Option<ChecksumMode>,
+    out: &mut Vec<Action>,
+) -> Heard {
+    let differences = differences(config, repr, received_checksum);
+    let cause = likely_cause(config, &differences);
+    let slower = Micros::from_centisecs(repr.max_adver_int.max(config.advert_interval));
+    let heard = match episode {
+        Some(running) if !running.is_over(now) => {
+            if running.state.peer != source {
+                return Heard::Ongoing;
+            }
+            running.last_heard = now;
+            running.adverts += 1;
+            running.slower_interval = slower;
+            running.state.peer_priority = repr.priority;
+            running.state.our_priority = our_priority;
+            running.state.differences = differences;
+            running.state.cause = cause;
+            Heard::Ongoing
+        }
+        _ => {
+            end(episode, out);
+            *episode = Some(Episode {
+                state: SplitBrain {
+                    peer: source,
+                    peer_priority: repr.priority,
+                    our_priority,
+                    since: now,
+                    differences,
+                    cause,
+                },
+                last_heard: now,
+                adverts: 1,
+                slower_interval: slower,
+                confirmed: false,
+            });
+            Heard::NewEpisode
+        }
+    };
+    if let Some(running) = episode.as_mut() {
+        let lasted = now.saturating_since(running.state.since);
+        let long_enough = lasted >= times(running.slower_interval, CONFIRM_AFTER_INTERVALS)
+            && running.adverts >= CONFIRM_AFTER_INTERVALS;
+        if long_enough && !running.confirmed {
+            running.confirmed = true;
+            out.push(Action::Report(Report::SplitBrain(running.state.clone())));
+        }
+    }
+    heard
+}
+
+/// Ends the episode, reporting the end of a confirmed one.
+pub(super) fn end(episode: &mut Option<Episode>, out: &mut Vec<Action>) {
+    if let Some(over) = episode.take().filter(|e| e.confirmed) {
+        out.push(Action::Report(Report::SplitBrainEnded {
+            from: over.state.peer,
+        }));
+    }
+}
+
+/// What differs between the peer's advert and the ones `config` makes us send.
+fn differences(
+    config: &Config,
+    repr: &Repr,
+    received_checksum: Option<ChecksumMode>,
+) -> Vec<Difference> {
+    let mut found = Vec::new();
+    if repr.version != config.version && !(config.v2_interop && repr.version == Version::V2) {
+        found.push(Difference::Version {
+            ours: config.version,
+            theirs: repr.version,
+        });
+    }
+    if repr.version == Version::V2 && repr.auth != config.auth {
+        found.push(Difference::Authentication);
+    }
+    if repr.max_adver_int != config.advert_interval {
+        found.push(Difference::Interval {
+            ours: config.advert_interval,
+            theirs: repr.max_adver_int,
+        });
+    }
+    let (ours, theirs) = (config.addresses.len(), repr.addresses.len());
+    if ours != theirs {
+        found.push(Difference::AddressCount { ours, theirs });
+    } else if !same_addresses(&config.addresses, &repr.addresses) {
+        found.push(Difference::AddressList {
+            theirs: repr.addresses.clone(),
+        });
+    }
+    // Only VRRPv3 over IPv4 has a choice (docs/protocol.md §Checksums).
+    let v3_ipv4 = config.version == Version::V3
+        && repr.version == Version::V3
+        && Family::of(config.primary_address) == Family::Ipv4;
+    if let Some(theirs) = received_checksum.filter(|_| v3_ipv4) {
+        if theirs != config.checksum_mode {
+            found.push(Difference::Checksum {
+                ours: config.checksum_mode,
+                theirs,
+            });
+        }
+    }
+    found
+}
+
+/// The difference that best explains two masters: one that makes a side drop the other's adverts,
+/// the most certain first.
+fn likely_cause(config: &Config, differences: &[Difference]) -> LikelyCause {
+    let v2 = config.version == Version::V2;
+    let has = |label: &str| differences.iter().any(|d| d.label() == label);
+    if has("checksum") {
+        LikelyCause::ChecksumVariant
+    } else if has("version") {
+        LikelyCause::Version
+    } else if has("authentication") {
+        LikelyCause::Authentication
+    } else if has("interval") && v2 {
+        LikelyCause::Interval
+    } else if has("address_count") || (has("address_list") && v2) {
+        LikelyCause::AddressList
+    } else {
+        LikelyCause::PeerDoesNotHearUs
+    }
+}
+
+fn times(interval: Micros, count: u64) -> Micros {
+    Micros::from_micros(interval.as_micros().saturating_mul(count))
+}
+
+/// The same set of addresses, in any order.
+pub(super) fn same_addresses(a: &Addresses, b: &Addresses) -> bool {
+    match (a, b) {
+        (Addresses::V4(x), Addresses::V4(y)) => sorted(x) == sorted(y),
+        (Addresses::V6(x), Addresses::V6(y)) => sorted(x) == sorted(y),
+        _ => false,
+    }
+}
+
+fn sorted<T: Ord + Copy>(list: &[T]) -> Vec<T> {
+    let mut copy = list.to_vec();
+    copy.sort_unstable();
+    copy.dedup();
+    copy
+}
