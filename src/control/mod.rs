@@ -8,7 +8,7 @@ mod status;
 
 pub use client::query_status;
 pub use server::{Access, Request, StatusRequest, access, bind, serve, snapshot};
-pub use status::{InstanceStatus, Status, TrackerView, TransitionCount};
+pub use status::{InstanceStatus, SplitBrainView, Status, TrackerView, TransitionCount};
 
 /// Where the daemon listens unless told otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/keepvip/keepvip.sock";

@@ -73,6 +73,12 @@ pub struct InstanceStatus {
     pub notify_runs: u64,
     #[serde(default)]
     pub notify_failures: u64,
+    /// Split-brain episodes so far: another master heard for a few intervals while master.
+    #[serde(default)]
+    pub split_brain_episodes: u64,
+    /// The split brain in progress, if any.
+    #[serde(default)]
+    pub split_brain: Option<SplitBrainView>,
 }
 
 /// How often an instance went from one state to another.
@@ -81,6 +87,23 @@ pub struct TransitionCount {
     pub from: String,
     pub to: String,
     pub count: u64,
+}
+
+/// A split brain in progress as `status` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SplitBrainView {
+    /// The other master's address.
+    pub peer: String,
+    pub peer_priority: u8,
+    /// From its first advert to its latest, in milliseconds.
+    pub lasted_ms: u64,
+    /// What differs in its adverts, e.g. "checksum: ours message-only, theirs pseudo-header".
+    pub differences: Vec<String>,
+    /// The likely cause's label (checksum_variant, version, authentication, interval,
+    /// address_list, peer_does_not_hear_us).
+    pub cause: String,
+    /// The likely cause in a sentence.
+    pub explanation: String,
 }
 
 /// One tracker of an instance as `status` shows it.
@@ -148,6 +171,23 @@ impl fmt::Display for Status {
                     Some(run) => writeln!(f, ", last run {run}")?,
                     None => writeln!(f)?,
                 }
+            }
+            if let Some(split) = &i.split_brain {
+                writeln!(
+                    f,
+                    "    SPLIT BRAIN for {} ms: {} (priority {}) is master too; likely cause {}: {}",
+                    split.lasted_ms,
+                    split.peer,
+                    split.peer_priority,
+                    split.cause,
+                    split.explanation
+                )?;
+                for difference in &split.differences {
+                    writeln!(f, "      differs: {difference}")?;
+                }
+            }
+            if i.split_brain_episodes > 0 {
+                writeln!(f, "    split-brain episodes: {}", i.split_brain_episodes)?;
             }
             for (reason, n) in &i.discards {
                 writeln!(f, "    discarded {reason}: {n}")?;
@@ -234,5 +274,42 @@ mod tests {
             text.contains("discarded before dispatch vrid_not_configured: 2"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn status_shows_a_split_brain_its_differences_and_the_episode_count() {
+        let status = Status {
+            instances: vec![InstanceStatus {
+                name: "VI_1".into(),
+                state: "MASTER".into(),
+                split_brain_episodes: 2,
+                split_brain: Some(SplitBrainView {
+                    peer: "192.0.2.2".into(),
+                    peer_priority: 100,
+                    lasted_ms: 3000,
+                    differences: vec!["checksum: ours message-only, theirs pseudo-header".into()],
+                    cause: "checksum_variant".into(),
+                    explanation: "set checksum_mode".into(),
+                }),
+                ..InstanceStatus::default()
+            }],
+            ..Status::default()
+        };
+        let text = status.to_string();
+        assert!(
+            text.contains(
+                "    SPLIT BRAIN for 3000 ms: 192.0.2.2 (priority 100) is master too; likely \
+                 cause checksum_variant: set checksum_mode"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("      differs: checksum: ours message-only, theirs pseudo-header"),
+            "{text}"
+        );
+        assert!(text.contains("    split-brain episodes: 2"), "{text}");
+        let json = serde_json::to_string(&status).unwrap();
+        let back: Status = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, status);
     }
 }

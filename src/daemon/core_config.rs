@@ -54,5 +54,6 @@ pub fn core_config(
     core.excluded_addresses = instance.excluded_vips.iter().map(|vip| vip.addr).collect();
     core.trackers = trackers;
     core.unicast_peers = instance.unicast_peers.clone();
+    core.checksum_mode = instance.checksum_mode;
     core
 }

@@ -251,5 +251,26 @@ fn log_report(instance: &str, report: &Report) {
             "v2_interop: the master sends VRRPv3 without VRRPv2 copies, so VRRPv2 routers cannot \
              see it (RFC 5798 §8.4.2): is v2_interop on there too?"
         ),
+        Report::SplitBrain(split) => {
+            let differences: Vec<String> = split
+                .differences
+                .iter()
+                .map(crate::observe::difference_text)
+                .collect();
+            warn!(
+                instance,
+                peer = %split.peer,
+                peer_priority = split.peer_priority,
+                our_priority = split.our_priority,
+                differences = %differences.join("; "),
+                cause = split.cause.label(),
+                "split brain: {} keeps advertising as master while we are master; likely cause: {}",
+                split.peer,
+                split.cause.explanation()
+            )
+        }
+        Report::SplitBrainEnded { from } => {
+            info!(instance, peer = %from, "split brain ended: {from} no longer advertises as master to us")
+        }
     }
 }

@@ -7,10 +7,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::time::Duration;
 
-use vrrp_core::{FaultCause, InstanceId, InstanceView, Node, StateKind, TrackerStatus};
-use vrrp_wire::{ChecksumMode, Family, Version};
+use vrrp_core::{
+    Difference, FaultCause, InstanceId, InstanceView, Node, SplitBrain, StateKind, TrackerStatus,
+};
+use vrrp_wire::{Addresses, ChecksumMode, Family, Version};
 
-use crate::control::{InstanceStatus, Status, TrackerView, TransitionCount};
+use crate::control::{InstanceStatus, SplitBrainView, Status, TrackerView, TransitionCount};
 use crate::notify::ScriptRuns;
 
 /// Label for packets the kernel dropped before keepvip could read them: IPv6 adverts whose checksum
@@ -219,6 +221,8 @@ fn instance_status(
             .map(|took| u64::try_from(took.as_micros()).unwrap_or(u64::MAX)),
         notify_runs: label.notify.runs,
         notify_failures: label.notify.failures,
+        split_brain_episodes: view.counters.split_brain_episodes,
+        split_brain: router.split_brain().map(split_brain_view),
         trackers: label
             .trackers
             .into_iter()
@@ -236,6 +240,61 @@ fn instance_status(
                 last_run: t.last_run,
             })
             .collect(),
+    }
+}
+
+fn split_brain_view(split: &SplitBrain) -> SplitBrainView {
+    SplitBrainView {
+        peer: split.peer.to_string(),
+        peer_priority: split.peer_priority,
+        lasted_ms: split.last_heard.saturating_since(split.since).as_micros() / 1_000,
+        differences: split.differences.iter().map(difference_text).collect(),
+        cause: split.cause.label().to_owned(),
+        explanation: split.cause.explanation().to_owned(),
+    }
+}
+
+/// One difference as `status` and the log show it: its label, then ours and theirs.
+pub fn difference_text(difference: &Difference) -> String {
+    let label = difference.label();
+    match difference {
+        Difference::Version { ours, theirs } => {
+            format!(
+                "{label}: ours {}, theirs {}",
+                version_number(*ours),
+                version_number(*theirs)
+            )
+        }
+        Difference::Authentication => format!("{label}: type or password"),
+        Difference::Interval { ours, theirs } => {
+            format!(
+                "{label}: ours {} cs, theirs {} cs",
+                ours.get(),
+                theirs.get()
+            )
+        }
+        Difference::AddressCount { ours, theirs } => {
+            format!("{label}: ours {ours}, theirs {theirs}")
+        }
+        Difference::AddressList { theirs } => {
+            let list: Vec<String> = match theirs {
+                Addresses::V4(list) => list.iter().map(ToString::to_string).collect(),
+                Addresses::V6(list) => list.iter().map(ToString::to_string).collect(),
+            };
+            format!("{label}: theirs {}", list.join(","))
+        }
+        Difference::Checksum { ours, theirs } => format!(
+            "{label}: ours {}, theirs {}",
+            checksum_name(*ours),
+            checksum_name(*theirs)
+        ),
+    }
+}
+
+fn version_number(version: Version) -> u8 {
+    match version {
+        Version::V2 => 2,
+        Version::V3 => 3,
     }
 }
 

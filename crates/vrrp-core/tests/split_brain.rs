@@ -91,6 +91,7 @@ fn a_persistent_second_master_is_announced_against_once_and_reported_once() {
             peer_priority: 100,
             our_priority: 200,
             since: start,
+            last_heard: start + dur(3_000_000),
             differences: vec![],
             cause: LikelyCause::PeerDoesNotHearUs,
         }]

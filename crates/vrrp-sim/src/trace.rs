@@ -85,7 +85,11 @@ pub fn action(action: &Action) -> String {
             format!("report master {from} sends no VRRPv2")
         }
         Action::Report(Report::SplitBrain(split)) => {
-            format!("report split brain with {} ({})", split.peer, split.cause.label())
+            format!(
+                "report split brain with {} ({})",
+                split.peer,
+                split.cause.label()
+            )
         }
         Action::Report(Report::SplitBrainEnded { from }) => {
             format!("report split brain with {from} ended")

@@ -132,6 +132,8 @@ pub struct SplitBrain {
     pub our_priority: u8,
     /// When the episode started (its first advert).
     pub since: Instant,
+    /// Its latest advert.
+    pub last_heard: Instant,
     /// What differs in its last advert.
     pub differences: Vec<Difference>,
     pub cause: LikelyCause,
@@ -141,7 +143,6 @@ pub struct SplitBrain {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Episode {
     pub(super) state: SplitBrain,
-    last_heard: Instant,
     adverts: u64,
     /// The slower of both intervals, for confirming and ending.
     slower_interval: Micros,
@@ -171,7 +172,7 @@ pub(super) fn is_evidence(discard: Discard) -> bool {
 impl Episode {
     /// Whether the episode is over at `now` (no advert for QUIET_INTERVALS intervals).
     pub(super) fn is_over(&self, now: Instant) -> bool {
-        now > self.last_heard + times(self.slower_interval, QUIET_INTERVALS)
+        now > self.state.last_heard + times(self.slower_interval, QUIET_INTERVALS)
     }
 }
 
@@ -194,7 +195,7 @@ pub(super) fn hear(
             if running.state.peer != source {
                 return Heard::Ongoing;
             }
-            running.last_heard = now;
+            running.state.last_heard = now;
             running.adverts += 1;
             running.slower_interval = slower;
             running.state.peer_priority = repr.priority;
@@ -211,10 +212,10 @@ pub(super) fn hear(
                     peer_priority: repr.priority,
                     our_priority,
                     since: now,
+                    last_heard: now,
                     differences,
                     cause,
                 },
-                last_heard: now,
                 adverts: 1,
                 slower_interval: slower,
                 confirmed: false,
