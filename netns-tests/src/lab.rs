@@ -323,6 +323,17 @@ impl Lab {
         Capture::started(proc, path)
     }
 
+    /// Partition host `index` on the switch: every frame from or to its port is dropped, its link
+    /// stays up (`netlab::Switch::isolate_port`).
+    pub fn isolate_host(&self, index: usize) -> Result<()> {
+        Ok(self.switch.isolate_port(&self.host(index).switch_port)?)
+    }
+
+    /// End `isolate_host`'s partition.
+    pub fn heal_host(&self, index: usize) -> Result<()> {
+        Ok(self.switch.heal_port(&self.host(index).switch_port)?)
+    }
+
     /// Set host `index`'s own `eth0` administratively up or down.
     pub fn set_host_link(&self, index: usize, up: bool) -> Result<()> {
         set_link(&self.host(index).ns, HOST_IF, up)

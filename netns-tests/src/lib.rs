@@ -17,6 +17,7 @@ pub mod kernel;
 pub mod lab;
 pub mod netns;
 pub mod pcap;
+pub mod ping;
 pub mod process;
 pub mod root;
 pub mod vrrp;

@@ -27,7 +27,10 @@ impl Daemon {
             match action {
                 Action::SendAdvert(repr) => {
                     self.vmac_up(id).await;
-                    self.send_advert(id, &repr).await
+                    self.send_advert(id, &repr, None).await
+                }
+                Action::SendAdvertTo { advert, to } => {
+                    self.send_advert(id, &advert, Some(to)).await
                 }
                 Action::AddVips(vips) => {
                     self.vmac_up(id).await;
@@ -92,18 +95,16 @@ impl Daemon {
         self.table.get(id).map_or("?", |info| info.name())
     }
 
-    /// One advert to the group, or to each unicast peer: the checksum is computed per destination
-    /// (the IPv4 pseudo-header covers it; the kernel fills IPv6's), and one peer's failure does not
-    /// stop the sends to the others.
-    /// One advert to the group, or to each unicast peer: the checksum is computed per destination
-    /// (the IPv4 pseudo-header covers it; the kernel fills IPv6's), and one peer's failure does not
-    /// stop the sends to the others.
-    async fn send_advert(&mut self, id: InstanceId, repr: &Repr) {
+    /// One advert to the group, or to each unicast peer, or (`only`) to that one address: the
+    /// checksum is computed per destination (the IPv4 pseudo-header covers it; the kernel fills
+    /// IPv6's), and one peer's failure does not stop the sends to the others.
+    async fn send_advert(&mut self, id: InstanceId, repr: &Repr, only: Option<IpAddr>) {
         let (Some(info), Some(router)) = (self.table.get(id), self.node.router(id)) else {
             return;
         };
         let src = router.config().primary_address;
         let destinations = match (router.config().unicast_peers.as_slice(), src) {
+            _ if only.is_some() => only.into_iter().collect(),
             ([], IpAddr::V4(_)) => vec![IpAddr::V4(VRRP_IPV4_GROUP)],
             ([], IpAddr::V6(_)) => vec![IpAddr::V6(VRRP_IPV6_GROUP)],
             (peers, _) => peers.to_vec(),

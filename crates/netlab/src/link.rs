@@ -60,6 +60,29 @@ impl Switch {
         Ok(dropped_packets(&listing))
     }
 
+    /// Partitions `port` from the rest of the switch without touching any link state (the hosts keep
+    /// their carrier, as behind a failed switch uplink): an nftables `bridge` table drops every frame
+    /// forwarded from or to it. [`Switch::heal_port`] removes it.
+    pub fn isolate_port(&self, port: &str) -> Result<()> {
+        let table = partition_table(port);
+        let rules = format!(
+            "add table bridge {table}; \
+             add chain bridge {table} forward {{ type filter hook forward priority 0; policy accept; }}; \
+             add rule bridge {table} forward iifname \"{port}\" counter drop; \
+             add rule bridge {table} forward oifname \"{port}\" counter drop"
+        );
+        nft(&self.namespace, &[&rules]).map(drop)
+    }
+
+    /// Ends [`Switch::isolate_port`]'s partition of `port`.
+    pub fn heal_port(&self, port: &str) -> Result<()> {
+        nft(
+            &self.namespace,
+            &["delete", "table", "bridge", &partition_table(port)],
+        )
+        .map(drop)
+    }
+
     /// Create the veth pair `link` describes: its port enslaved to the bridge and up, the other end
     /// renamed into its namespace, with the MAC and addresses given, then up.
     pub fn plug(&self, link: &Veth) -> Result<()> {
@@ -116,6 +139,12 @@ impl Switch {
 
 /// The nftables table `Switch::drop_vrrp_multicast` adds.
 const DROP_TABLE: &str = "netlab_vrrp_drop";
+
+/// The nftables table `Switch::isolate_port` adds for `port`.
+fn partition_table(port: &str) -> String {
+    let safe: String = port.chars().filter(char::is_ascii_alphanumeric).collect();
+    format!("netlab_partition_{safe}")
+}
 
 /// `nft ARGS...` inside namespace `namespace`; a missing `nft` says which package brings it.
 fn nft(namespace: &str, args: &[&str]) -> Result<String> {

@@ -97,6 +97,11 @@ pub struct Config {
     /// sends a VRRPv2 copy of every advert and accepts VRRPv2 adverts (see `router/interop.rs`).
     /// Needs a whole-second interval, at most 40 s, so both versions carry the same one. Default off.
     pub v2_interop: bool,
+    /// keepvip: a master preempted by a better advert sends one last advert at its own priority as it
+    /// leaves, to the winner alone (unicast), so the new master hears that a second master existed and announces the VIPs again
+    /// (router/master.rs). Without it a healed partition leaves clients on our MAC whenever the
+    /// winner's advert reaches us before ours reaches it. Default on; off in [`Config::rfc_exact`].
+    pub advertise_on_yield: bool,
     /// The VRRPv3-over-IPv4 checksum variant our adverts carry (the shell encodes them). The core
     /// only compares it with a peer's, for split-brain diagnosis. Default `PseudoHeader`.
     pub checksum_mode: ChecksumMode,
@@ -127,13 +132,16 @@ impl Config {
             advertise_on_priority_change: true,
             v2_interop: false,
             checksum_mode: ChecksumMode::PseudoHeader,
+            advertise_on_yield: true,
         }
     }
 
-    /// Turns off the keepvip extensions beyond RFC 5798/9568 (fast handover, advert on priority change).
+    /// Turns off the keepvip extensions beyond RFC 5798/9568 (fast handover, advert on priority
+    /// change, advert on yield).
     pub fn rfc_exact(mut self) -> Config {
         self.fast_handover = false;
         self.advertise_on_priority_change = false;
+        self.advertise_on_yield = false;
         self
     }
 

@@ -57,6 +57,10 @@ pub enum Action {
     /// Send this advertisement (to 224.0.0.18 / ff02::12, or to each of `Config::unicast_peers`; TTL
     /// 255, from the primary address).
     SendAdvert(Repr),
+    /// Send this advertisement to `to` alone (unicast, TTL 255, from the primary address): the last
+    /// advert of a master that yields (`Config::advertise_on_yield`), meant for the winner only, so
+    /// the backups that follow the winner do not start following us.
+    SendAdvertTo { advert: Repr, to: IpAddr },
     /// Install these addresses on the interface.
     AddVips(VipSet),
     /// Remove these addresses from the interface.

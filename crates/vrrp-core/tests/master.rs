@@ -116,7 +116,7 @@ fn master_without_readvertise_only_discards_lower_priority_advert() {
 #[test]
 fn higher_priority_advert_preempts_master() {
     let config = config(100);
-    let (mut router, became) = master(config);
+    let (mut router, became) = master(config.clone());
     let at = became + dur(500_000);
     assert_eq!(
         receive(&mut router, at, v4(2), advert(200, 50)),
@@ -126,6 +126,11 @@ fn higher_priority_advert_preempts_master() {
                 ours: cs(100),
                 theirs: cs(50)
             }),
+            // advertise_on_yield: the winner hears we were master.
+            Action::SendAdvertTo {
+                advert: own_advert(&config, 100),
+                to: v4(2)
+            },
             Action::RemoveVips(vips_v4().into()),
             changed(
                 StateKind::Master,
@@ -154,6 +159,10 @@ fn equal_priority_higher_address_wins() {
     assert_eq!(
         actions,
         vec![
+            Action::SendAdvertTo {
+                advert: own_advert(&config_at(1, 100), 100),
+                to: v4(2)
+            },
             Action::RemoveVips(vips_v4().into()),
             changed(
                 StateKind::Master,
@@ -281,4 +290,17 @@ fn accept_mode_is_reported_on_becoming_master() {
     assert!(router.accepts_vip_traffic());
     router.handle(ms(5_000), Input::Shutdown);
     assert!(!router.accepts_vip_traffic());
+}
+
+#[test]
+fn rfc_exact_master_yields_without_a_last_advert() {
+    let (mut router, became) = master(config(100).rfc_exact());
+    let actions = receive(&mut router, became + dur(1), v4(2), advert(200, 100));
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::SendAdvert(_) | Action::SendAdvertTo { .. })),
+        "{actions:?}"
+    );
+    assert_eq!(router.state().kind(), StateKind::Backup);
 }

@@ -151,6 +151,11 @@ fn mixed_mode_master_yields_to_a_higher_priority_v2_master() {
     assert_eq!(
         actions,
         vec![
+            // advertise_on_yield: VRRPv3 only, to the winner alone.
+            Action::SendAdvertTo {
+                advert: own_advert(&config, 100),
+                to: v4(2)
+            },
             Action::RemoveVips(config.vip_set()),
             changed(
                 StateKind::Master,

@@ -18,6 +18,10 @@ fn owner_processes_adverts_and_yields_to_an_owner_with_a_higher_address() {
     assert_eq!(
         actions,
         vec![
+            Action::SendAdvertTo {
+                advert: own_advert(&config_at(1, 255), 255),
+                to: v4(2)
+            },
             Action::RemoveVips(vips_v4().into()),
             changed(
                 StateKind::Master,

@@ -244,7 +244,7 @@ fn sync_group_link_down_on_one_member_faults_all() {
 
 #[test]
 fn sync_group_preempted_member_pulls_masters_to_backup_with_priority_zero() {
-    let (mut group, _, b) = all_master();
+    let (mut group, a, b) = all_master();
     let actions = group.handle(
         ms(4_000),
         to(
@@ -258,6 +258,13 @@ fn sync_group_preempted_member_pulls_masters_to_backup_with_priority_zero() {
     assert_eq!(
         actions,
         vec![
+            (
+                A,
+                Action::SendAdvertTo {
+                    advert: own_advert(&a, 100),
+                    to: v4(2)
+                }
+            ),
             (A, Action::RemoveVips(vips_v4().into())),
             (
                 A,

@@ -67,6 +67,7 @@ fn advert(source: IpAddr, repr: &Repr) -> String {
 pub fn action(action: &Action) -> String {
     match action {
         Action::SendAdvert(repr) => format!("SEND prio {}", repr.priority),
+        Action::SendAdvertTo { advert, to } => format!("SEND prio {} to {to}", advert.priority),
         Action::AddVips(a) => format!("+VIPs {}", addresses(&a.advertised)),
         Action::RemoveVips(a) => format!("-VIPs {}", addresses(&a.advertised)),
         Action::AnnounceVips(_) => "announce".into(),

@@ -29,7 +29,7 @@ impl Counters {
     /// Counts what one action says about the instance.
     pub(crate) fn count(&mut self, action: &Action) {
         match action {
-            Action::SendAdvert(_) => self.adverts_emitted += 1,
+            Action::SendAdvert(_) | Action::SendAdvertTo { .. } => self.adverts_emitted += 1,
             Action::StateChanged { .. } => self.transitions += 1,
             Action::Discard(discard) => self.discard(discard.label()),
             Action::Report(Report::SplitBrain(_)) => self.split_brain_episodes += 1,

@@ -89,6 +89,16 @@ impl Router {
         let wins = repr.priority > ours
             || (repr.priority == ours && address_greater(source, self.config.primary_address));
         if wins {
+            // keepvip (`advertise_on_yield`): one last advert as we leave, to the winner alone, so a
+            // winner that never heard us (its advert reached us first after a partition healed)
+            // learns that clients may be on our MAC and announces the VIPs again
+            // (`hear_other_master`). Unicast: backups following the winner must not follow us.
+            if self.config.advertise_on_yield {
+                out.push(Action::SendAdvertTo {
+                    advert: self.advert(ours),
+                    to: source,
+                });
+            }
             // (740) cancel the Adver_Timer (by leaving the state); (745) learn the interval;
             // (750)-(760) recompute Skew_Time and Master_Down_Interval and start the timer.
             self.master_adver_interval = repr.max_adver_int;

@@ -59,7 +59,10 @@ impl Sim {
                 notes.push(format!("{prefix}{}", trace::action(&action)));
             }
             match action {
-                Action::SendAdvert(repr) => self.send(host, slot, repr, &mut notes),
+                Action::SendAdvert(repr) => self.send(host, slot, repr, None, &mut notes),
+                Action::SendAdvertTo { advert, to } => {
+                    self.send(host, slot, advert, Some(to), &mut notes)
+                }
                 Action::AddVips(list) => self.add_vips(host, slot, &list.advertised),
                 Action::RemoveVips(list) => self.remove_vips(host, slot, &list.advertised),
                 Action::AnnounceVips(list) => self.announce(host, slot, &list.advertised),
@@ -152,7 +155,15 @@ impl Sim {
     }
 
     /// Multicast: one fate per other host, decided now.
-    fn send(&mut self, host: HostId, slot: usize, repr: Repr, notes: &mut [String]) {
+    /// Sends `repr` to every other host, or (`only`) to the host with that primary address.
+    fn send(
+        &mut self,
+        host: HostId,
+        slot: usize,
+        repr: Repr,
+        only: Option<IpAddr>,
+        notes: &mut [String],
+    ) {
         let Some(source) = self.hosts[host].primary_address(slot) else {
             return;
         };
@@ -170,7 +181,11 @@ impl Sim {
         let sender_link = self.hosts[host].link_up;
         let mut fates = Vec::new();
         for to in 0..self.hosts.len() {
-            if to == host {
+            let addressed = only.is_none_or(|address| {
+                (0..self.hosts[to].slots.len())
+                    .any(|s| self.hosts[to].primary_address(s) == Some(address))
+            });
+            if to == host || !addressed {
                 continue;
             }
             let fate = if !sender_link || !self.hosts[to].link_up {
