@@ -246,6 +246,6 @@ pub enum Report {
     /// While master, another router has kept advertising as master for our VRID for a few
     /// intervals (router/split_brain.rs). Emitted once per episode.
     SplitBrain(SplitBrain),
-    /// That episode ended: no advert from the peer for three intervals, or we left Master.
+    /// That episode ended: no advert from the peer for ten intervals, or we left Master.
     SplitBrainEnded { from: IpAddr },
 }

@@ -149,6 +149,24 @@ impl Keepvip {
         })
     }
 
+    /// `keepvip --control-socket SOCK status`: the text an operator reads.
+    pub fn status_text(&self) -> Result<String> {
+        let output = Command::new(keepvip_bin())
+            .arg("--control-socket")
+            .arg(&self.socket)
+            .arg("status")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|err| HarnessError::new(format!("run keepvip status: {err}")))?;
+        if !output.status.success() {
+            return Err(HarnessError::new(format!(
+                "keepvip status for {} exited {}",
+                self.label, output.status
+            )));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
     /// The status of the instance called `name`.
     pub fn instance(&self, name: &str) -> Result<InstanceStatus> {
         self.status()?

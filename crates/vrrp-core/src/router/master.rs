@@ -129,9 +129,10 @@ impl Router {
 
     /// Another master's advert (one we discarded included) while we stay master: a stall ended, a
     /// partition healed, or a split brain (router/split_brain.rs). keepvip, beyond the RFCs (as
-    /// keepalived 2.2 does): the first advert of an episode re-sends the GARP / NA burst at once, as
-    /// the other master's announcements may have moved the VIPs' neighbour entries to its MAC; once
-    /// per episode, so a persistent second master does not make us announce every interval.
+    /// keepalived 2.2 does): the first advert of an episode (or the first after a silence) re-sends
+    /// the GARP / NA burst at once, as the other master's announcements may have moved the VIPs'
+    /// neighbour entries to its MAC; never per advert, so a persistent second master does not make
+    /// us announce every interval.
     pub(super) fn hear_other_master(
         &mut self,
         now: Instant,
@@ -152,7 +153,7 @@ impl Router {
             self.received_checksum,
             out,
         );
-        if heard == Heard::NewEpisode {
+        if heard == Heard::Contact {
             out.push(Action::AnnounceVips(self.config.vip_set()));
         }
     }

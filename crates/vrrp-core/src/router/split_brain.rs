@@ -1,8 +1,12 @@
 //! Split-brain detection (beyond the RFCs, which have none): while master, adverts from another
 //! router claiming mastership of our VRID. One run of such adverts from one peer is an *episode*: it
 //! starts with the first one (the moment a stall ended or a partition healed, when the master
-//! announces its VIPs again, router/master.rs) and ends after three of the slower of both intervals
-//! without one, or when we leave Master. An episode lasting [`CONFIRM_AFTER_INTERVALS`] intervals is
+//! announces its VIPs again, router/master.rs) and ends after [`QUIET_INTERVALS`] of the slower of
+//! both intervals without one, or when we leave Master. Within an episode, adverts that resume after
+//! [`RESUMED_AFTER_INTERVALS`] silent intervals announce again (a partition that healed twice);
+//! a peer advertising every interval never does. The end is that long because keepalived 2.2.7, as
+//! a master that drops our adverts, restarts its advert timer on each of them and so advertises
+//! irregularly (gaps of 2 to 5 s at 1 s measured). An episode lasting [`CONFIRM_AFTER_INTERVALS`] intervals is
 //! a split brain: reported once, with what differs in the peer's adverts and the likely cause.
 //!
 //! Evidence is every advert a master gets for its VRID with a non-zero priority, including those it
@@ -26,7 +30,10 @@ pub const CONFIRM_AFTER_INTERVALS: u64 = 3;
 
 /// An episode ends after this many intervals (the slower of ours and the peer's) without an advert
 /// from the peer.
-const QUIET_INTERVALS: u64 = 3;
+pub const QUIET_INTERVALS: u64 = 10;
+
+/// Adverts from the peer after this many silent intervals are contact resumed: announce again.
+pub const RESUMED_AFTER_INTERVALS: u64 = 3;
 
 /// What differs between the peer's adverts and ours.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,8 +159,8 @@ pub(super) struct Episode {
 /// What one advert did to the episodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Heard {
-    /// A new episode: announce the VIPs again.
-    NewEpisode,
+    /// A new episode, or the peer back after a silence: announce the VIPs again.
+    Contact,
     /// Part of the running episode, or another peer's advert during it.
     Ongoing,
 }
@@ -195,6 +202,8 @@ pub(super) fn hear(
             if running.state.peer != source {
                 return Heard::Ongoing;
             }
+            let resumed = now.saturating_since(running.state.last_heard)
+                > times(running.slower_interval, RESUMED_AFTER_INTERVALS);
             running.state.last_heard = now;
             running.adverts += 1;
             running.slower_interval = slower;
@@ -202,7 +211,11 @@ pub(super) fn hear(
             running.state.our_priority = our_priority;
             running.state.differences = differences;
             running.state.cause = cause;
-            Heard::Ongoing
+            if resumed {
+                Heard::Contact
+            } else {
+                Heard::Ongoing
+            }
         }
         _ => {
             end(episode, out);
@@ -220,7 +233,7 @@ pub(super) fn hear(
                 slower_interval: slower,
                 confirmed: false,
             });
-            Heard::NewEpisode
+            Heard::Contact
         }
     };
     if let Some(running) = episode.as_mut() {
