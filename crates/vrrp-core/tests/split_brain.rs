@@ -279,6 +279,7 @@ fn a_v3_interval_difference_alone_is_not_the_cause() {
 }
 
 /// A node whose one instance (VRID 1 on 192.0.2.1) is master, with `mode`.
+#[allow(clippy::unwrap_used)] // a test helper
 fn node_master(mode: ChecksumMode) -> (Node, LinkId, Instant) {
     let mut node = Node::new();
     let link = LinkId(1);

@@ -291,13 +291,12 @@ fn differences(
     let v3_ipv4 = config.version == Version::V3
         && repr.version == Version::V3
         && Family::of(config.primary_address) == Family::Ipv4;
-    if let Some(theirs) = received_checksum.filter(|_| v3_ipv4) {
-        if theirs != config.checksum_mode {
-            found.push(Difference::Checksum {
-                ours: config.checksum_mode,
-                theirs,
-            });
-        }
+    if let Some(theirs) = received_checksum.filter(|&mode| v3_ipv4 && mode != config.checksum_mode)
+    {
+        found.push(Difference::Checksum {
+            ours: config.checksum_mode,
+            theirs,
+        });
     }
     found
 }
