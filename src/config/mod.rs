@@ -135,7 +135,7 @@ fn key_before(text: &str, offset: usize) -> Option<&str> {
     (!key.is_empty() && key.chars().all(bare)).then_some(key)
 }
 
-/// keepalived.conf habits, translated: operators come from there (conf/README.md has the full table).
+/// keepalived.conf habits, translated: operators come from there (conf/keepalived.md has the full table).
 fn keepalived_hint(field: &str) -> Option<&'static str> {
     Some(match field {
         "virtual_router_id" => "keepalived's virtual_router_id is `vrid` here",
