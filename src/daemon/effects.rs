@@ -69,7 +69,8 @@ impl Daemon {
             }
         }
         if !moved.is_empty() {
-            self.notify_groups(&moved);
+            self.groups
+                .notify_changes(&moved, &self.node, &self.notifier);
         }
     }
 

@@ -5,10 +5,9 @@
 use vrrp_core::{InstanceId, Node, StateKind};
 
 use super::error::DaemonError;
-use super::event_loop::Daemon;
 use super::table::InstanceTable;
 use crate::config::Config;
-use crate::notify::{Subject, Transition};
+use crate::notify::{Notifier, Subject, Transition};
 use crate::observe::state_name;
 
 /// Each group's members and the state last notified.
@@ -66,21 +65,21 @@ fn group_state(node: &Node, members: &[InstanceId]) -> StateKind {
     }
 }
 
-impl Daemon {
+impl GroupStates {
     /// After actions that moved `changed` instances: notifies each of their groups whose state moved.
-    pub(super) fn notify_groups(&mut self, changed: &[InstanceId]) {
-        for group in &mut self.groups.groups {
+    pub fn notify_changes(&mut self, changed: &[InstanceId], node: &Node, notifier: &Notifier) {
+        for group in &mut self.groups {
             if !group.members.iter().any(|m| changed.contains(m)) {
                 continue;
             }
-            let state = group_state(&self.node, &group.members);
+            let state = group_state(node, &group.members);
             if group.notified == Some(state) {
                 continue;
             }
             let from = group.notified.map_or("INIT", state_name);
             group.notified = Some(state);
             tracing::info!(group = %group.name, from, to = state_name(state), "sync group transition");
-            self.notifier.transition(Transition {
+            notifier.transition(Transition {
                 subject: Subject::Group,
                 instance: group.name.clone(),
                 state: state.notify_name(),

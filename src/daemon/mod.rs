@@ -52,6 +52,7 @@ mod tracker_setup;
 mod trackers;
 mod vips;
 mod vmac;
+mod vmac_transitions;
 mod watch;
 
 use std::path::PathBuf;

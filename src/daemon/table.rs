@@ -7,14 +7,15 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
 
 use vrrp_core::{InstanceId, LinkId};
 
 use super::event::SocketId;
 use super::routes::RouteSet;
-use super::vmac::VmacLink;
 use crate::config::{self, Scope};
-use crate::net::netlink::{Vip as NetVip, VipScope};
+use crate::net::VrrpSocket;
+use crate::net::netlink::{MacvlanSpec, Vip as NetVip, VipScope};
 
 /// What the daemon knows about an instance's interface, re-read when it is re-created or renumbered.
 #[derive(Debug, Clone)]
@@ -276,5 +277,39 @@ excluded_vips = ["2001:db8::10/64"]
         assert_eq!(table.link_of(9), Some(LinkId(0)));
         assert_eq!(table.link_of(7), None);
         assert_eq!(table.interface_names(), vec!["eth0", "eth1"]);
+    }
+}
+
+/// An instance's macvlan as the shell knows it.
+#[derive(Debug, Clone)]
+pub struct VmacLink {
+    pub spec: MacvlanSpec,
+    pub index: u32,
+    /// Adverts leave through it (receiving stays on the interface's socket).
+    pub sender: Arc<VrrpSocket>,
+    /// Whether keepvip set it up (it does so only while master).
+    pub up: bool,
+}
+
+impl VmacLink {
+    /// `link` as announcements from the macvlan see it: its index and the virtual MAC.
+    pub fn announcing(&self, link: &LinkInfo) -> LinkInfo {
+        LinkInfo {
+            index: self.index,
+            mac: self.spec.mac,
+            ..link.clone()
+        }
+    }
+}
+
+impl InstanceInfo {
+    /// Where the VIPs go: the interface, or a vmac instance's macvlan ([`ABSENT`] while it has none:
+    /// VIPs on the interface would answer with its MAC).
+    pub fn vip_ifindex(&self) -> u32 {
+        match (&self.config.vmac, &self.vmac) {
+            (None, _) => self.link.index,
+            (Some(_), Some(vmac)) => vmac.index,
+            (Some(_), None) => ABSENT,
+        }
     }
 }

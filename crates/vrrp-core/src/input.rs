@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use vrrp_wire::{Addresses, Centisecs, Repr};
 
-use crate::router::split_brain::SplitBrain;
+use crate::split_brain_report::SplitBrain;
 use crate::vips::VipSet;
 
 use crate::config::TrackerId;

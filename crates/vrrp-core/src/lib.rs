@@ -31,6 +31,7 @@ pub mod health;
 pub mod input;
 pub mod node;
 pub mod router;
+pub mod split_brain_report;
 pub mod sync_group;
 pub mod time;
 pub mod timers;
@@ -45,8 +46,8 @@ pub use node::{
     Counters, Datagram, GroupId, InstanceId, InstanceView, LinkId, Node, NodeAction, NodeError,
     NodeInput, UNKNOWN_VRID,
 };
-pub use router::split_brain::{Difference, LikelyCause, SplitBrain};
 pub use router::{KnownMaster, Router, State};
+pub use split_brain_report::{Difference, LikelyCause, SplitBrain};
 pub use sync_group::{GroupInput, MemberId, SyncGroup};
 pub use time::{Instant, Micros};
 pub use vips::VipSet;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use toml::Spanned;
 use vrrp_wire::{Auth, Centisecs, ChecksumMode, Version};
 
+use super::identity::Identity;
 use super::unicast::{self, Context, Unicast};
 use super::values::{self, millis_in, u8_or};
 use super::vips::{self, SpannedVip};
@@ -19,22 +20,6 @@ use crate::config::types::{
     Family, GarpTiming, Global, Instance, Notify, TrackerKind, TrackerRef, Trackers, VirtualRoute,
     VirtualRule,
 };
-
-/// What cross-instance checks need, known even when the instance has errors elsewhere, so that e.g. a
-/// duplicate name is reported together with the other instance's bad priority.
-pub(crate) struct Identity {
-    pub name: Option<(String, Range<usize>)>,
-    pub interface: Option<(String, Range<usize>)>,
-    /// VRID, its span, and the family of the advertised VIPs.
-    pub vrid: Option<(u8, Range<usize>, Family)>,
-    /// Every address written in `vips` and `excluded_vips`, with its span.
-    pub addresses: Vec<(std::net::IpAddr, Range<usize>)>,
-    /// The good `routes` and `rules`, each with its span.
-    pub routes: Vec<(VirtualRoute, Range<usize>)>,
-    pub rules: Vec<(VirtualRule, Range<usize>)>,
-    /// The macvlan name of a `vmac = true` instance, and where it was chosen.
-    pub vmac_name: vmac::NameSpan,
-}
 
 /// Checks one instance, reporting every error. The instance is `None` when it has errors.
 pub(crate) fn validate(

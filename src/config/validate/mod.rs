@@ -1,6 +1,7 @@
 //! From the serde shape (`raw`) to the validated `Config`: `[global]`, each instance, then the rules
 //! across instances. Every error is reported; the result is `None` if there was any.
 
+mod identity;
 mod instance;
 mod interop;
 mod notify;
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use self::instance::Identity;
+use self::identity::Identity;
 use self::values::{millis_in, optional_duration, u8_or};
 use super::diagnostic::Sink;
 use super::names::check_router_id;

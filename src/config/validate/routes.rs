@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-use super::instance::Identity;
+use super::identity::Identity;
 use super::values::int_in;
 use crate::config::diagnostic::Sink;
 use crate::config::names::check_interface_name;

@@ -248,7 +248,7 @@ impl Router {
     }
 
     /// The split brain in progress: another master heard for a few intervals while we are master.
-    pub fn split_brain(&self) -> Option<&split_brain::SplitBrain> {
+    pub fn split_brain(&self) -> Option<&crate::split_brain_report::SplitBrain> {
         self.other_master
             .as_ref()
             .filter(|e| e.confirmed)
