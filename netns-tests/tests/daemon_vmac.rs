@@ -482,10 +482,20 @@ fn ipv6_the_vip_keeps_the_virtual_mac_through_failovers() {
 fn check_the_wire(frames: &[netns_tests::Frame]) {
     const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
     const VIRTUAL_MAC: Mac = V4.mac;
-    let adverts = vrrp_frames(frames);
+    let all = vrrp_frames(frames);
+    // A preempted master's last advert goes unicast to the winner, from the interface (like unicast
+    // peers: through the macvlan the kernel would ARP naming the host's address with the virtual MAC).
+    let (adverts, unicast): (Vec<_>, Vec<_>) = all.into_iter().partition(|a| a.dst.is_multicast());
     assert!(adverts.len() > 10, "{} adverts", adverts.len());
     for advert in &adverts {
         assert_eq!(advert.eth_src, VIRTUAL_MAC, "advert from {}", advert.src);
+    }
+    for advert in &unicast {
+        assert_ne!(
+            advert.eth_src, VIRTUAL_MAC,
+            "unicast advert from {}",
+            advert.src
+        );
     }
     // The SIGKILL takeover: host 1's first advert after host 0's first run. The macvlan going up
     // comes before that advert, so it shows here (bound: Master_Down_Interval at priority 100,
@@ -534,8 +544,18 @@ fn check_the_wire_v6(lab: &Lab, frames: &[netns_tests::Frame]) {
         .iter()
         .filter_map(|h| h.link_local.map(IpAddr::V6))
         .collect();
-    let adverts = vrrp_frames(frames);
+    // A preempted master's last advert to the winner is unicast, from the interface (see above).
+    let (adverts, unicast): (Vec<_>, Vec<_>) = vrrp_frames(frames)
+        .into_iter()
+        .partition(|a| a.dst.is_multicast());
     assert!(adverts.len() > 10, "{} adverts", adverts.len());
+    for advert in &unicast {
+        assert_ne!(
+            advert.eth_src, VIRTUAL_MAC,
+            "unicast advert from {}",
+            advert.src
+        );
+    }
     for advert in &adverts {
         assert_eq!(advert.eth_src, VIRTUAL_MAC, "advert from {}", advert.src);
         assert!(

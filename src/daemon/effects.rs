@@ -112,9 +112,10 @@ impl Daemon {
         };
         let mode = repr.checksum_mode(info.config.checksum_mode);
         // A vmac instance multicasts from its macvlan, so the frame carries the virtual MAC. Unicast
-        // adverts leave from the interface (keepalived's vmac_xmit_base): through the macvlan the
-        // kernel would ARP for each peer naming the interface's address with the virtual MAC.
-        let multicast = router.config().unicast_peers.is_empty();
+        // adverts (to peers, or a yielding master's last advert to the winner) leave from the
+        // interface (keepalived's vmac_xmit_base): through the macvlan the kernel would ARP for the
+        // destination naming the interface's address with the virtual MAC.
+        let multicast = only.is_none() && router.config().unicast_peers.is_empty();
         let vmac_sender = info
             .vmac
             .as_ref()
