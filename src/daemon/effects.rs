@@ -6,13 +6,14 @@
 use std::net::IpAddr;
 
 use tokio::sync::oneshot;
-use tracing::{error, info, warn};
+use tracing::{error, warn};
 use vrrp_core::{Action, InstanceId, NodeAction, Report, StateKind, VipSet};
 use vrrp_wire::{Repr, VRRP_IPV4_GROUP, VRRP_IPV6_GROUP};
 
 use super::announce;
 use super::event_loop::Daemon;
 use super::vips::VipCommand;
+use crate::logging::events;
 use crate::notify::{Subject, Transition};
 use crate::observe::state_name;
 
@@ -53,14 +54,13 @@ impl Daemon {
                     moved.push(id);
                     self.counters.transition(id, from, to);
                     self.notify(id, from, to, reason.label());
-                    info!(
-                        instance = %self.name(id),
-                        from = state_name(from),
-                        to = state_name(to),
-                        reason = reason.label(),
-                        priority = self.node.router(id).map_or(0, |r| r.effective_priority()),
-                        accept = accept_vip_traffic,
-                        "transition"
+                    events::transition(
+                        self.name(id),
+                        state_name(from),
+                        state_name(to),
+                        reason.label(),
+                        self.node.router(id).map_or(0, |r| r.effective_priority()),
+                        accept_vip_traffic,
                     );
                 }
                 // Counted by the node.
@@ -228,29 +228,33 @@ impl Daemon {
 fn log_report(instance: &str, report: &Report) {
     match report {
         Report::IntervalMismatch { from, ours, theirs } => warn!(
+            event = "interval_mismatch",
             instance,
-            %from,
+            peer = %from,
             ours_cs = ours.get(),
             theirs_cs = theirs.get(),
             "advert interval differs from ours (kept, RFC 5798 §6.4.2)"
         ),
         Report::AddressListMismatch { from, theirs } => warn!(
+            event = "address_list_mismatch",
             instance,
-            %from,
+            peer = %from,
             theirs = ?theirs,
             "advertised address list differs from ours"
         ),
         Report::V2IntervalMismatch { from, ours, theirs } => error!(
+            event = "v2_interval_mismatch",
             instance,
-            %from,
+            peer = %from,
             ours_cs = ours.get(),
             theirs_cs = theirs.get(),
             "v2_interop: a VRRPv2 router advertises another interval and drops ours (RFC 3768 \
              §7.1), so it cannot see this router: set advert_interval to its advert_int"
         ),
         Report::MasterSendsNoV2 { from } => warn!(
+            event = "master_sends_no_v2",
             instance,
-            %from,
+            peer = %from,
             "v2_interop: the master sends VRRPv3 without VRRPv2 copies, so VRRPv2 routers cannot \
              see it (RFC 5798 §8.4.2): is v2_interop on there too?"
         ),
@@ -260,20 +264,16 @@ fn log_report(instance: &str, report: &Report) {
                 .iter()
                 .map(crate::observe::difference_text)
                 .collect();
-            warn!(
+            events::split_brain(&events::SplitBrain {
                 instance,
-                peer = %split.peer,
-                peer_priority = split.peer_priority,
-                our_priority = split.our_priority,
-                differences = %differences.join("; "),
-                cause = split.cause.label(),
-                "split brain: {} keeps advertising as master while we are master; likely cause: {}",
-                split.peer,
-                split.cause.explanation()
-            )
+                peer: split.peer,
+                peer_priority: split.peer_priority,
+                our_priority: split.our_priority,
+                differences: &differences.join("; "),
+                cause: split.cause.label(),
+                explanation: split.cause.explanation(),
+            });
         }
-        Report::SplitBrainEnded { from } => {
-            info!(instance, peer = %from, "split brain ended: {from} no longer advertises as master to us")
-        }
+        Report::SplitBrainEnded { from } => events::split_brain_end(instance, *from),
     }
 }

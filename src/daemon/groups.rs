@@ -78,7 +78,7 @@ impl GroupStates {
             }
             let from = group.notified.map_or("INIT", state_name);
             group.notified = Some(state);
-            tracing::info!(group = %group.name, from, to = state_name(state), "sync group transition");
+            crate::logging::events::group_transition(&group.name, from, state_name(state));
             notifier.transition(Transition {
                 subject: Subject::Group,
                 instance: group.name.clone(),

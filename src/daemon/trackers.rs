@@ -3,31 +3,44 @@
 //! `Input::Tracker` (OK/KO) or `Input::TrackerValue` (a file's number). The core turns them into
 //! priority and FAULT.
 
-use tracing::{error, info};
+use tracing::error;
 use vrrp_core::{Input, NodeInput, TrackerId};
 
 use super::event_loop::Daemon;
 use super::tracker_setup::{describe, kind_name};
+use crate::logging::events;
 use crate::track::{Reading, Report, TrackId};
 
 impl Daemon {
     /// A tracker's reading: recorded, and given to every instance that tracks it if it changed.
     pub(super) async fn handle_report(&mut self, report: Report) {
+        let previous = self.trackers.get(report.tracker).and_then(|t| t.reading);
         if self.trackers.record(report) {
-            self.feed_reading(report).await;
+            self.feed_reading_after(report, previous).await;
         }
     }
 
-    /// Gives a reading to every instance that tracks it.
+    /// Gives a first reading to every instance that tracks it.
     pub(super) async fn feed_reading(&mut self, report: Report) {
+        self.feed_reading_after(report, None).await;
+    }
+
+    /// Gives a reading that follows `previous` to every instance that tracks it, logging the change.
+    async fn feed_reading_after(&mut self, report: Report, previous: Option<Reading>) {
         let Some(tracker) = self.trackers.get(report.tracker) else {
             return;
         };
-        info!(
-            tracker = %tracker.name,
-            kind = kind_name(tracker.kind),
-            reading = %describe(report.reading),
-            "tracker changed"
+        let instances: Vec<&str> = tracker
+            .watchers
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        events::tracker_change(
+            &tracker.name,
+            kind_name(tracker.kind),
+            previous.map(describe).as_deref(),
+            &describe(report.reading),
+            &instances,
         );
         let targets: Vec<(vrrp_core::InstanceId, usize)> = tracker
             .watchers

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tracing::{info, warn};
+use tracing::warn;
 
 use crate::config::{CommandLine, Config, Notify};
 use crate::exec::{self, RunAs};
@@ -211,21 +211,15 @@ impl Runner {
             timeout: self.timeout,
         };
         let finished = exec::run(&command).await;
-        let path = script.words.first().map_or("", String::as_str);
-        let duration_ms = finished.duration.as_millis() as u64;
         self.count(t, finished.outcome.is_success());
-        if finished.outcome.is_success() {
-            info!(instance = %t.instance, state = t.state, script = path, duration_ms, "notify script ran");
-        } else {
-            warn!(
-                instance = %t.instance,
-                state = t.state,
-                script = path,
-                duration_ms,
-                outcome = %finished.outcome,
-                "notify script failed"
-            );
-        }
+        crate::logging::events::notify_run(&crate::logging::events::NotifyRun {
+            subject: t.subject.word(),
+            instance: &t.instance,
+            state: t.state,
+            script: script.words.first().map_or("", String::as_str),
+            command: &command,
+            finished: &finished,
+        });
     }
 }
 
