@@ -11,7 +11,8 @@
 //! | 4    | `run`/`demo`: the daemon or the demo could not start or failed    |
 //! | 5    | `status`: no daemon answers on the control socket               |
 //!
-//! `import-keepalived` exits 1 on a syntax error and 3 when the file it is given cannot be read.
+//! `import-keepalived` exits 1 on a syntax error and 3 when the file it is given cannot be read;
+//! `man` exits 4 when its directory cannot be written.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,6 +70,19 @@ pub enum Command {
         /// it no id matches and each conditional line draws a warning.
         #[arg(long)]
         config_id: Option<String>,
+    },
+    /// Print a shell completion script to stdout (bash: /usr/share/bash-completion/completions/keepvip).
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages: keepvip.8 and one per command (keepvip-run.8, ...); 4 if DIR cannot be
+    /// written.
+    Man {
+        /// The directory to write them into (created if missing).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
     },
 }
 
@@ -230,6 +244,28 @@ pub fn import_keepalived(file: &std::path::Path, config_id: Option<String>) -> E
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(exit::CONFIG_INVALID)
+        }
+    }
+}
+
+/// `keepvip completions SHELL`: the completion script on stdout.
+pub fn completions(shell: clap_complete::Shell) -> ExitCode {
+    crate::manual::completions(shell, &mut std::io::stdout());
+    ExitCode::from(exit::OK)
+}
+
+/// `keepvip man --dir DIR`: every man page into DIR, one path per line on stdout.
+pub fn man(dir: &std::path::Path) -> ExitCode {
+    match crate::manual::write_man_pages(dir) {
+        Ok(written) => {
+            for path in written {
+                println!("{}", path.display());
+            }
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("keepvip man: {}: {e}", dir.display());
+            ExitCode::from(exit::DAEMON_FAILED)
         }
     }
 }

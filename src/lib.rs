@@ -11,7 +11,8 @@
 //! | `exit` | the exit codes |
 //! | `exec` | running scripts: own process group, timeout kill, minimal environment, run-as user; the script security check |
 //! | `demo` | `keepvip demo`, the namespace demonstration |
-//! | `logging` | text and JSON logs |
+//! | `logging` | text and JSON logs, the structured event lines, journald detection |
+//! | `manual` | man pages and shell completions generated from the command line |
 //! | `notify` | notify scripts (ordered per instance) and the notify FIFO |
 //! | `track` | trackers: scripts, interfaces, files, processes, reporting readings to the daemon |
 pub mod cli;
@@ -22,6 +23,7 @@ pub mod demo;
 pub mod exec;
 pub mod exit;
 pub mod logging;
+pub mod manual;
 pub mod metrics;
 pub mod net;
 pub mod notify;

@@ -17,5 +17,7 @@ fn main() -> ExitCode {
         Command::Status { json } => cli::status(&cli, json),
         Command::Demo { interval } => cli::demo(&interval),
         Command::ImportKeepalived { file, config_id } => cli::import_keepalived(&file, config_id),
+        Command::Completions { shell } => cli::completions(shell),
+        Command::Man { dir } => cli::man(&dir),
     }
 }
