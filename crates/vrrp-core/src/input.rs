@@ -109,10 +109,22 @@ impl StateKind {
 pub enum Reason {
     /// Startup event: non-owner to Backup, owner to Master (§6.4.1).
     Startup,
-    /// Master_Down_Timer fired (§6.4.2 (365)).
+    /// Master_Down_Timer fired (§6.4.2 (365)) after the master fell silent for Master_Down_Interval.
     MasterDown,
+    /// Master_Down_Timer fired after the master we followed resigned: its priority-0 advert set the
+    /// timer to Skew_Time (§6.4.2 (425)-(430)).
+    MasterResigned { by: IpAddr },
+    /// Master_Down_Timer fired after the master we followed advertised a priority below ours (keepvip's
+    /// fast handover, usually a tracker lowering it there).
+    MasterPriorityLower { master: IpAddr, priority: u8 },
+    /// Master_Down_Timer fired while we preempt a master of lower priority, whose adverts we discard
+    /// (§6.4.2 (465)-(470)).
+    Preempting { over: IpAddr, priority: u8 },
     /// An advert with higher priority, or equal priority and a higher primary address (§6.4.3 (725)).
     Preempted { by: IpAddr, priority: u8 },
+    /// A changed config that cannot be applied in place restarted the instance (`Node::reconfigure`):
+    /// the Shutdown and Startup transitions of that restart.
+    Reload,
     /// Shutdown event.
     Shutdown,
     /// Link down, source address lost or a weight-0 tracker KO.
@@ -129,7 +141,11 @@ impl Reason {
         match self {
             Reason::Startup => "startup",
             Reason::MasterDown => "master_down",
+            Reason::MasterResigned { .. } => "master_resigned",
+            Reason::MasterPriorityLower { .. } => "master_priority_lower",
+            Reason::Preempting { .. } => "preempting",
             Reason::Preempted { .. } => "preempted",
+            Reason::Reload => "reload",
             Reason::Shutdown => "shutdown",
             Reason::Fault(FaultCause::LinkDown) => "fault_link_down",
             Reason::Fault(FaultCause::SourceAddressLost) => "fault_source_lost",

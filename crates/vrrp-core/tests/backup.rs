@@ -67,9 +67,10 @@ fn backup_takes_over_after_skew_on_priority_zero() {
     // 6.4.2 (430): Master_Down_Timer = Skew_Time = 609 375 us.
     assert_eq!(router.next_deadline(), Some(us(2_609_375)));
     assert_eq!(router.known_master(), None);
+    // The reason names the resignation, not a silent master.
     assert_eq!(
         router.handle(us(2_609_375), Input::Timer),
-        takeover(&config, 100, Reason::MasterDown)
+        takeover(&config, 100, Reason::MasterResigned { by: v4(2) })
     );
 }
 
@@ -136,7 +137,14 @@ fn rfc_exact_mode_discards_lower_priority_and_waits_full_mdi() {
     assert_eq!(router.next_deadline(), Some(deadline));
     assert_eq!(
         router.handle(deadline, Input::Timer),
-        takeover(&config, 150, Reason::MasterDown)
+        takeover(
+            &config,
+            150,
+            Reason::Preempting {
+                over: v4(2),
+                priority: 100
+            }
+        )
     );
 }
 
@@ -151,7 +159,14 @@ fn fast_handover_takes_over_after_skew_when_followed_master_falls_below_us() {
     assert_eq!(router.next_deadline(), Some(fast));
     assert_eq!(
         router.handle(fast, Input::Timer),
-        takeover(&config, 150, Reason::MasterDown)
+        takeover(
+            &config,
+            150,
+            Reason::MasterPriorityLower {
+                master: v4(2),
+                priority: 100
+            }
+        )
     );
 }
 

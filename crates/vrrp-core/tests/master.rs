@@ -304,3 +304,37 @@ fn rfc_exact_master_yields_without_a_last_advert() {
     );
     assert_eq!(router.state().kind(), StateKind::Backup);
 }
+
+#[test]
+fn a_preempted_master_that_becomes_master_again_says_master_down_not_an_old_reason() {
+    let config = config(150);
+    let mut router = started(config.clone());
+    // A lower master is preempted (its adverts discarded): that takeover is "preempting".
+    router.handle(
+        ms(1_000),
+        Input::Advert {
+            source: v4(2),
+            repr: advert(100, 100),
+        },
+    );
+    let at = router.next_deadline().unwrap();
+    let preempting = Reason::Preempting {
+        over: v4(2),
+        priority: 100,
+    };
+    assert_eq!(router.handle(at, Input::Timer), takeover(&config, 150, preempting));
+    // A better master preempts us; when it falls silent, our takeover is a plain Master_Down.
+    let later = at + dur(100_000);
+    router.handle(
+        later,
+        Input::Advert {
+            source: v4(3),
+            repr: advert(200, 100),
+        },
+    );
+    let down = router.next_deadline().unwrap();
+    assert_eq!(
+        router.handle(down, Input::Timer),
+        takeover(&config, 150, Reason::MasterDown)
+    );
+}

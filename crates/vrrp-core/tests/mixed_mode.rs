@@ -182,11 +182,11 @@ fn mixed_mode_backup_preempts_a_lower_priority_v2_master() {
     let mdi = 3_414_063;
     assert_eq!(router.next_deadline(), Some(us(mdi)));
     let mut expected = both(&config, 150);
-    expected.extend(
-        takeover(&config, 150, Reason::MasterDown)
-            .into_iter()
-            .skip(1),
-    );
+    let preempting = Reason::Preempting {
+        over: v4(2),
+        priority: 100,
+    };
+    expected.extend(takeover(&config, 150, preempting).into_iter().skip(1));
     assert_eq!(router.handle(us(mdi), Input::Timer), expected);
 }
 

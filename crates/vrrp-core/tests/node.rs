@@ -10,8 +10,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use common::*;
 use vrrp_core::{
-    Action, Datagram, Input, InstanceId, LinkId, Node, NodeError, NodeInput, StateKind,
-    UNKNOWN_VRID, VipSet,
+    Action, Datagram, Input, InstanceId, LinkId, Node, NodeError, NodeInput, Reason, StateKind,
+    Transition, UNKNOWN_VRID, VipSet,
 };
 use vrrp_wire::{Addresses, ChecksumMode, VRRP_IPV4_GROUP};
 
@@ -248,11 +248,28 @@ fn reconfiguring_the_interval_restarts_the_instance() {
     let kinds: Vec<_> = actions
         .iter()
         .filter_map(|(_, a)| match a {
-            Action::StateChanged { to, .. } => Some(*to),
+            Action::StateChanged { to, reason, .. } => Some((*to, *reason)),
             _ => None,
         })
         .collect();
-    assert_eq!(kinds, [StateKind::Initialize, StateKind::Backup]);
+    // Both halves of the restart say why: a reload, not a daemon stopping and starting.
+    assert_eq!(
+        kinds,
+        [
+            (StateKind::Initialize, Reason::Reload),
+            (StateKind::Backup, Reason::Reload)
+        ]
+    );
+    let last = node.instance(id).unwrap().counters.last_transition;
+    assert_eq!(
+        last,
+        Some(Transition {
+            from: StateKind::Initialize,
+            to: StateKind::Backup,
+            reason: Reason::Reload,
+            at,
+        })
+    );
     assert_eq!(
         actions[0].1,
         Action::SendAdvert(own_advert(&config(100), 0))
@@ -386,4 +403,32 @@ fn counters_follow_the_actions() {
     let at = node.next_deadline().unwrap();
     node.handle(at, NodeInput::Timer);
     assert_eq!(node.instance(id).unwrap().counters.adverts_emitted, 2);
+}
+
+#[test]
+fn the_last_transition_is_kept_with_its_reason_and_the_time_it_happened() {
+    let (mut node, ids) = node_with(&[(ETH0, config(100))]);
+    let last = |node: &Node| node.instance(ids[0]).unwrap().counters.last_transition;
+    assert_eq!(last(&node), None);
+    node.handle(ms(5), NodeInput::Startup);
+    assert_eq!(
+        last(&node),
+        Some(Transition {
+            from: StateKind::Initialize,
+            to: StateKind::Backup,
+            reason: Reason::Startup,
+            at: ms(5),
+        })
+    );
+    let at = node.next_deadline().unwrap();
+    node.handle(at, NodeInput::Timer);
+    let became_master = last(&node).unwrap();
+    assert_eq!(
+        (became_master.to, became_master.reason, became_master.at),
+        (StateKind::Master, Reason::MasterDown, at)
+    );
+    // A later advert that changes nothing keeps it.
+    let bytes = wire(&advert(50, 100), 9, ChecksumMode::PseudoHeader);
+    node.handle(at + dur(10), datagram(ETH0, 9, 255, &bytes));
+    assert_eq!(last(&node), Some(became_master));
 }

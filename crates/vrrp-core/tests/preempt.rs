@@ -39,10 +39,11 @@ fn preempt_delay_preempts_within_skew_after_delay_expires() {
     assert!(receive(&mut router, 10_500, 100).is_empty());
     let at = us(10_500_000 + 414_063);
     assert_eq!(router.next_deadline(), Some(at));
-    assert_eq!(
-        router.handle(at, Input::Timer),
-        takeover(&config, 150, Reason::MasterDown)
-    );
+    let reason = Reason::MasterPriorityLower {
+        master: v4(2),
+        priority: 100,
+    };
+    assert_eq!(router.handle(at, Input::Timer), takeover(&config, 150, reason));
 }
 
 #[test]
@@ -56,10 +57,11 @@ fn preempt_delay_in_rfc_exact_mode_waits_mdi_after_last_followed_advert() {
     );
     let at = us(9_500_000 + 3_414_063);
     assert_eq!(router.next_deadline(), Some(at));
-    assert_eq!(
-        router.handle(at, Input::Timer),
-        takeover(&config, 150, Reason::MasterDown)
-    );
+    let reason = Reason::Preempting {
+        over: v4(2),
+        priority: 100,
+    };
+    assert_eq!(router.handle(at, Input::Timer), takeover(&config, 150, reason));
 }
 
 #[test]

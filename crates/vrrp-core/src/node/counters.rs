@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::input::{Action, Report};
+use crate::input::{Action, Reason, Report, StateKind};
+use crate::time::Instant;
 
 /// Per instance, since it was added to the node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +20,17 @@ pub struct Counters {
     /// Split-brain episodes: another master heard for a few intervals while master
     /// (`Report::SplitBrain`).
     pub split_brain_episodes: u64,
+    /// The latest state change, when it happened.
+    pub last_transition: Option<Transition>,
+}
+
+/// One state change as [`Action::StateChanged`] reported it, at the `now` of the call that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub from: StateKind,
+    pub to: StateKind,
+    pub reason: Reason,
+    pub at: Instant,
 }
 
 impl Counters {
@@ -26,11 +38,21 @@ impl Counters {
         *self.discards.entry(label).or_default() += 1;
     }
 
-    /// Counts what one action says about the instance.
-    pub(crate) fn count(&mut self, action: &Action) {
+    /// Counts what one action, decided at `now`, says about the instance.
+    pub(crate) fn count(&mut self, now: Instant, action: &Action) {
         match action {
             Action::SendAdvert(_) | Action::SendAdvertTo { .. } => self.adverts_emitted += 1,
-            Action::StateChanged { .. } => self.transitions += 1,
+            Action::StateChanged {
+                from, to, reason, ..
+            } => {
+                self.transitions += 1;
+                self.last_transition = Some(Transition {
+                    from: *from,
+                    to: *to,
+                    reason: *reason,
+                    at: now,
+                });
+            }
             Action::Discard(discard) => self.discard(discard.label()),
             Action::Report(Report::SplitBrain(_)) => self.split_brain_episodes += 1,
             Action::AddVips(_)

@@ -20,7 +20,7 @@ use crate::router::Router;
 use crate::sync_group;
 use crate::time::Instant;
 
-pub use counters::Counters;
+pub use counters::{Counters, Transition};
 pub use receive::{Datagram, UNKNOWN_VRID};
 
 /// The shell's name for an interface (keepvip gives one to each interface name, kept when the
@@ -227,7 +227,7 @@ impl Node {
             self.reconcile(now, group, &mut out);
         }
         // The removed instance's counters go with it; the rest are counted as usual.
-        self.count(&out);
+        self.count(now, &out);
         Ok(out)
     }
 
@@ -253,7 +253,7 @@ impl Node {
             }
             NodeInput::Instance(id, input) => self.deliver(now, id, input, &mut out),
         }
-        self.count(&out);
+        self.count(now, &out);
         out
     }
 
@@ -400,10 +400,10 @@ impl Node {
     }
 
     /// Counts every action against its instance.
-    fn count(&mut self, actions: &[NodeAction]) {
+    fn count(&mut self, now: Instant, actions: &[NodeAction]) {
         for (id, action) in actions {
             if let Some(entry) = self.entry_mut(*id) {
-                entry.counters.count(action);
+                entry.counters.count(now, action);
             }
         }
     }

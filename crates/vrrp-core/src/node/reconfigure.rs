@@ -5,7 +5,7 @@ use vrrp_wire::Family;
 
 use super::{InstanceId, Node, NodeAction, NodeError, tag};
 use crate::config::Config;
-use crate::input::Input;
+use crate::input::{Action, Input, Reason};
 use crate::router::{Router, State};
 use crate::time::Instant;
 
@@ -40,6 +40,7 @@ impl Node {
             if was_running {
                 actions.extend(router.handle(now, Input::Startup));
             }
+            relabel_restart(&mut actions);
             entry.router = router;
             entry.master_checksum = None;
         }
@@ -48,7 +49,20 @@ impl Node {
         if let Some(group) = group {
             self.reconcile(now, group, &mut out);
         }
-        self.count(&out);
+        self.count(now, &out);
         Ok(out)
+    }
+}
+
+/// The Shutdown and Startup transitions of a restart for a changed config say `Reload`, so a log or
+/// `keepvip status` tells them from a daemon stopping or starting. Other reasons (a FAULT found at
+/// startup, an owner's takeover) stay: they say more.
+fn relabel_restart(actions: &mut [Action]) {
+    for action in actions {
+        if let Action::StateChanged { reason, .. } = action
+            && matches!(reason, Reason::Shutdown | Reason::Startup)
+        {
+            *reason = Reason::Reload;
+        }
     }
 }

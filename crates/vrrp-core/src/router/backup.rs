@@ -15,6 +15,7 @@ impl Router {
         // 6.4.1 (155): Master_Adver_Interval = Advertisement_Interval.
         self.master_adver_interval = self.config.advert_interval;
         self.known_master = None;
+        self.master_down_reason = Reason::MasterDown;
         // 6.4.1 (160): Master_Down_Timer = Master_Down_Interval; (165) -> Backup.
         let master_down_at = now + self.master_down_interval();
         self.transition(State::Backup { master_down_at }, reason, out);
@@ -33,7 +34,7 @@ impl Router {
             };
             return;
         }
-        self.become_master(now, Reason::MasterDown, out);
+        self.become_master(now, self.master_down_reason, out);
     }
 
     /// 6.4.2 (420)-(470): an advert that passed the receive checks, while backup.
@@ -50,6 +51,7 @@ impl Router {
             if let State::Backup { .. } = self.state {
                 let master_down_at = now + self.skew_time();
                 self.state = State::Backup { master_down_at };
+                self.master_down_reason = Reason::MasterResigned { by: source };
             }
             // A sync-group member already awaiting the group stays ready: its timer has fired.
             return;
@@ -67,6 +69,7 @@ impl Router {
             let master_down_at = now + self.master_down_interval();
             // A sync-group member that was awaiting the group follows a master again (both are Backup).
             self.state = State::Backup { master_down_at };
+            self.master_down_reason = Reason::MasterDown;
             return;
         }
         // keepvip fast handover: the master we follow fell below us (its earlier adverts were at or
@@ -79,12 +82,25 @@ impl Router {
             && let State::Backup { master_down_at } = self.state
         {
             let fast = now + self.skew_time();
-            self.state = State::Backup {
-                master_down_at: master_down_at.min(fast),
-            };
+            if fast < master_down_at {
+                self.state = State::Backup {
+                    master_down_at: fast,
+                };
+                self.master_down_reason = Reason::MasterPriorityLower {
+                    master: source,
+                    priority: repr.priority,
+                };
+            }
             return;
         }
-        // (465)-(470): discard.
+        // (465)-(470): discard. When the timer then fires we take over from that lower master, unless
+        // a resignation or fast handover already explains it.
+        if self.master_down_reason == Reason::MasterDown {
+            self.master_down_reason = Reason::Preempting {
+                over: source,
+                priority: repr.priority,
+            };
+        }
         out.push(Action::Discard(Discard::LowerPriority));
     }
 

@@ -108,6 +108,7 @@ impl Router {
             });
             out.push(Action::RemoveVips(self.config.vip_set()));
             let master_down_at = now + self.master_down_interval();
+            self.master_down_reason = Reason::MasterDown;
             // (765): -> Backup.
             let reason = Reason::Preempted {
                 by: source,

@@ -86,6 +86,9 @@ pub struct Router {
     address_mismatch: Option<(IpAddr, Addresses)>,
     /// Set by a sync group: hold before becoming master (see [`State::BackupAwaitingGroup`]).
     pub(crate) sync_gated: bool,
+    /// Why the running Master_Down_Timer would make us master: silence, a resignation, a master below
+    /// us or one we preempt (set by whatever last set or shortened the timer).
+    pub(super) master_down_reason: Reason,
     /// Why a sync-group member awaiting the group wants to be master (reported when promoted).
     pub(crate) pending_master_reason: Reason,
     /// Set by a sync group while a sibling is in FAULT.
@@ -115,6 +118,7 @@ impl Router {
             interval_mismatch: None,
             address_mismatch: None,
             sync_gated: false,
+            master_down_reason: Reason::MasterDown,
             pending_master_reason: Reason::MasterDown,
             group_fault: false,
             sync_hold_until: Instant::ZERO,
