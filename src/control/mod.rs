@@ -3,12 +3,20 @@
 //! and writes it on a task of its own, so a slow or stuck client can never delay the protocol.
 
 mod client;
+pub mod schema;
+#[cfg(test)]
+mod schema_docs_test;
 mod server;
 mod status;
+mod table;
 
 pub use client::query_status;
 pub use server::{Access, Request, StatusRequest, access, bind, serve, snapshot};
-pub use status::{InstanceStatus, SplitBrainView, Status, TrackerView, TransitionCount};
+pub use status::{
+    InstanceStatus, LastTransition, STATUS_SCHEMA_VERSION, SplitBrainView, Status, TrackerView,
+    TransitionCount,
+};
+pub use table::{age_text, master_text, priority_text, rows, transition_text};
 
 /// Where the daemon listens unless told otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/keepvip/keepvip.sock";

@@ -1,12 +1,20 @@
-//! The snapshot `keepvip status` prints: plain data, serialised as one JSON document.
+//! The snapshot `keepvip status` prints: plain data, serialised as one JSON document whose every
+//! field docs/status.md documents (a test holds the two together). The table is in `table.rs`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The version of the JSON schema docs/status.md documents. Bumped when a field is removed or
+/// renamed, or its type or meaning changes; adding a field does not bump it (readers ignore fields
+/// they do not know).
+pub const STATUS_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Status {
+    /// [`STATUS_SCHEMA_VERSION`] of the daemon that built it (0: a daemon older than the schema).
+    #[serde(default)]
+    pub schema_version: u32,
     pub pid: u32,
     pub router_id: String,
     pub instances: Vec<InstanceStatus>,
@@ -33,6 +41,15 @@ pub struct InstanceStatus {
     pub master_adver_interval_cs: u16,
     /// Source address of the master we last accepted an advert from (this router's own when MASTER).
     pub master: Option<String>,
+    /// The priority that master advertised (our effective priority when MASTER).
+    #[serde(default)]
+    pub master_priority: Option<u8>,
+    /// This router is the master.
+    #[serde(default)]
+    pub master_is_self: bool,
+    /// The latest state change; None before the first.
+    #[serde(default)]
+    pub last_transition: Option<LastTransition>,
     pub vips: Vec<String>,
     pub adverts_sent: u64,
     pub adverts_received: u64,
@@ -53,7 +70,7 @@ pub struct InstanceStatus {
     #[serde(default)]
     pub vmac: Option<String>,
     /// Where adverts go instead of the multicast group (`unicast_peers`); empty for multicast.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub unicast_peers: Vec<String>,
     /// The address adverts leave from.
     #[serde(default)]
@@ -79,6 +96,34 @@ pub struct InstanceStatus {
     /// The split brain in progress, if any.
     #[serde(default)]
     pub split_brain: Option<SplitBrainView>,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Status {
+            schema_version: STATUS_SCHEMA_VERSION,
+            pid: 0,
+            router_id: String::new(),
+            instances: Vec::new(),
+            discards: BTreeMap::new(),
+        }
+    }
+}
+
+/// An instance's latest state change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastTransition {
+    /// INIT, BACKUP, MASTER or FAULT.
+    pub from: String,
+    pub to: String,
+    /// The stable label (`vrrp_core::Reason::label`), as in the log and `KEEPVIP_REASON`.
+    pub reason: String,
+    /// The other router the reason names (the master that resigned, preempted us...), if any.
+    pub peer: Option<String>,
+    /// The reason in a sentence.
+    pub detail: String,
+    /// Milliseconds between the change and this snapshot.
+    pub age_ms: u64,
 }
 
 /// How often an instance went from one state to another.
@@ -122,162 +167,12 @@ pub struct TrackerView {
     pub last_run: Option<String>,
 }
 
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "keepvip pid {} router {}", self.pid, self.router_id)?;
-        writeln!(
-            f,
-            "{:<16} {:<10} {:>4} {:<4} {:<6} {:>4} {:>6} {:<24} VIPS",
-            "INSTANCE", "INTERFACE", "VRID", "FAM", "STATE", "PRIO", "INT_MS", "MASTER"
-        )?;
-        for i in &self.instances {
-            writeln!(
-                f,
-                "{:<16} {:<10} {:>4} {:<4} {:<6} {:>4} {:>5}0 {:<24} {}",
-                i.name,
-                i.interface,
-                i.vrid,
-                i.family,
-                i.state,
-                i.effective_priority,
-                i.advert_interval_cs,
-                i.master.as_deref().unwrap_or("-"),
-                i.vips.join(",")
-            )?;
-            if let Some(why) = &i.fault {
-                writeln!(f, "    fault: {why}")?;
-            }
-            if let Some(macvlan) = &i.vmac {
-                writeln!(f, "    vmac: {macvlan}")?;
-            }
-            if i.v2_interop {
-                writeln!(f, "    v2_interop: sends VRRPv3 and VRRPv2, accepts both")?;
-            }
-            if !i.unicast_peers.is_empty() {
-                let peers = i.unicast_peers.join(", ");
-                writeln!(f, "    unicast from {} to {peers}", i.source)?;
-            }
-            if let Some(mode) = &i.master_checksum {
-                writeln!(f, "    master's checksum: {mode}")?;
-            }
-            for t in &i.trackers {
-                let reverse = if t.reverse { " reverse" } else { "" };
-                write!(
-                    f,
-                    "    track {} {} (weight {}{reverse}): {}",
-                    t.kind, t.name, t.weight, t.state
-                )?;
-                match &t.last_run {
-                    Some(run) => writeln!(f, ", last run {run}")?,
-                    None => writeln!(f)?,
-                }
-            }
-            if let Some(split) = &i.split_brain {
-                writeln!(
-                    f,
-                    "    SPLIT BRAIN for {} ms: {} (priority {}) is master too; likely cause {}: {}",
-                    split.lasted_ms,
-                    split.peer,
-                    split.peer_priority,
-                    split.cause,
-                    split.explanation
-                )?;
-                for difference in &split.differences {
-                    writeln!(f, "      differs: {difference}")?;
-                }
-            }
-            if i.split_brain_episodes > 0 {
-                writeln!(f, "    split-brain episodes: {}", i.split_brain_episodes)?;
-            }
-            for (reason, n) in &i.discards {
-                writeln!(f, "    discarded {reason}: {n}")?;
-            }
-        }
-        for (reason, n) in &self.discards {
-            writeln!(f, "discarded before dispatch {reason}: {n}")?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn status_table_shows_state_master_interval_in_ms_and_discards() {
-        let status = Status {
-            pid: 42,
-            router_id: "lb1".into(),
-            instances: vec![InstanceStatus {
-                name: "VI_1".into(),
-                interface: "eth0".into(),
-                vrid: 51,
-                family: "ipv4".into(),
-                version: 3,
-                state: "BACKUP".into(),
-                effective_priority: 100,
-                advert_interval_cs: 10,
-                master: Some("192.0.2.1".into()),
-                vips: vec!["192.0.2.100/24".into()],
-                discards: BTreeMap::from([("bad_checksum".to_owned(), 3)]),
-                master_checksum: Some("pseudo-header".into()),
-                unicast_peers: vec!["192.0.2.2".into(), "192.0.2.3".into()],
-                source: "192.0.2.1".into(),
-                trackers: vec![TrackerView {
-                    name: "chk_haproxy".into(),
-                    kind: "script".into(),
-                    weight: -20,
-                    reverse: false,
-                    state: "KO".into(),
-                    last_run: Some("could not be run: /x: No such file or directory".into()),
-                }],
-                vmac: Some("vrrp.51".into()),
-                ..InstanceStatus::default()
-            }],
-            discards: BTreeMap::from([("vrid_not_configured".to_owned(), 2)]),
-        };
-        let text = status.to_string();
-        let row = text.lines().nth(2).unwrap();
-        let columns: Vec<&str> = row.split_whitespace().collect();
-        assert_eq!(
-            columns,
-            [
-                "VI_1",
-                "eth0",
-                "51",
-                "ipv4",
-                "BACKUP",
-                "100",
-                "100",
-                "192.0.2.1",
-                "192.0.2.100/24"
-            ]
-        );
-        assert!(
-            text.contains("    master's checksum: pseudo-header"),
-            "{text}"
-        );
-        assert!(text.contains("    discarded bad_checksum: 3"), "{text}");
-        assert!(text.contains("    vmac: vrrp.51"), "{text}");
-        assert!(
-            text.contains("    unicast from 192.0.2.1 to 192.0.2.2, 192.0.2.3"),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "    track script chk_haproxy (weight -20): KO, last run could not be run: /x"
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains("discarded before dispatch vrid_not_configured: 2"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn status_shows_a_split_brain_its_differences_and_the_episode_count() {
+    fn a_status_goes_through_json_unchanged_and_says_its_schema_version() {
         let status = Status {
             instances: vec![InstanceStatus {
                 name: "VI_1".into(),
@@ -285,30 +180,21 @@ mod tests {
                 split_brain_episodes: 2,
                 split_brain: Some(SplitBrainView {
                     peer: "192.0.2.2".into(),
-                    peer_priority: 100,
-                    lasted_ms: 3000,
-                    differences: vec!["checksum: ours message-only, theirs pseudo-header".into()],
-                    cause: "checksum_variant".into(),
-                    explanation: "set checksum_mode".into(),
+                    ..SplitBrainView::default()
+                }),
+                last_transition: Some(LastTransition {
+                    from: "BACKUP".into(),
+                    to: "MASTER".into(),
+                    reason: "master_down".into(),
+                    age_ms: 1500,
+                    ..LastTransition::default()
                 }),
                 ..InstanceStatus::default()
             }],
             ..Status::default()
         };
-        let text = status.to_string();
-        assert!(
-            text.contains(
-                "    SPLIT BRAIN for 3000 ms: 192.0.2.2 (priority 100) is master too; likely \
-                 cause checksum_variant: set checksum_mode"
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains("      differs: checksum: ours message-only, theirs pseudo-header"),
-            "{text}"
-        );
-        assert!(text.contains("    split-brain episodes: 2"), "{text}");
         let json = serde_json::to_string(&status).unwrap();
+        assert!(json.starts_with("{\"schema_version\":1,"), "{json}");
         let back: Status = serde_json::from_str(&json).unwrap();
         assert_eq!(back, status);
     }

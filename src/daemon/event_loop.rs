@@ -520,7 +520,8 @@ impl Daemon {
     }
 
     pub fn status(&self) -> Status {
-        observe::status(&self.router_id, &self.node, &self.counters, |id| {
+        let now = self.clock.now();
+        observe::status(&self.router_id, &self.node, &self.counters, now, |id| {
             let info = self.table.get(id)?;
             Some(InstanceLabel {
                 name: info.config.name.clone(),

@@ -7,8 +7,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::time::Duration;
 
+mod transition;
+
 use vrrp_core::{
-    Difference, FaultCause, InstanceId, InstanceView, Node, SplitBrain, StateKind, TrackerStatus,
+    Difference, FaultCause, InstanceId, InstanceView, Instant, Node, SplitBrain, StateKind,
+    TrackerStatus,
 };
 use vrrp_wire::{Addresses, ChecksumMode, Family, Version};
 
@@ -103,11 +106,12 @@ pub struct TrackerLabel {
     pub last_run: Option<String>,
 }
 
-/// The snapshot of every instance of `node`, labelled by `label`.
+/// The snapshot of every instance of `node` at `now` (the loop's clock), labelled by `label`.
 pub fn status(
     router_id: &str,
     node: &Node,
     io: &IoCounters,
+    now: Instant,
     label: impl Fn(InstanceId) -> Option<InstanceLabel>,
 ) -> Status {
     let mut discards: BTreeMap<String, u64> = node
@@ -123,9 +127,10 @@ pub fn status(
         router_id: router_id.to_owned(),
         instances: node
             .instances()
-            .filter_map(|view| Some(instance_status(view, label(view.id)?, io)))
+            .filter_map(|view| Some(instance_status(view, label(view.id)?, io, now)))
             .collect(),
         discards,
+        ..Status::default()
     }
 }
 
@@ -144,15 +149,25 @@ fn instance_status(
     view: InstanceView<'_>,
     label: InstanceLabel,
     io: &IoCounters,
+    now: Instant,
 ) -> InstanceStatus {
     let sends = io.sends(view.id);
     let router = view.router;
     let config = router.config();
     let state = router.state().kind();
-    let master = match state {
-        StateKind::Master => Some(config.primary_address.to_string()),
-        _ => router.known_master().map(|m| m.address.to_string()),
+    let master_is_self = state == StateKind::Master;
+    let (master, master_priority) = match router.known_master() {
+        _ if master_is_self => (
+            Some(config.primary_address.to_string()),
+            Some(router.effective_priority()),
+        ),
+        Some(m) => (Some(m.address.to_string()), Some(m.priority)),
+        None => (None, None),
     };
+    let last_transition = view.counters.last_transition.map(|t| {
+        let names = &label.trackers;
+        transition::last_transition(&t, now, |i| names.get(i).map(|t| t.name.clone()))
+    });
     let fault = match (state, router.fault_cause()) {
         (StateKind::Fault, Some(cause)) => {
             Some(fault_name(cause, label.interface_missing).to_owned())
@@ -184,6 +199,9 @@ fn instance_status(
         advert_interval_cs: config.advert_interval.get(),
         master_adver_interval_cs: router.master_adver_interval().get(),
         master,
+        master_priority,
+        master_is_self,
+        last_transition,
         vips: label.vips,
         adverts_sent: sends.sent,
         adverts_received: view.counters.adverts_received,
@@ -356,7 +374,7 @@ mod tests {
         io.advert_sent(id, other);
         assert_eq!(io.advert_failed(id, other), 1, "a success resets the run");
         io.kernel_dropped(3);
-        let status = status("lb1", &node, &io, |_| {
+        let status = status("lb1", &node, &io, Instant::ZERO, |_| {
             Some(InstanceLabel {
                 name: "VI_1".into(),
                 interface: "eth0".into(),
@@ -390,6 +408,12 @@ mod tests {
         assert_eq!(instance.transitions, 1);
         assert_eq!(instance.discards.get("truncated"), Some(&1));
         assert_eq!(instance.master, None);
+        assert!(!instance.master_is_self);
+        let last = instance.last_transition.as_ref().unwrap();
+        assert_eq!(
+            (last.from.as_str(), last.to.as_str(), last.reason.as_str()),
+            ("INIT", "BACKUP", "startup")
+        );
     }
 
     #[test]

@@ -322,7 +322,10 @@ fn a_preempted_master_that_becomes_master_again_says_master_down_not_an_old_reas
         over: v4(2),
         priority: 100,
     };
-    assert_eq!(router.handle(at, Input::Timer), takeover(&config, 150, preempting));
+    assert_eq!(
+        router.handle(at, Input::Timer),
+        takeover(&config, 150, preempting)
+    );
     // A better master preempts us; when it falls silent, our takeover is a plain Master_Down.
     let later = at + dur(100_000);
     router.handle(

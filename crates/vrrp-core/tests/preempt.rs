@@ -43,7 +43,10 @@ fn preempt_delay_preempts_within_skew_after_delay_expires() {
         master: v4(2),
         priority: 100,
     };
-    assert_eq!(router.handle(at, Input::Timer), takeover(&config, 150, reason));
+    assert_eq!(
+        router.handle(at, Input::Timer),
+        takeover(&config, 150, reason)
+    );
 }
 
 #[test]
@@ -61,7 +64,10 @@ fn preempt_delay_in_rfc_exact_mode_waits_mdi_after_last_followed_advert() {
         over: v4(2),
         priority: 100,
     };
-    assert_eq!(router.handle(at, Input::Timer), takeover(&config, 150, reason));
+    assert_eq!(
+        router.handle(at, Input::Timer),
+        takeover(&config, 150, reason)
+    );
 }
 
 #[test]
