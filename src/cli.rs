@@ -9,7 +9,7 @@
 //! | 2    | usage error: unknown command or flag (from clap)                |
 //! | 3    | the config file cannot be read (missing, permissions, ...)      |
 //! | 4    | `run`/`demo`: the daemon or the demo could not start or failed    |
-//! | 5    | `status`: no daemon answers on the control socket               |
+//! | 5    | `status`, `watch`: no daemon answers on the control socket (or, for `watch`, it went away) |
 //!
 //! `import-keepalived` exits 1 on a syntax error and 3 when the file it is given cannot be read;
 //! `man` exits 4 when its directory cannot be written.
@@ -54,6 +54,14 @@ pub enum Command {
         /// Print the snapshot as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Follow the running daemon live: on a terminal a table redrawn when it changes, otherwise one
+    /// line per change (time, instance, from -> to, reason). Ctrl-C quits; exits 5 when no daemon
+    /// answers or it goes away.
+    Watch {
+        /// How often to ask the daemon, e.g. 250ms or 1s (10ms..=60s).
+        #[arg(long, default_value = "250ms")]
+        interval: String,
     },
     /// Run a self-contained failover demonstration in network namespaces (root).
     Demo {
@@ -265,6 +273,32 @@ pub fn man(dir: &std::path::Path) -> ExitCode {
         }
         Err(e) => {
             eprintln!("keepvip man: {}: {e}", dir.display());
+            ExitCode::from(exit::DAEMON_FAILED)
+        }
+    }
+}
+
+/// `keepvip watch`: follows the daemon until Ctrl-C (exit 0) or until it is gone (exit 5).
+pub fn watch(cli: &Cli, interval: &str) -> ExitCode {
+    let interval = config::parse_duration(interval).ok().filter(|d| {
+        (std::time::Duration::from_millis(10)..=std::time::Duration::from_secs(60)).contains(d)
+    });
+    let Some(interval) = interval else {
+        eprintln!("keepvip watch: --interval expects 10ms..60s, e.g. 250ms or 1s");
+        return ExitCode::from(exit::USAGE);
+    };
+    match crate::control::watch(&cli.control_socket, interval) {
+        crate::control::Stopped::Interrupted => ExitCode::from(exit::OK),
+        crate::control::Stopped::Daemon(e) => {
+            eprintln!("keepvip watch: {e}");
+            ExitCode::from(exit::NO_DAEMON)
+        }
+        // A reader that went away (`keepvip watch | head`) is not an error worth a message.
+        crate::control::Stopped::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::from(exit::OK)
+        }
+        crate::control::Stopped::Output(e) => {
+            eprintln!("keepvip watch: {e}");
             ExitCode::from(exit::DAEMON_FAILED)
         }
     }

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Check => cli::check(&cli),
         Command::Run => cli::run(&cli),
         Command::Status { json } => cli::status(&cli, json),
+        Command::Watch { interval } => cli::watch(&cli, &interval),
         Command::Demo { interval } => cli::demo(&interval),
         Command::ImportKeepalived { file, config_id } => cli::import_keepalived(&file, config_id),
         Command::Completions { shell } => cli::completions(shell),

@@ -2,6 +2,7 @@
 //! The server asks the protocol loop for a [`Status`] per connection (the loop builds it between events)
 //! and writes it on a task of its own, so a slow or stuck client can never delay the protocol.
 
+mod changes;
 mod client;
 pub mod schema;
 #[cfg(test)]
@@ -9,7 +10,9 @@ mod schema_docs_test;
 mod server;
 mod status;
 mod table;
+mod watch;
 
+pub use changes::{Change, changes, line, utc};
 pub use client::query_status;
 pub use server::{Access, Request, StatusRequest, access, bind, serve, snapshot};
 pub use status::{
@@ -17,6 +20,7 @@ pub use status::{
     TransitionCount,
 };
 pub use table::{age_text, master_text, priority_text, rows, transition_text};
+pub use watch::{Screen, Stopped, watch};
 
 /// Where the daemon listens unless told otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/keepvip/keepvip.sock";
