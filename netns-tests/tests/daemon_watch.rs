@@ -123,6 +123,20 @@ fn transitions(path: &Path) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
+/// Waits (bounded) until `path` has a line containing `needle`: watch saw it, whatever the load.
+fn wait_for_line(path: &Path, needle: &str) {
+    let start = Instant::now();
+    while !std::fs::read_to_string(path).is_ok_and(|text| text.contains(needle)) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{needle:?} never in {}: {:?}",
+            path.display(),
+            std::fs::read_to_string(path)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn status_json_follows_the_schema_and_watch_records_a_failover() {
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/status.md");
@@ -158,7 +172,7 @@ fn status_json_follows_the_schema_and_watch_records_a_failover() {
 
     let log = lab.dir().join("watch-h1.log");
     let mut watch = Watch::start(&backup, &log);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_line(&log, "VI_1 is BACKUP");
     // The master stops: its priority-0 advert hands over after the backup's Skew_Time.
     master.proc().terminate().unwrap();
     master.proc().wait(Duration::from_secs(5)).unwrap();
@@ -192,7 +206,7 @@ fn status_json_follows_the_schema_and_watch_records_a_failover() {
         (a, 200, false),
         ("MASTER", BACKUP, "preempted", Some(a)),
     );
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_line(&log, "preempted:");
 
     // The watched daemon goes away: watch says so and exits 5.
     backup.proc().terminate().unwrap();
