@@ -173,7 +173,7 @@ impl Screen {
         bytes.push_str("\x1b[H");
         for line in frame {
             bytes.push_str(line);
-            bytes.push_str("\x1b[K\r\n");
+            bytes.push_str("\x1b[K\n");
         }
         bytes.push_str("\x1b[J");
         self.drawn = Some(frame.to_vec());
