@@ -1,7 +1,9 @@
-//! Real FRR (Debian's `frr` package: zebra and vrrpd) as a VRRPv3 IPv6 peer in a lab namespace.
+//! Real FRR (Debian's `frr` package: zebra and vrrpd) as a VRRP peer in a lab namespace: VRRPv3 over
+//! IPv6 or IPv4, or VRRPv2 (IPv4; FRR has no VRRPv2 authentication).
 //!
 //! FRR's vrrpd does not create the virtual-MAC interface itself: it looks for a macvlan on the base
-//! interface carrying the virtual MAC 00-00-5E-00-02-{VRID} and the VIPs, in bridge mode (so adverts
+//! interface carrying the virtual MAC (00-00-5E-00-02-{VRID} for IPv6, 00-00-5E-00-01-{VRID} for
+//! IPv4) and the VIPs, in bridge mode (so adverts
 //! arriving on `eth0` still reach it), with a random rather than EUI-64 link-local address (its adverts
 //! leave from that address; two routers deriving it from the shared MAC would tie). `Frr::start`
 //! creates that macvlan, then runs zebra and vrrpd in the foreground with their config, pid files,
@@ -42,9 +44,13 @@ pub fn require_frr() -> (&'static str, &'static str) {
     (ZEBRA_BIN, VRRPD_BIN)
 }
 
-/// One VRRPv3 IPv6 virtual router on `eth0`.
+/// One virtual router on `eth0`, of one address family.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrrSpec {
+    /// `vrrp N version`: 2 (IPv4 only) or 3.
+    pub version: u8,
+    /// IPv6 VIPs (`vrrp N ipv6`), else IPv4 (`vrrp N ip`).
+    pub ipv6: bool,
     pub vrid: u8,
     /// 1..=254 (FRR refuses 255).
     pub priority: u8,
@@ -58,6 +64,8 @@ impl FrrSpec {
     /// VRID 1, 1 s adverts (FRR's default), preempting (its default too).
     pub fn v3_ipv6(priority: u8, vips: &[&str]) -> Self {
         Self {
+            version: 3,
+            ipv6: true,
             vrid: 1,
             priority,
             interval_ms: 1000,
@@ -65,32 +73,61 @@ impl FrrSpec {
         }
     }
 
-    /// The macvlan's name (any name works: vrrpd finds it by its MAC and parent).
-    pub fn macvlan(&self) -> String {
-        format!("vrrp6-{}", self.vrid)
+    /// VRRPv3 over IPv4, VRID 1, 1 s adverts, preempting.
+    pub fn v3_ipv4(priority: u8, vips: &[&str]) -> Self {
+        Self {
+            ipv6: false,
+            ..Self::v3_ipv6(priority, vips)
+        }
     }
 
-    /// RFC 5798 §7.3: the IPv6 virtual MAC.
+    /// VRRPv2 (IPv4), VRID 1, 1 s adverts, preempting.
+    pub fn v2(priority: u8, vips: &[&str]) -> Self {
+        Self {
+            version: 2,
+            ..Self::v3_ipv4(priority, vips)
+        }
+    }
+
+    /// `ms` between adverts (a multiple of 10; whole seconds for VRRPv2).
+    pub fn interval_ms(mut self, ms: u32) -> Self {
+        self.interval_ms = ms;
+        self
+    }
+
+    /// The macvlan's name (any name works: vrrpd finds it by its MAC and parent).
+    pub fn macvlan(&self) -> String {
+        format!("vrrp{}-{}", if self.ipv6 { 6 } else { 4 }, self.vrid)
+    }
+
+    /// RFC 5798 §7.3: the virtual MAC of the family.
     pub fn virtual_mac(&self) -> String {
-        format!("00:00:5e:00:02:{:02x}", self.vrid)
+        let family = if self.ipv6 { 2 } else { 1 };
+        format!("00:00:5e:00:0{family}:{:02x}", self.vrid)
+    }
+
+    /// How vrrpd tags the family in its log lines.
+    pub fn family_tag(&self) -> &'static str {
+        if self.ipv6 { "[IPv6]" } else { "[IPv4]" }
     }
 
     /// vrrpd's config: protocol debugging on (its state changes are logged only then).
     pub fn vrrpd_config(&self, hostname: &str) -> String {
         let vrid = self.vrid;
+        let keyword = if self.ipv6 { "ipv6" } else { "ip" };
         let addresses: String = self
             .vips
             .iter()
             .map(|vip| {
                 let address = vip.split('/').next().unwrap_or(vip);
-                format!(" vrrp {vrid} ipv6 {address}\n")
+                format!(" vrrp {vrid} {keyword} {address}\n")
             })
             .collect();
         format!(
             "hostname {hostname}\nlog stdout debugging\ndebug vrrp protocol\n!\n\
-             interface {HOST_IF}\n vrrp {vrid} version 3\n vrrp {vrid} priority {}\n \
+             interface {HOST_IF}\n vrrp {vrid} version {}\n vrrp {vrid} priority {}\n \
              vrrp {vrid} advertisement-interval {}\n{addresses}!\n",
-            self.priority, self.interval_ms
+            self.version, self.priority, self.interval_ms
         )
     }
 }
@@ -102,15 +139,23 @@ pub struct Frr {
     label: String,
     ns: String,
     macvlan: String,
+    family_tag: &'static str,
 }
 
 impl Frr {
     /// Create the macvlan for `spec` in host `index`'s namespace, then start zebra and vrrpd with
-    /// everything in `<lab dir>/<label>/`; returns once vrrpd's IPv6 router has left Initialize.
+    /// everything in `<lab dir>/<label>/`; returns once vrrpd's router of the spec's family has left
+    /// Initialize.
     pub fn start(lab: &Lab, index: usize, label: &str, spec: &FrrSpec) -> Result<Self> {
+        create_macvlan(&lab.host(index).ns, spec)?;
+        Self::restart(lab, index, label, spec)
+    }
+
+    /// As `start`, on a host whose macvlan an earlier `start` made (FRR started again after it was
+    /// stopped or killed); `label` must be new.
+    pub fn restart(lab: &Lab, index: usize, label: &str, spec: &FrrSpec) -> Result<Self> {
         let (zebra_bin, vrrpd_bin) = require_frr();
         let ns = lab.host(index).ns.clone();
-        create_macvlan(&ns, spec)?;
         let dir = state_dir(lab.dir(), label)?;
         let text = |path: PathBuf| path.to_string_lossy().into_owned();
         let write = |name: &str, content: String| -> Result<String> {
@@ -161,8 +206,10 @@ impl Frr {
             label: label.to_owned(),
             ns,
             macvlan: spec.macvlan(),
+            family_tag: spec.family_tag(),
         };
-        frr.wait_log("[IPv6] Initialize -> ", 1, Duration::from_secs(10))?;
+        let left_initialize = format!("{} Initialize -> ", frr.family_tag);
+        frr.wait_log(&left_initialize, 1, Duration::from_secs(10))?;
         Ok(frr)
     }
 
@@ -214,6 +261,21 @@ impl Frr {
         Ok(())
     }
 
+    /// Send `signal` to vrrpd and zebra (SIGSTOP / SIGCONT: the whole router freezes and resumes).
+    pub fn signal_all(&self, signal: nix::sys::signal::Signal) -> Result<()> {
+        self.vrrpd.signal(signal)?;
+        self.zebra.signal(signal)
+    }
+
+    /// SIGTERM vrrpd (it shuts its routers down), wait for it to exit, then stop zebra the same way.
+    pub fn terminate(&self, timeout: Duration) -> Result<()> {
+        self.vrrpd.terminate()?;
+        self.vrrpd.wait(timeout)?;
+        self.zebra.terminate()?;
+        self.zebra.wait(timeout)?;
+        Ok(())
+    }
+
     /// Everything vrrpd logged.
     pub fn logs(&self) -> String {
         format!("{}{}", self.vrrpd.stdout(), self.vrrpd.stderr())
@@ -227,16 +289,17 @@ impl Frr {
             .count()
     }
 
-    /// How often the IPv6 router entered `state` (`Master`, `Backup`): vrrpd logs `[IPv6] FROM -> TO`.
+    /// How often the router entered `state` (`Master`, `Backup`): vrrpd logs `[IPv6] FROM -> TO`
+    /// (`[IPv4]` for an IPv4 router).
     pub fn times_entered(&self, state: &str) -> usize {
         let suffix = format!(" -> {state}");
         self.logs()
             .lines()
-            .filter(|line| line.contains("[IPv6]") && line.trim_end().ends_with(&suffix))
+            .filter(|line| line.contains(self.family_tag) && line.trim_end().ends_with(&suffix))
             .count()
     }
 
-    /// Wait until the IPv6 router has entered `state` at least `count` times.
+    /// Wait until the router has entered `state` at least `count` times.
     pub fn wait_entered(&self, state: &str, count: usize, timeout: Duration) -> Result<Duration> {
         wait_for_value(
             &format!("{} to enter {state} {count} time(s)", self.label),
@@ -336,5 +399,28 @@ mod tests {
             "{text}"
         );
         assert_eq!(spec.virtual_mac(), "00:00:5e:00:02:01");
+    }
+
+    #[test]
+    fn renders_a_vrrpv2_ipv4_router_and_its_macvlan() {
+        let spec = FrrSpec::v2(100, &["192.0.2.100/24"]).interval_ms(1000);
+        let text = spec.vrrpd_config("frr1");
+        assert!(
+            text.contains(
+                "interface eth0\n vrrp 1 version 2\n vrrp 1 priority 100\n \
+                 vrrp 1 advertisement-interval 1000\n vrrp 1 ip 192.0.2.100\n!\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            (spec.macvlan(), spec.virtual_mac(), spec.family_tag()),
+            (
+                "vrrp4-1".to_owned(),
+                "00:00:5e:00:01:01".to_owned(),
+                "[IPv4]"
+            )
+        );
+        let v3 = FrrSpec::v3_ipv4(200, &["192.0.2.100/24"]).interval_ms(100);
+        assert!(v3.vrrpd_config("frr0").contains(" vrrp 1 version 3\n"));
     }
 }

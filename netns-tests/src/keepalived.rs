@@ -98,18 +98,23 @@ impl Keepalived {
     /// that file and pid files `<label>.pid` / `<label>.vrrp.pid` in the lab directory, in host
     /// `index`'s namespace; returns once its VRRP child has written its pid file (bounded).
     pub fn start(lab: &Lab, index: usize, label: &str, spec: &KeepalivedSpec) -> Result<Self> {
-        let bin = require_keepalived();
-        let dir = lab.dir();
-        let config = dir.join(format!("{label}.conf"));
+        let config = lab.dir().join(format!("{label}.conf"));
         std::fs::write(&config, spec.config(label))
             .map_err(|err| HarnessError::new(format!("write {}: {err}", config.display())))?;
+        Self::start_file(lab, index, label, &config)
+    }
+
+    /// As `start`, with the config file `config` already written.
+    pub fn start_file(lab: &Lab, index: usize, label: &str, config: &Path) -> Result<Self> {
+        let bin = require_keepalived();
+        let dir = lab.dir();
         let pid_file = dir.join(format!("{label}.pid"));
         let vrrp_pid_file = dir.join(format!("{label}.vrrp.pid"));
         for stale in [&pid_file, &vrrp_pid_file] {
             let _ = std::fs::remove_file(stale);
         }
         let text = |path: &Path| path.to_string_lossy().into_owned();
-        let (config, pid, vrrp_pid) = (text(&config), text(&pid_file), text(&vrrp_pid_file));
+        let (config, pid, vrrp_pid) = (text(config), text(&pid_file), text(&vrrp_pid_file));
         check_config(lab, index, &format!("{label}-check"), bin, &config)?;
         let argv = [
             bin, "-n", "-l", "-D", "-G", "-P", "-f", &config, "-p", &pid, "-r", &vrrp_pid,
@@ -197,6 +202,79 @@ impl Keepalived {
     }
 }
 
+/// What `KeepalivedSpec` leaves out, for the interop matrix: a sub-second `advert_int` (VRRPv3
+/// takes a fraction of a second) and VRRPv2's `authentication { auth_type PASS }`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeepalivedTuning {
+    /// `advert_int` in milliseconds, written as seconds with a fraction; `None`: the spec's.
+    pub advert_int_ms: Option<u32>,
+    /// `auth_pass` with `auth_type PASS`.
+    pub auth_pass: Option<String>,
+}
+
+impl KeepalivedSpec {
+    /// `config`, with `tuning` applied.
+    pub fn config_tuned(&self, router_id: &str, tuning: &KeepalivedTuning) -> String {
+        let mut text = self.config(router_id);
+        if let Some(ms) = tuning.advert_int_ms {
+            let seconds = format!("{}.{:03}", ms / 1000, ms % 1000);
+            let seconds = seconds.trim_end_matches('0').trim_end_matches('.');
+            text = text.replace(
+                &format!("    advert_int {}\n", self.advert_int),
+                &format!("    advert_int {seconds}\n"),
+            );
+        }
+        if let Some(pass) = &tuning.auth_pass {
+            text = text.replace(
+                "    virtual_ipaddress {\n",
+                &format!(
+                    "    authentication {{\n        auth_type PASS\n        auth_pass {pass}\n    \
+                     }}\n    virtual_ipaddress {{\n"
+                ),
+            );
+        }
+        text
+    }
+}
+
+impl Keepalived {
+    /// `start`, with the config `spec.config_tuned(label, tuning)`.
+    pub fn start_tuned(
+        lab: &Lab,
+        index: usize,
+        label: &str,
+        spec: &KeepalivedSpec,
+        tuning: &KeepalivedTuning,
+    ) -> Result<Self> {
+        let config = lab.dir().join(format!("{label}.conf"));
+        std::fs::write(&config, spec.config_tuned(label, tuning))
+            .map_err(|err| HarnessError::new(format!("write {}: {err}", config.display())))?;
+        Self::start_file(lab, index, label, &config)
+    }
+
+    /// Send `signal` to keepalived's process group: the parent and its VRRP child (SIGSTOP and
+    /// SIGCONT freeze and resume both; on SIGTERM the child resigns, sending priority 0, and both
+    /// exit).
+    pub fn signal(&self, signal: nix::sys::signal::Signal) -> Result<()> {
+        self.proc.signal(signal)
+    }
+
+    /// Wait until the parent has exited (after `signal(SIGTERM)`), and the VRRP child with it.
+    pub fn wait_exit(&self, timeout: Duration) -> Result<()> {
+        let child = self.vrrp_pid();
+        self.proc.wait(timeout)?;
+        if let Some(pid) = child {
+            wait_for_value(
+                &format!("{}'s VRRP child {pid} to exit", self.label),
+                timeout,
+                POLL,
+                || Ok((!process_exists(pid)).then_some(())),
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// keepalived's log line for a state entered (`MASTER`, `BACKUP`, `FAULT`).
 pub fn entering(state: &str) -> String {
     format!("(VI_1) Entering {state} STATE")
@@ -244,6 +322,31 @@ mod tests {
         );
         assert!(
             text.contains("virtual_ipaddress {\n        192.0.2.100/24\n    }\n}\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn tuning_sets_a_fractional_interval_and_a_password() {
+        let spec = KeepalivedSpec::v3(100, &["192.0.2.100/24"]);
+        let tuning = KeepalivedTuning {
+            advert_int_ms: Some(100),
+            auth_pass: None,
+        };
+        let text = spec.config_tuned("ka1", &tuning);
+        assert!(text.contains("    advert_int 0.1\n"), "{text}");
+        let v2 = KeepalivedSpec::v2(100, &["192.0.2.100/24"]);
+        let tuning = KeepalivedTuning {
+            advert_int_ms: Some(1000),
+            auth_pass: Some("pw".into()),
+        };
+        let text = v2.config_tuned("ka1", &tuning);
+        assert!(text.contains("    advert_int 1\n"), "{text}");
+        assert!(
+            text.contains(
+                "    authentication {\n        auth_type PASS\n        auth_pass pw\n    }\n    \
+                 virtual_ipaddress {\n"
+            ),
             "{text}"
         );
     }

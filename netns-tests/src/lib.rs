@@ -15,6 +15,7 @@ pub mod http;
 pub mod keepalived;
 pub mod kernel;
 pub mod lab;
+pub mod matrix;
 pub mod netns;
 pub mod pcap;
 pub mod ping;
