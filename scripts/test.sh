@@ -19,9 +19,11 @@ install_missing() {
     # The HAProxy pair test (netns-tests/tests/haproxy_pair.rs) runs Debian's HAProxy, and killall.
     [ -x /usr/sbin/haproxy ] || need+=(haproxy)
     command -v killall >/dev/null 2>&1 || need+=(psmisc)
-    # The mixed-mode and vmac tests (netns-tests/tests/daemon_mixed.rs, daemon_vmac.rs) run Debian's keepalived as a peer.
+    # The mixed-mode, vmac and interop matrix tests (netns-tests/tests/daemon_mixed.rs, daemon_vmac.rs,
+    # interop_matrix_*.rs) run Debian's keepalived as a peer.
     [ -x /usr/sbin/keepalived ] || need+=(keepalived)
-    # The IPv6 interop test (netns-tests/tests/interop_ipv6.rs) runs Debian's FRR (zebra and vrrpd).
+    # The interop tests (netns-tests/tests/interop_ipv6.rs, interop_matrix_*.rs) run Debian's FRR
+    # (zebra and vrrpd).
     [ -x /usr/lib/frr/vrrpd ] || need+=(frr)
     # The accept = false test (netns-tests/tests/daemon_accept.rs) reads keepvip's table with nft, and
     # the unicast test's switch drops VRRP multicast with an nftables bridge table.

@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use super::side::{Impl, Side};
 use super::wire::{
-    Handover, announcements_after, double_master_spans, last_master_advert_before,
-    master_adverts_after, resignation_after,
+    Handover, announcements_after, check_advert_form, double_master_spans,
+    last_master_advert_before, master_adverts_after, resignation_after,
 };
 use super::{HIGH, LOW, Mode, PeerKind, handover_tolerance, settle_bound};
 use crate::capture::Capture;
@@ -32,6 +32,7 @@ use crate::daemon::wire::{Advert, adverts, wall_clock};
 use crate::lab::{Ipv6Mode, Lab};
 use crate::pcap::Frame;
 use crate::wait::wait_for;
+use vrrp_wire::ChecksumMode;
 
 /// What a run expects of the side that resigns on SIGTERM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,8 @@ pub struct Pair {
     /// Advert sources, learnt from the capture by priority.
     pub high_src: IpAddr,
     pub low_src: Option<IpAddr>,
+    /// keepvip sends the message-only VRRPv3 checksum (RFC 9568) instead of the pseudo-header one.
+    keepvip_message_only: bool,
     tag: String,
 }
 
@@ -113,6 +116,7 @@ impl Pair {
             lab,
             high_src: IpAddr::from([0, 0, 0, 0]),
             low_src: None,
+            keepvip_message_only: keepvip_extra.contains("message-only"),
             tag,
         };
         pair.high.start(&pair.lab);
@@ -476,6 +480,29 @@ impl Pair {
             );
         }
         self.report("one_master", "never two masters past MDI");
+        let form = check_advert_form(&all, self.mode, |src| self.checksum_of(src));
+        if let Err(err) = form {
+            panic!("{} advert form: {err}", self.tag);
+        }
+        self.report("wire", "every advert in the mode's form, checksums valid");
+    }
+
+    /// The checksum form `src` sends: VRRPv2's covers the message only (RFC 3768 §5.3.8); VRRPv3
+    /// over IPv4 includes the pseudo-header (keepalived, FRR, keepvip's default) unless keepvip
+    /// was told otherwise; over IPv6 the pseudo-header is always in.
+    fn checksum_of(&self, src: IpAddr) -> ChecksumMode {
+        let keepvip_src = if self.high.imp == Impl::Keepvip {
+            Some(self.high_src)
+        } else {
+            self.low_src
+        };
+        match self.mode {
+            Mode::V2 | Mode::V2Auth => ChecksumMode::MessageOnly,
+            Mode::V3Ipv4 if self.keepvip_message_only && Some(src) == keepvip_src => {
+                ChecksumMode::MessageOnly
+            }
+            Mode::V3Ipv4 | Mode::V3Ipv6 => ChecksumMode::PseudoHeader,
+        }
     }
 
     fn report(&self, cell: &str, what: &str) {

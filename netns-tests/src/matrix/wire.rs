@@ -4,7 +4,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use vrrp_wire::{VRRP_IPV4_GROUP, VRRP_IPV6_GROUP};
+use vrrp_wire::{Addresses, Auth, ChecksumMode, VRRP_IPV4_GROUP, VRRP_IPV6_GROUP, Version};
+
+use super::Mode;
 
 use crate::daemon::pause::Span;
 use crate::daemon::wire::{Advert, gratuitous_arps, unsolicited_nas};
@@ -16,6 +18,61 @@ pub fn is_master_advert(advert: &Advert) -> bool {
     let group =
         advert.dst == IpAddr::V4(VRRP_IPV4_GROUP) || advert.dst == IpAddr::V6(VRRP_IPV6_GROUP);
     group && advert.priority.is_some_and(|priority| priority > 0)
+}
+
+/// Every advert on the wire has the mode's form: it parses (a valid checksum, in `checksum(src)`'s
+/// form), hop limit 255, the mode's version, VRID 1, interval and authentication, and exactly the
+/// one VIP.
+pub fn check_advert_form(
+    all: &[Advert],
+    mode: Mode,
+    checksum: impl Fn(IpAddr) -> ChecksumMode,
+) -> Result<(), String> {
+    let version = if mode.version() == 2 {
+        Version::V2
+    } else {
+        Version::V3
+    };
+    let auth = match mode.auth_pass() {
+        Some(pass) => {
+            let mut bytes = [0u8; 8];
+            bytes[..pass.len()].copy_from_slice(pass.as_bytes());
+            Auth::SimplePassword(bytes)
+        }
+        None => Auth::None,
+    };
+    let addresses = match mode.vip() {
+        IpAddr::V4(v4) => Addresses::V4(vec![v4]),
+        IpAddr::V6(v6) => Addresses::V6(vec![v6]),
+    };
+    let interval_us = u64::try_from(mode.interval().duration().as_micros()).unwrap_or(u64::MAX);
+    for advert in all {
+        let Ok((repr, form)) = &advert.parsed else {
+            return Err(format!("vrrp-wire rejects {advert:?}"));
+        };
+        let expected = (
+            255,
+            version,
+            1,
+            interval_us,
+            &auth,
+            &addresses,
+            checksum(advert.src),
+        );
+        let got = (
+            advert.ttl,
+            repr.version,
+            repr.vrid,
+            repr.max_adver_int.as_micros(),
+            &repr.auth,
+            &repr.addresses,
+            *form,
+        );
+        if got != expected {
+            return Err(format!("expected {expected:?}, got {got:?} in {advert:?}"));
+        }
+    }
+    Ok(())
 }
 
 /// The source of the first advert carrying `priority`.

@@ -44,7 +44,7 @@ impl Router {
     }
 
     /// The receive checks that depend on configuration, in RFC order. The wire layer has already checked
-    /// TTL, type, length, checksum, a non-zero count and interval, and the IPv6 link-local first address.
+    /// TTL, type, length, checksum, and a non-zero count and interval.
     fn check(&self, source: IpAddr, repr: &Repr) -> Result<(), Discard> {
         // RFC 5798 §7.1: the version must be ours (3, or 2 for a VRRPv2 router, RFC 3768 §7.1); a
         // VRRPv3 router in mixed mode takes both (§8.4.2, router/interop.rs).
