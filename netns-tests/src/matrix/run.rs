@@ -126,7 +126,7 @@ impl Pair {
         pair.watch_keepvip_master(watch);
         pair.low.start(&pair.lab);
         let low_started = wall_clock();
-        std::thread::sleep(mode.mdi(LOW) + mode.interval().duration() * 2);
+        std::thread::sleep(mode.mdi(LOW));
         pair.check_election(low_started);
         pair
     }
@@ -178,9 +178,21 @@ impl Pair {
         }
     }
 
-    /// Step 1's checks, once the lower side has run for its Master_Down_Interval and two intervals.
+    /// Step 1's checks, from the lower side's start to two intervals past its MDI.
     fn check_election(&self, low_started: Duration) {
-        let all = adverts(&self.frames());
+        // Past the lower side's Master_Down_Interval: wait for three more adverts of the master, so
+        // the capture covers at least two intervals beyond it.
+        let settled = low_started + self.mode.mdi(LOW);
+        let timeout = self.mode.interval().duration() * 5 + Duration::from_secs(1);
+        let frames =
+            self.capture
+                .wait_for_frames("three master adverts past MDI", timeout, |frames| {
+                    master_adverts_after(&adverts(frames), self.high_src, settled).len() >= 3
+                });
+        let all = match frames {
+            Ok(frames) => adverts(&frames),
+            Err(err) => panic!("{} election: the master went quiet: {err}", self.tag),
+        };
         let low_adverts: Vec<&Advert> = all.iter().filter(|a| a.priority == Some(LOW)).collect();
         assert!(
             low_adverts.is_empty(),
@@ -189,10 +201,9 @@ impl Pair {
             self.low.name(),
             self.low.logs()
         );
-        let settled = low_started + self.mode.mdi(LOW);
         let late = master_adverts_after(&all, self.high_src, settled);
         assert!(
-            late.len() >= 2,
+            late.len() >= 3,
             "{} election: the master went quiet: {late:?}",
             self.tag
         );
