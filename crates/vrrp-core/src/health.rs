@@ -118,6 +118,27 @@ impl Health {
         true
     }
 
+    /// Replaces the tracker list with each tracker's status known by the caller (`status[i]` for
+    /// `trackers[i]`; `None` or missing: its `initially_ok`). True if the effective priority or a FAULT
+    /// condition may have changed.
+    pub fn set_trackers_with(
+        &mut self,
+        trackers: &[TrackerConfig],
+        status: &[Option<TrackerStatus>],
+    ) -> bool {
+        let new_status: Vec<TrackerStatus> = trackers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| status.get(i).copied().flatten().unwrap_or_else(|| initial(t)))
+            .collect();
+        if self.trackers == trackers && self.status == new_status {
+            return false;
+        }
+        self.trackers = trackers.to_vec();
+        self.status = new_status;
+        true
+    }
+
     /// Takes what `old` observed (link, source address, tracker readings by position) into a health
     /// built from a new config, so a restarted router does not forget a dead link or a failed check.
     pub fn inherit(&mut self, old: &Health) {

@@ -44,7 +44,7 @@ pub use health::TrackerStatus;
 pub use input::{Action, Discard, FaultCause, Input, Reason, Report, StateKind};
 pub use node::{
     Counters, Datagram, GroupId, InstanceId, InstanceView, LinkId, Node, NodeAction, NodeError,
-    NodeInput, Transition, UNKNOWN_VRID,
+    NodeInput, Reconfigure, Transition, UNKNOWN_VRID,
 };
 pub use router::{KnownMaster, Router, State};
 pub use split_brain_report::{Difference, LikelyCause, SplitBrain};

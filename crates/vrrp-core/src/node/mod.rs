@@ -22,6 +22,7 @@ use crate::time::Instant;
 
 pub use counters::{Counters, Transition};
 pub use receive::{Datagram, UNKNOWN_VRID};
+pub use reconfigure::Reconfigure;
 
 /// The shell's name for an interface (keepvip gives one to each interface name, kept when the
 /// interface is re-created with a new ifindex). The node only compares them.

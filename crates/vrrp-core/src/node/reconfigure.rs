@@ -5,9 +5,22 @@ use vrrp_wire::Family;
 
 use super::{InstanceId, Node, NodeAction, NodeError, tag};
 use crate::config::Config;
+use crate::health::TrackerStatus;
 use crate::input::{Action, Input, Reason};
 use crate::router::{Router, State};
 use crate::time::Instant;
+
+/// How [`Node::reconfigure_with`] applies a config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reconfigure {
+    /// Restart even if the router could take the config in place (the caller has its own reasons,
+    /// e.g. a setting the core does not see).
+    pub restart: bool,
+    /// Each new tracker's status as the caller knows it (`tracker_status[i]` for `config.trackers[i]`;
+    /// `None`: not read yet, it starts at its `initially_ok`). `None` as a whole: statuses are kept by
+    /// position, as [`Node::reconfigure`] does.
+    pub tracker_status: Option<Vec<Option<TrackerStatus>>>,
+}
 
 impl Node {
     /// Applies `config` to instance `id`. In place when only the base priority, VIPs, trackers,
@@ -20,6 +33,25 @@ impl Node {
         id: InstanceId,
         config: Config,
     ) -> Result<Vec<NodeAction>, NodeError> {
+        self.reconfigure_with(now, id, config, &Reconfigure::default())
+    }
+
+    /// Whether `config` would be taken in place by instance `id` (no restart).
+    pub fn can_reconfigure_in_place(&self, id: InstanceId, config: &Config) -> bool {
+        self.entry(id)
+            .is_some_and(|e| e.router.can_update_in_place(config))
+    }
+
+    /// [`Node::reconfigure`] with the caller's choices (see [`Reconfigure`]). A restarted router
+    /// keeps what the old one observed (link, source address) and its startup hold: a restart never
+    /// starts `startup_delay` again (keepalived does not delay on reload either).
+    pub fn reconfigure_with(
+        &mut self,
+        now: Instant,
+        id: InstanceId,
+        config: Config,
+        how: &Reconfigure,
+    ) -> Result<Vec<NodeAction>, NodeError> {
         config.validate()?;
         let entry = self.entry_mut(id).ok_or(NodeError::UnknownInstance(id))?;
         let old = entry.router.config();
@@ -28,14 +60,25 @@ impl Node {
         if !same_key {
             return Err(NodeError::KeyChanged(id));
         }
+        let status = how.tracker_status.as_deref();
         let mut actions = Vec::new();
-        if entry.router.can_update_in_place(&config) {
-            entry.router.update_in_place(now, config, &mut actions);
+        if !how.restart && entry.router.can_update_in_place(&config) {
+            entry
+                .router
+                .update_in_place_with(now, config, status, &mut actions);
         } else {
             let was_running = entry.router.state() != State::Initialize;
+            // The startup delay belongs to the node's start: a restart keeps the old router's hold
+            // (below) and never begins a new one.
+            let mut config = config;
+            config.startup_delay = crate::Micros::ZERO;
             let mut router = Router::new(config)?;
             router.sync_gated = entry.group.is_some();
             router.inherit_health(&entry.router);
+            router.inherit_startup_hold(&entry.router);
+            if let Some(status) = status {
+                router.set_tracker_status(status);
+            }
             actions = entry.router.handle(now, Input::Shutdown);
             if was_running {
                 actions.extend(router.handle(now, Input::Startup));
