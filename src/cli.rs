@@ -9,7 +9,8 @@
 //! | 2    | usage error: unknown command or flag (from clap)                |
 //! | 3    | the config file cannot be read (missing, permissions, ...)      |
 //! | 4    | `run`/`demo`: the daemon or the demo could not start or failed    |
-//! | 5    | `status`, `watch`: no daemon answers on the control socket (or, for `watch`, it went away) |
+//! | 5    | `status`, `watch`, `reload`: no daemon answers on the control socket (or, for `watch`, it went away) |
+//! | 6    | `reload`: refused (the caller may only read status)             |
 //!
 //! `import-keepalived` exits 1 on a syntax error and 3 when the file it is given cannot be read;
 //! `man` exits 4 when its directory cannot be written.
@@ -63,6 +64,9 @@ pub enum Command {
         #[arg(long, default_value = "250ms")]
         interval: String,
     },
+    /// Make the running daemon re-read its config file and apply the difference (0 applied, 1 the
+    /// new config is invalid and the running one stays, 5 no daemon, 6 not permitted).
+    Reload,
     /// Run a self-contained failover demonstration in network namespaces (root).
     Demo {
         /// Advert interval, e.g. 100ms or 1s (10 ms steps, 10ms..=40.95s).
@@ -174,6 +178,7 @@ pub fn run(cli: &Cli) -> ExitCode {
     let _log_guard = crate::logging::init(format);
     let options = crate::daemon::RunOptions {
         control_socket: cli.control_socket.clone(),
+        config_path: cli.config.clone(),
     };
     match crate::daemon::run(config, options) {
         Ok(()) => ExitCode::from(exit::OK),
@@ -204,6 +209,37 @@ pub fn status(cli: &Cli, json: bool) -> ExitCode {
         }
         Err(e) => {
             eprintln!("keepvip status: {e}");
+            ExitCode::from(exit::NO_DAEMON)
+        }
+    }
+}
+
+/// `keepvip reload`: the daemon re-reads the file it was started with; prints what changed, what
+/// needs a restart, or why the new config was refused.
+pub fn reload(cli: &Cli) -> ExitCode {
+    match crate::control::request_reload(&cli.control_socket) {
+        Ok(outcome) if outcome.applied => {
+            println!("reloaded");
+            for change in &outcome.changes {
+                println!("  {change}");
+            }
+            for setting in &outcome.needs_restart {
+                println!("  needs a restart: {setting}");
+            }
+            ExitCode::from(exit::OK)
+        }
+        Ok(outcome) => {
+            let error = outcome.error.as_deref().unwrap_or("refused");
+            eprintln!("{error}");
+            eprintln!("keepvip reload: the new config was refused; the running config stays");
+            ExitCode::from(exit::CONFIG_INVALID)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            eprintln!("keepvip reload: {e}");
+            ExitCode::from(exit::REFUSED)
+        }
+        Err(e) => {
+            eprintln!("keepvip reload: {e}");
             ExitCode::from(exit::NO_DAEMON)
         }
     }

@@ -8,3 +8,5 @@ pub const USAGE: u8 = 2;
 pub const CONFIG_UNREADABLE: u8 = 3;
 pub const DAEMON_FAILED: u8 = 4;
 pub const NO_DAEMON: u8 = 5;
+/// `reload`: the daemon refused the request (a peer that may only read status).
+pub const REFUSED: u8 = 6;

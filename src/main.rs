@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Run => cli::run(&cli),
         Command::Status { json } => cli::status(&cli, json),
         Command::Watch { interval } => cli::watch(&cli, &interval),
+        Command::Reload => cli::reload(&cli),
         Command::Demo { interval } => cli::demo(&interval),
         Command::ImportKeepalived { file, config_id } => cli::import_keepalived(&file, config_id),
         Command::Completions { shell } => cli::completions(shell),

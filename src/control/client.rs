@@ -1,6 +1,6 @@
 //! The `keepvip status` side of the control socket.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
@@ -18,6 +18,8 @@ pub fn query_status(path: &Path) -> io::Result<Status> {
             ),
         )
     })?;
+    stream.write_all(b"status\n")?;
+    stream.shutdown(std::net::Shutdown::Write)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut body = Vec::new();
     stream.read_to_end(&mut body)?;

@@ -4,6 +4,7 @@
 
 mod changes;
 mod client;
+mod reload;
 pub mod schema;
 #[cfg(test)]
 mod schema_docs_test;
@@ -14,7 +15,8 @@ mod watch;
 
 pub use changes::{Change, changes, line, utc};
 pub use client::query_status;
-pub use server::{Access, Request, StatusRequest, access, bind, serve, snapshot};
+pub use reload::{ReloadOutcome, ReloadRequest, request_reload};
+pub use server::{Access, Request, Requests, StatusRequest, access, bind, serve, snapshot};
 pub use status::{
     InstanceStatus, LastTransition, STATUS_SCHEMA_VERSION, SplitBrainView, Status, TrackerView,
     TransitionCount,
@@ -46,8 +48,13 @@ mod tests {
         // A stand-in for the loop: answers every request with the latest value of `tx`.
         let (tx, rx) = watch::channel(first);
         let (requests, mut inbox) = mpsc::channel::<StatusRequest>(4);
+        let (reload, _reloads) = mpsc::channel::<ReloadRequest>(1);
         let _guard = rt.enter();
         let listener = bind(&path, None).unwrap();
+        let requests = Requests {
+            status: requests,
+            reload,
+        };
         let server = rt.spawn(serve(listener, requests));
         let answerer = rt.spawn(async move {
             while let Some(reply) = inbox.recv().await {

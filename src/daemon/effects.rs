@@ -152,6 +152,8 @@ impl Daemon {
         decided: std::time::Instant,
     ) -> oneshot::Receiver<()> {
         let (done, installed) = oneshot::channel();
+        // A reload swapping a master's VIPs in place: no takeover, and its routes stay as they are.
+        let swapping = self.reload.swapping;
         let drop_traffic = self
             .node
             .router(id)
@@ -166,11 +168,11 @@ impl Daemon {
                     .collect(),
                 drop_traffic,
                 installed: done,
-                takeover: Some((id, decided)),
+                takeover: (!swapping).then_some((id, decided)),
             });
-            // The core adds VIPs only on becoming master (the daemon never reconfigures a router).
+            // Otherwise the core adds VIPs only on becoming master.
             let set = info.route_set();
-            if !set.is_empty() {
+            if !set.is_empty() && !swapping {
                 self.io.vip_worker.send(VipCommand::AddRoutes {
                     instance: info.name().to_owned(),
                     set,
@@ -183,7 +185,7 @@ impl Daemon {
     fn remove_vips(&mut self, id: InstanceId, vips: &VipSet) {
         if let Some(info) = self.table.get(id) {
             let set = info.route_set();
-            if !set.is_empty() {
+            if !set.is_empty() && !self.reload.swapping {
                 self.io.vip_worker.send(VipCommand::RemoveRoutes {
                     instance: info.name().to_owned(),
                     set,

@@ -16,6 +16,7 @@ use super::groups::{self, GroupStates};
 use super::io::Io;
 use super::lock;
 use super::privileges::{self, Privileges};
+use super::reload::ReloadState;
 use super::service_manager::ServiceManager;
 use super::setup;
 use super::signals::Signals;
@@ -24,7 +25,7 @@ use super::tasks::{Feeders, spawn_monitor, spawn_periodic, spawn_receivers};
 use super::tracker_setup::{self as trackers, TrackerTasks};
 use super::watch::InterfaceWatch;
 use crate::config::Config;
-use crate::control::{self, Status, StatusRequest};
+use crate::control::{self, ReloadRequest, Requests, Status, StatusRequest};
 use crate::metrics;
 use crate::net::netlink::{AddressEvents, LinkEvent, LinkEvents, NetlinkError};
 use crate::net::{FrameSender, Netlink};
@@ -46,8 +47,10 @@ pub struct Daemon {
     pub notifier: Notifier,
     pub groups: GroupStates,
     pub clock: Clock,
-    router_id: String,
-    service: ServiceManager,
+    pub router_id: String,
+    pub service: ServiceManager,
+    /// What a reload needs: the file, the config in force, the tracker channels.
+    pub reload: ReloadState,
 }
 
 /// How often link state and addresses are re-read, in case a netlink overrun lost an event.
@@ -113,9 +116,14 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     let metrics =
         metrics_listener.map(|l| tokio::spawn(metrics::serve(l, status_requests.clone())));
     let group = config.global.control_group.as_deref();
-    let control = spawn_control(&options, group, status_requests)?;
+    let (reload_requests, reload_inbox) = mpsc::channel(4);
+    let requests = Requests {
+        status: status_requests,
+        reload: reload_requests,
+    };
+    let control = spawn_control(&options, group, requests)?;
 
-    let (mut inbox, channels) = Inbox::new(events_inbox, status_inbox);
+    let (mut inbox, channels) = Inbox::new(events_inbox, status_inbox, reload_inbox);
     let registry = Registry::build(&config);
     let started = registry.start(
         &config,
@@ -136,6 +144,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         clock,
         router_id: config.global.router_id.clone(),
         service: ServiceManager::from_env(),
+        reload: ReloadState::new(&options.config_path, &config, channels, drops_vip_traffic),
     };
     // No instance starts before every tracker has reported once; a stop signal meanwhile ends it all.
     let limit = trackers::first_readings_limit(&config);
@@ -185,13 +194,15 @@ pub struct Inbox {
     reports: mpsc::Receiver<Report>,
     runs: mpsc::Receiver<ScriptRun>,
     status: mpsc::Receiver<StatusRequest>,
-    trackers: TrackerTasks,
+    reloads: mpsc::Receiver<ReloadRequest>,
+    pub trackers: TrackerTasks,
 }
 
 impl Inbox {
     fn new(
         events: mpsc::Receiver<Event>,
         status: mpsc::Receiver<StatusRequest>,
+        reloads: mpsc::Receiver<ReloadRequest>,
     ) -> (Inbox, Channels) {
         let (reports_tx, reports) = mpsc::channel(256);
         let (runs_tx, runs) = mpsc::channel(256);
@@ -204,6 +215,7 @@ impl Inbox {
             reports,
             runs,
             status,
+            reloads,
             trackers: TrackerTasks::default(),
         };
         (inbox, channels)
@@ -292,7 +304,7 @@ fn bind_metrics(config: &Config) -> Result<Option<tokio::net::TcpListener>, Daem
 fn spawn_control(
     options: &RunOptions,
     group: Option<&str>,
-    requests: mpsc::Sender<StatusRequest>,
+    requests: Requests,
 ) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
     let path = &options.control_socket;
     let failed = |reason: String| DaemonError::Control {
@@ -351,9 +363,15 @@ impl Daemon {
                     warn!("not every tracker reported in time; starting with what is known");
                     break;
                 }
-                stop = signals.next() => {
-                    info!(signal = stop, "shutting down before the instances started");
-                    return None;
+                Some(reply) = inbox.reloads.recv() => {
+                    let _ = reply.send(super::reload::refused("keepvip is still starting: reload once it runs"));
+                }
+                signal = signals.next() => match signal {
+                    Some(stop) => {
+                        info!(signal = stop, "shutting down before the instances started");
+                        return None;
+                    }
+                    None => warn!("SIGHUP while starting: ignored; send it again once keepvip runs"),
                 }
             }
         }
@@ -423,9 +441,19 @@ impl Daemon {
                     error!(task = %what, "internal task ended: shutting down to release the VIPs");
                     return Err(DaemonError::TaskEnded(what));
                 }
-                stop = signals.next() => {
-                    info!(signal = stop, "shutting down");
-                    return Ok(());
+                Some(reply) = inbox.reloads.recv() => {
+                    let outcome = self.reload(inbox, feeders).await;
+                    let _ = reply.send(outcome);
+                }
+                signal = signals.next() => match signal {
+                    Some(stop) => {
+                        info!(signal = stop, "shutting down");
+                        return Ok(());
+                    }
+                    None => {
+                        info!("SIGHUP: reloading");
+                        self.reload(inbox, feeders).await;
+                    }
                 }
             }
         }

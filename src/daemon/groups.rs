@@ -93,3 +93,24 @@ impl GroupStates {
         }
     }
 }
+
+impl GroupStates {
+    /// After a reload: the groups of `config`, with their members' ids from `table`; a group with
+    /// the same name and members keeps the state it last notified.
+    pub fn follow(&mut self, config: &Config, table: &InstanceTable) {
+        let old = std::mem::take(&mut self.groups);
+        for group in &config.sync_groups {
+            let members: Vec<InstanceId> =
+                group.members.iter().filter_map(|m| table.find(m)).collect();
+            let notified = old
+                .iter()
+                .find(|g| g.name == group.name && g.members == members)
+                .and_then(|g| g.notified);
+            self.groups.push(Group {
+                name: group.name.clone(),
+                members,
+                notified,
+            });
+        }
+    }
+}

@@ -96,6 +96,11 @@ impl Io {
         self.kernel_drops_seen.remove(&id);
     }
 
+    /// The socket slots, for building instances on reload (new slots go at the end).
+    pub fn sockets_mut(&mut self) -> &mut Vec<SocketSlot> {
+        &mut self.sockets
+    }
+
     /// What each receive task watches, in `SocketId` order.
     pub fn socket_watches(&self) -> Vec<watch::Receiver<Option<Arc<VrrpSocket>>>> {
         self.sockets

@@ -23,7 +23,8 @@
 //! | `vmac` | the macvlans of `vmac` instances: built at startup, up only while master, deleted at exit |
 //! | `clock` | the one clock |
 //! | `privileges` | running without root: the two capabilities checked, the ambient set cleared, script users |
-//! | `service_manager` | systemd's notify protocol: READY, STOPPING, the watchdog pinged from the loop |
+//! | `service_manager` | systemd's notify protocol: READY, RELOADING, STOPPING, the watchdog pinged from the loop |
+//! | `reload` | SIGHUP and `keepvip reload`: the new config compared with the running one and the difference applied |
 //! | `core_config`, `error`, `event`, `lock`, `signals` | translation, errors, events, single instance, signals |
 
 mod accept_filter;
@@ -41,6 +42,7 @@ mod link_local;
 mod links;
 mod lock;
 mod privileges;
+mod reload;
 mod routes;
 mod service_manager;
 mod setup;
@@ -66,6 +68,8 @@ use crate::config::Config;
 pub struct RunOptions {
     /// Where `keepvip status` finds the daemon.
     pub control_socket: PathBuf,
+    /// The config file `run` read, read again on reload.
+    pub config_path: PathBuf,
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; then every master resigns (priority-0 advert) and removes its

@@ -2,7 +2,8 @@
 //! runs, STOPPING=1 when shutdown begins, and WATCHDOG=1 from the protocol loop itself at half of
 //! `WatchdogSec`, so a loop that stalls stops pinging and systemd restarts the service. Outside
 //! systemd (no `$NOTIFY_SOCKET`, no `$WATCHDOG_USEC`) every call does nothing.
-//! RELOADING=1 belongs here once `reload` exists.
+//! A reload says RELOADING=1 with MONOTONIC_USEC (what `Type=notify-reload` requires, harmless for
+//! `Type=notify`) and READY=1 when the new config is in force or refused.
 
 use std::time::Duration;
 
@@ -31,6 +32,22 @@ impl ServiceManager {
 
     pub fn ready(&self) {
         send(&[NotifyState::Ready, NotifyState::Status("running")]);
+    }
+
+    /// A reload begins: RELOADING=1 with the CLOCK_MONOTONIC time, which systemd compares with the
+    /// time it sent SIGHUP.
+    pub fn reloading(&self) {
+        let mut states = vec![NotifyState::Reloading, NotifyState::Status("reloading")];
+        match NotifyState::monotonic_usec_now() {
+            Ok(now) => states.push(now),
+            Err(e) => warn!(error = %e, "cannot read CLOCK_MONOTONIC for systemd"),
+        }
+        send(&states);
+    }
+
+    /// The reload is over (applied or refused): READY=1 again.
+    pub fn reloaded(&self) {
+        self.ready();
     }
 
     pub fn stopping(&self) {

@@ -49,59 +49,107 @@ pub async fn build(
     };
     routes::remove_leftovers(netlink).await;
     for instance in &config.instances {
-        let link = find_link(instance, netlink, &setup.table).await?;
-        if link.index == ABSENT || !link.up {
-            push_once(&mut setup.links_down, link.info.id);
+        let delay = config.global.startup_delay;
+        let built = build_instance(
+            config,
+            instance,
+            delay,
+            netlink,
+            node,
+            &mut setup.sockets,
+            &setup.table,
+        )
+        .await?;
+        if built.link_down {
+            push_once(&mut setup.links_down, built.info.link.id);
         }
-        let source = match instance.unicast_source {
-            Some(explicit) => explicit_source(netlink, &link.info, explicit).await,
-            None => source_address(instance, &link.info),
-        };
-        if let Err(reason) = &source {
-            warn!(
-                instance = %instance.name,
-                interface = %instance.interface,
-                reason = %reason,
-                "instance starts in FAULT; it comes up when the interface has a source address"
-            );
+        if built.source_missing {
+            setup.sources_missing.push(built.id);
         }
-        // An explicit unicast_source is the source even while it is missing: it never follows
-        // renumbering, the instance waits in FAULT for that very address.
-        let missing = instance
-            .unicast_source
-            .unwrap_or(placeholder(instance.family()));
-        let primary = source.clone().unwrap_or(missing);
-        let id = add_to_node(node, &setup.table, config, instance, link.info.id, primary)?;
-        if source.is_err() {
-            setup.sources_missing.push(id);
-        }
-        let socket = socket_for(&mut setup.sockets, instance, &link.info, primary)?;
-        let vmac = vmac::at_startup(instance, &link.info, primary, netlink)
-            .await
-            .map_err(|reason| DaemonError::Interface {
-                instance: instance.name.clone(),
-                reason,
-            })?;
-        info!(
-            instance = %instance.name,
-            interface = %instance.interface,
-            vrid = instance.vrid,
-            priority = instance.priority,
-            source = %primary,
-            unicast_peers = ?instance.unicast_peers,
-            "instance ready"
-        );
-        setup.table.insert(
-            id,
-            InstanceInfo {
-                config: instance.clone(),
-                link: link.info,
-                socket,
-                vmac,
-            },
-        );
+        setup.table.insert(built.id, built.info);
     }
     Ok(setup)
+}
+
+/// One instance built: in the node, not started yet; its table entry still to insert.
+pub struct BuiltInstance {
+    pub id: InstanceId,
+    pub info: InstanceInfo,
+    /// Its interface is down or missing.
+    pub link_down: bool,
+    /// Its interface has no usable source address yet.
+    pub source_missing: bool,
+}
+
+/// Builds `instance` (at startup, or added by a reload): its interface and source address found,
+/// stale VIPs cleared, its socket slot found in `sockets` or opened there, its macvlan, and the
+/// router added to `node` with `startup_delay`.
+pub async fn build_instance(
+    config: &config::Config,
+    instance: &config::Instance,
+    startup_delay: Duration,
+    netlink: &Netlink,
+    node: &mut Node,
+    sockets: &mut Vec<SocketSlot>,
+    table: &InstanceTable,
+) -> Result<BuiltInstance, DaemonError> {
+    let link = find_link(instance, netlink, table).await?;
+    let link_down = link.index == ABSENT || !link.up;
+    let source = match instance.unicast_source {
+        Some(explicit) => explicit_source(netlink, &link.info, explicit).await,
+        None => source_address(instance, &link.info),
+    };
+    if let Err(reason) = &source {
+        warn!(
+            instance = %instance.name,
+            interface = %instance.interface,
+            reason = %reason,
+            "instance starts in FAULT; it comes up when the interface has a source address"
+        );
+    }
+    // An explicit unicast_source is the source even while it is missing: it never follows
+    // renumbering, the instance waits in FAULT for that very address.
+    let missing = instance
+        .unicast_source
+        .unwrap_or(placeholder(instance.family()));
+    let primary = source.clone().unwrap_or(missing);
+    let id = add_to_node(
+        node,
+        table,
+        config,
+        instance,
+        link.info.id,
+        primary,
+        startup_delay,
+    )?;
+    let socket = socket_for(sockets, instance, &link.info, primary)?;
+    let vmac = vmac::at_startup(instance, &link.info, primary, netlink)
+        .await
+        .map_err(|reason| DaemonError::Interface {
+            instance: instance.name.clone(),
+            reason,
+        })?;
+    info!(
+        instance = %instance.name,
+        interface = %instance.interface,
+        vrid = instance.vrid,
+        priority = instance.priority,
+        source = %primary,
+        unicast_peers = ?instance.unicast_peers,
+        "instance ready"
+    );
+    let info = InstanceInfo {
+        config: instance.clone(),
+        link: link.info,
+        socket,
+        vmac,
+    };
+    Ok(BuiltInstance {
+        id,
+        info,
+        link_down,
+        source_missing: source.is_err(),
+    })
 }
 
 /// An instance's interface as found at startup.
@@ -271,6 +319,7 @@ fn add_to_node(
     instance: &config::Instance,
     link: LinkId,
     primary: IpAddr,
+    startup_delay: Duration,
 ) -> Result<vrrp_core::InstanceId, DaemonError> {
     let failed = |reason: String| DaemonError::Instance {
         instance: instance.name.clone(),
@@ -278,7 +327,7 @@ fn add_to_node(
     };
     let trackers = registry::core_trackers(instance, config);
     let mut core = core_config(instance, primary, trackers);
-    core.startup_delay = micros(config.global.startup_delay);
+    core.startup_delay = micros(startup_delay);
     match node.add_instance(link, core) {
         Ok(id) => Ok(id),
         // `check` compares interface names; two names can be one interface (altnames).
@@ -297,7 +346,7 @@ fn add_to_node(
 }
 
 /// The socket slot of (link, family), opened on first use (left empty while the interface is missing).
-fn socket_for(
+pub fn socket_for(
     sockets: &mut Vec<SocketSlot>,
     instance: &config::Instance,
     link: &LinkInfo,

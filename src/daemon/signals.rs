@@ -1,14 +1,14 @@
-//! The signals the daemon handles: SIGTERM and SIGINT stop it; the others keepalived users send are
-//! logged, never fatal.
+//! The signals the daemon handles: SIGTERM and SIGINT stop it, SIGHUP reloads the config; SIGUSR1/2
+//! (keepalived's dumps) are logged, never fatal.
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tracing::{info, warn};
+use tracing::info;
 
 use super::error::DaemonError;
 
-/// SIGTERM and SIGINT stop the daemon. SIGHUP (keepalived's reload) and SIGUSR1/2 (its dumps) are
-/// caught and logged: their default action would kill the master without resigning, leaving its VIPs
-/// on the interface while a backup takes over.
+/// SIGTERM and SIGINT stop the daemon; SIGHUP reloads it. SIGUSR1/2 (keepalived's dumps) are caught
+/// and logged: their default action would kill the master without resigning, leaving its VIPs on the
+/// interface while a backup takes over.
 pub struct Signals {
     term: Signal,
     int: Signal,
@@ -29,13 +29,13 @@ impl Signals {
         })
     }
 
-    /// Waits for a stopping signal and returns its name; logs and ignores the others.
-    pub async fn next(&mut self) -> &'static str {
+    /// Waits for a stopping signal (its name) or SIGHUP (`None`); logs and ignores the others.
+    pub async fn next(&mut self) -> Option<&'static str> {
         loop {
             tokio::select! {
-                _ = self.term.recv() => return "SIGTERM",
-                _ = self.int.recv() => return "SIGINT",
-                _ = self.hup.recv() => warn!("SIGHUP: reload is not supported yet; running config unchanged"),
+                _ = self.term.recv() => return Some("SIGTERM"),
+                _ = self.int.recv() => return Some("SIGINT"),
+                _ = self.hup.recv() => return None,
                 _ = self.usr1.recv() => info!("SIGUSR1 ignored: use `keepvip status`"),
                 _ = self.usr2.recv() => info!("SIGUSR2 ignored: use `keepvip status`"),
             }

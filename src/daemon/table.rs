@@ -102,6 +102,18 @@ impl InstanceTable {
         self.by_id.insert(id, info);
     }
 
+    /// Forgets an instance (reload removed it).
+    pub fn remove(&mut self, id: InstanceId) -> Option<InstanceInfo> {
+        self.by_id.remove(&id)
+    }
+
+    /// An instance's config, replaced by a reload.
+    pub fn set_config(&mut self, id: InstanceId, config: config::Instance) {
+        if let Some(info) = self.by_id.get_mut(&id) {
+            info.config = config;
+        }
+    }
+
     pub fn get(&self, id: InstanceId) -> Option<&InstanceInfo> {
         self.by_id.get(&id)
     }

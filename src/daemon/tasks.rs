@@ -29,7 +29,17 @@ pub fn spawn_receivers(
     events: &mpsc::Sender<Event>,
     feeders: &mut Feeders,
 ) {
-    for (index, mut current) in watches.into_iter().enumerate() {
+    spawn_receivers_from(0, watches, events, feeders);
+}
+
+/// [`spawn_receivers`] for the slots from `first` on (slots a reload added).
+pub fn spawn_receivers_from(
+    first: usize,
+    watches: Vec<SocketWatch>,
+    events: &mpsc::Sender<Event>,
+    feeders: &mut Feeders,
+) {
+    for (index, mut current) in watches.into_iter().enumerate().skip(first) {
         let events = events.clone();
         feeders.spawn(async move {
             let mut buf = vec![0u8; 65_536];

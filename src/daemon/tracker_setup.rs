@@ -126,31 +126,54 @@ pub fn first_readings_limit(config: &Config) -> Duration {
 }
 
 /// The running tracker tasks, watched: one that ends (a bug, or a panic) must not leave its last
-/// reading standing silently.
+/// reading standing silently. A task stopped on purpose (reload) is not reported.
 #[derive(Default)]
 pub struct TrackerTasks {
-    watchers: JoinSet<TrackId>,
-    tasks: Vec<AbortHandle>,
+    watchers: JoinSet<(TrackId, u64)>,
+    /// The current task of each tracker, with its generation.
+    tasks: HashMap<TrackId, (u64, AbortHandle)>,
+    next_generation: u64,
 }
 
 impl TrackerTasks {
     pub fn watch(started: Vec<(TrackId, JoinHandle<()>)>) -> TrackerTasks {
         let mut watched = TrackerTasks::default();
-        for (id, task) in started {
-            watched.tasks.push(task.abort_handle());
-            watched.watchers.spawn(async move {
-                let _ = task.await;
-                id
-            });
-        }
+        watched.add(started);
         watched
     }
 
-    /// The next tracker whose task ended; pending while none has.
+    /// Watches more tasks; one that replaces a tracker's task stops the old one.
+    pub fn add(&mut self, started: Vec<(TrackId, JoinHandle<()>)>) {
+        for (id, task) in started {
+            self.next_generation += 1;
+            let generation = self.next_generation;
+            let replaced = self.tasks.insert(id, (generation, task.abort_handle()));
+            if let Some((_, old)) = replaced {
+                old.abort();
+            }
+            self.watchers.spawn(async move {
+                let _ = task.await;
+                (id, generation)
+            });
+        }
+    }
+
+    /// Stops a tracker's task without reporting it as ended.
+    pub fn stop(&mut self, id: TrackId) {
+        if let Some((_, task)) = self.tasks.remove(&id) {
+            task.abort();
+        }
+    }
+
+    /// The next tracker whose current task ended; pending while none has.
     pub async fn ended(&mut self) -> TrackId {
         loop {
             match self.watchers.join_next().await {
-                Some(Ok(id)) => return id,
+                Some(Ok((id, generation))) => {
+                    if self.tasks.get(&id).is_some_and(|(g, _)| *g == generation) {
+                        return id;
+                    }
+                }
                 Some(Err(_)) => continue,
                 None => std::future::pending::<()>().await,
             }
@@ -158,7 +181,7 @@ impl TrackerTasks {
     }
 
     pub fn abort_all(&mut self) {
-        self.tasks.iter().for_each(AbortHandle::abort);
+        self.tasks.values().for_each(|(_, task)| task.abort());
         self.watchers.abort_all();
     }
 }

@@ -9,6 +9,7 @@
 //! only queues.
 
 mod fifo;
+mod reload;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -14,6 +14,10 @@ use super::{Reading, Report, TrackId, file, process, script};
 use crate::config::{Config, Instance, TrackerKind, TrackerRef};
 use crate::exec::{self, RunAs};
 
+mod reload;
+
+pub use reload::TrackerChanges;
+
 /// One running tracker.
 #[derive(Debug, Clone)]
 pub struct Tracker {
@@ -26,6 +30,8 @@ pub struct Tracker {
     pub reading: Option<Reading>,
     /// Scripts: the latest run.
     pub last_run: Option<ScriptRun>,
+    /// No instance uses it any more (reload); its id is never reused.
+    pub retired: bool,
 }
 
 /// Every tracker the config's instances use.
@@ -68,20 +74,29 @@ impl Registry {
             watchers: Vec::new(),
             reading: None,
             last_run: None,
+            retired: false,
         });
         self.by_key.insert(key, id);
         id
     }
 
+    /// A tracker in use (`None` once a reload retired it).
     pub fn get(&self, id: TrackId) -> Option<&Tracker> {
-        self.trackers.get(id.0)
+        self.trackers.get(id.0).filter(|t| !t.retired)
     }
 
+    /// The trackers in use.
     pub fn iter(&self) -> impl Iterator<Item = (TrackId, &Tracker)> + '_ {
         self.trackers
             .iter()
             .enumerate()
+            .filter(|(_, t)| !t.retired)
             .map(|(i, t)| (TrackId(i), t))
+    }
+
+    /// The tracker of `kind` called `name`, if one is in use.
+    pub fn find(&self, kind: TrackerKind, name: &str) -> Option<TrackId> {
+        self.by_key.get(&(kind, name.to_owned())).copied()
     }
 
     /// The tracker of interface `name`, if one is tracked.
@@ -94,7 +109,7 @@ impl Registry {
     /// Records a reading; true if it differs from the last one.
     pub fn record(&mut self, report: Report) -> bool {
         match self.trackers.get_mut(report.tracker.0) {
-            Some(t) if t.reading != Some(report.reading) => {
+            Some(t) if !t.retired && t.reading != Some(report.reading) => {
                 t.reading = Some(report.reading);
                 true
             }
@@ -111,9 +126,8 @@ impl Registry {
     /// Whether every script, file and process tracker has reported once (interfaces are read by the
     /// daemon itself).
     pub fn all_reported(&self) -> bool {
-        self.trackers
-            .iter()
-            .all(|t| t.kind == TrackerKind::Interface || t.reading.is_some())
+        self.iter()
+            .all(|(_, t)| t.kind == TrackerKind::Interface || t.reading.is_some())
     }
 
     /// Starts a task for every script, file and process tracker. `run_as`: the resolved `[global]
@@ -125,8 +139,21 @@ impl Registry {
         script_users: &HashMap<String, RunAs>,
         channels: &Channels,
     ) -> Vec<(TrackId, JoinHandle<()>)> {
+        let all: Vec<TrackId> = self.iter().map(|(id, _)| id).collect();
+        self.start_some(&all, config, run_as, script_users, channels)
+    }
+
+    /// [`Registry::start`] for the trackers `ids` only (reload).
+    pub fn start_some(
+        &self,
+        ids: &[TrackId],
+        config: &Config,
+        run_as: Option<&RunAs>,
+        script_users: &HashMap<String, RunAs>,
+        channels: &Channels,
+    ) -> Vec<(TrackId, JoinHandle<()>)> {
         let mut tasks = Vec::new();
-        for (id, tracker) in self.iter() {
+        for (id, tracker) in self.iter().filter(|(id, _)| ids.contains(id)) {
             let reports = channels.reports.clone();
             let task = match tracker.kind {
                 TrackerKind::Script => config
@@ -162,10 +189,9 @@ impl Registry {
 
     /// The names of the tracked interfaces.
     pub fn interface_names(&self) -> Vec<String> {
-        self.trackers
-            .iter()
-            .filter(|t| t.kind == TrackerKind::Interface)
-            .map(|t| t.name.clone())
+        self.iter()
+            .filter(|(_, t)| t.kind == TrackerKind::Interface)
+            .map(|(_, t)| t.name.clone())
             .collect()
     }
 }

@@ -129,7 +129,13 @@ impl Health {
         let new_status: Vec<TrackerStatus> = trackers
             .iter()
             .enumerate()
-            .map(|(i, t)| status.get(i).copied().flatten().unwrap_or_else(|| initial(t)))
+            .map(|(i, t)| {
+                status
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .unwrap_or_else(|| initial(t))
+            })
             .collect();
         if self.trackers == trackers && self.status == new_status {
             return false;

@@ -15,9 +15,7 @@ impl Router {
         self.preempt_allowed_at = now + self.config.preempt_delay;
         // keepalived vrrp_startup_delay: no mastership, the owner's included, until it is over.
         // A router replacing another on reload keeps the hold it inherited, if longer.
-        self.startup_hold_until = self
-            .startup_hold_until
-            .max(now + self.config.startup_delay);
+        self.startup_hold_until = self.startup_hold_until.max(now + self.config.startup_delay);
         if let Some(cause) = self.fault_cause() {
             self.transition(State::Fault, Reason::Fault(cause), out);
             return;
