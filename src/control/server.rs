@@ -62,8 +62,9 @@ impl Request {
     }
 }
 
-/// An error reply: `{"error": "..."}`.
+/// An error reply: `{"error": "..."}` and nothing else (a refused reload has more fields).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorReply {
     pub error: String,
 }

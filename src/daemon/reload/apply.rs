@@ -80,6 +80,11 @@ impl Daemon {
             return;
         };
         let now = self.clock.now();
+        // Shut down while the node still has the router (its priority-0 advert needs its source
+        // address), then forget it. A sync-group member takes its group along: a group that loses
+        // a member is a new group, so its other members are retired too.
+        self.feed(now, NodeInput::Instance(id, Input::Shutdown))
+            .await;
         if let Ok(actions) = self.node.remove_instance(now, id) {
             self.execute(actions).await;
         }
