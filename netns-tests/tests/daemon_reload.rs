@@ -3,24 +3,29 @@
 //!   pings the VIP every 10 ms: no transition on either host, no lost ping, no priority-0 advert, and
 //!   on the captured wire no gap between the master's adverts over one interval (100 ms) plus 60 ms
 //!   of scheduling tolerance (a missed advert would show as a gap of 200 ms or more);
+//!   Only the added VIP is announced (gratuitous ARP): nothing is announced again for the VIP that
+//!   stayed.
 //! - a bad config is refused: `keepvip reload` exits 1 naming file:line:column, the running config
 //!   stays (a later good reload applies); SIGHUP reloads too; a read-only peer cannot reload (exit 6);
+//!   systemd hears RELOADING=1 with MONOTONIC_USEC, then READY=1, for each;
 //! - a removed instance resigns (priority-0 advert on the wire, its VIP gone from the kernel) and an
-//!   added one starts (master, its VIP installed).
+//!   added one starts (master, its VIP installed) without the daemon's `startup_delay`, which a
+//!   reload reports as needing a restart.
 //!
 //! Root only; run with `--test-threads=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use netns_tests::Lab;
-use netns_tests::daemon::running::Keepvip;
+use netns_tests::daemon::running::{Keepvip, Launch};
 use netns_tests::daemon::scenario::{BACKUP, MASTER, expect_vip, has_vip};
 use netns_tests::daemon::{InstanceSpec, Interval, config_toml, keepvip_bin};
-use netns_tests::frames::vrrp_frames;
+use netns_tests::frames::{arp_frames, vrrp_frames};
 use netns_tests::ping::PingClient;
 use nix::sys::signal::Signal;
 
@@ -91,11 +96,16 @@ fn fifty_reloads_cause_no_transition_no_lost_ping_and_no_advert_gap() {
     let master = Keepvip::start(&lab, 0, "h0", &master_config(false, false)).unwrap();
     let backup_config = config_toml("h1", &[spec("VI_1", 1, 100, &["192.0.2.100/24"])]);
     let backup = Keepvip::start(&lab, 1, "h1", &backup_config).unwrap();
-    master.wait_state("VI_1", MASTER, Duration::from_secs(10)).unwrap();
-    backup.wait_state("VI_1", BACKUP, Duration::from_secs(10)).unwrap();
+    master
+        .wait_state("VI_1", MASTER, Duration::from_secs(10))
+        .unwrap();
+    backup
+        .wait_state("VI_1", BACKUP, Duration::from_secs(10))
+        .unwrap();
     expect_vip(&lab, 0, VIP, true, Duration::from_secs(5));
     let transitions = (master.transitions().len(), backup.transitions().len());
     let capture = lab.capture("vrrp", &["ip", "proto", "112"]).unwrap();
+    let arp = lab.capture("arp", &["arp"]).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     // 50 reloads, one every 200 ms: 10 s; the client pings for 11 s.
     let pings = 1100;
@@ -115,6 +125,17 @@ fn fifty_reloads_cause_no_transition_no_lost_ping_and_no_advert_gap() {
     let replies = client.finish().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let frames = capture.stop().unwrap();
+    let announced: Vec<Ipv4Addr> = arp_frames(&arp.stop().unwrap())
+        .into_iter()
+        .filter(|f| f.eth_src == lab.host(0).mac && f.sender_ip == f.target_ip)
+        .map(|f| f.sender_ip)
+        .collect();
+    assert!(
+        announced.iter().all(|ip| IpAddr::V4(*ip) == EXTRA),
+        "only the added VIP is announced: {announced:?}"
+    );
+    // Added 13 times (variants 0 and 2 of each cycle of 4 over 25 changes), one GARP each.
+    assert_eq!(announced.len(), 13, "{announced:?}");
     assert_eq!(
         (master.transitions().len(), backup.transitions().len()),
         transitions,
@@ -154,15 +175,29 @@ fn a_bad_config_is_refused_sighup_reloads_and_a_read_only_peer_cannot() {
         "[global]\ncontrol_group = \"nogroup\"\n",
         1,
     );
-    let master = Keepvip::start(&lab, 0, "h0", &config).unwrap();
-    master.wait_state("VI_1", MASTER, Duration::from_secs(10)).unwrap();
+    let notify_path = lab.dir().join("notify.sock");
+    let notify = UnixDatagram::bind(&notify_path).unwrap();
+    notify.set_nonblocking(true).unwrap();
+    let launch = Launch {
+        dir: lab.dir().to_path_buf(),
+        prefix: vec![
+            "env".into(),
+            format!("NOTIFY_SOCKET={}", notify_path.display()),
+        ],
+    };
+    let master = Keepvip::start_with(&lab, 0, "h0", &config, &launch).unwrap();
+    master
+        .wait_state("VI_1", MASTER, Duration::from_secs(10))
+        .unwrap();
     expect_vip(&lab, 0, VIP, true, Duration::from_secs(5));
     let transitions = master.transitions().len();
+    assert!(notifications(&notify).iter().any(|m| m.contains("READY=1")));
 
     // A VRID out of range, and EXTRA added: nothing of it applies.
-    let bad = config
-        .replace("vrid = 1", "vrid = 300")
-        .replace("\"192.0.2.100/24\"]", "\"192.0.2.100/24\", \"192.0.2.101/24\"]");
+    let bad = config.replace("vrid = 1", "vrid = 300").replace(
+        "\"192.0.2.100/24\"]",
+        "\"192.0.2.100/24\", \"192.0.2.101/24\"]",
+    );
     write_config(&lab, "h0", &bad);
     let output = reload(&master);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -172,16 +207,28 @@ fn a_bad_config_is_refused_sighup_reloads_and_a_read_only_peer_cannot() {
     assert!(stderr.contains(&location), "{location} in {stderr}");
     assert!(stderr.contains("running config stays"), "{stderr}");
     std::thread::sleep(Duration::from_millis(300));
-    assert!(!has_vip(&lab, 0, EXTRA), "the refused config is not applied");
+    assert!(
+        !has_vip(&lab, 0, EXTRA),
+        "the refused config is not applied"
+    );
     assert_eq!(master.instance("VI_1").unwrap().state, MASTER);
-    assert!(master.logs().contains("reload refused"), "{}", master.logs());
+    assert!(
+        master.logs().contains("reload refused"),
+        "{}",
+        master.logs()
+    );
+    expect_reload_notifications(&notify);
 
     // SIGHUP applies a good one.
-    let good = config.replace("\"192.0.2.100/24\"]", "\"192.0.2.100/24\", \"192.0.2.101/24\"]");
+    let good = config.replace(
+        "\"192.0.2.100/24\"]",
+        "\"192.0.2.100/24\", \"192.0.2.101/24\"]",
+    );
     write_config(&lab, "h0", &good);
     master.proc().signal(Signal::SIGHUP).unwrap();
     expect_vip(&lab, 0, EXTRA, true, Duration::from_secs(3));
     assert_eq!(master.instance("VI_1").unwrap().state, MASTER);
+    expect_reload_notifications(&notify);
 
     // A member of control_group reads status but may not reload.
     let peer = ["setpriv", "--reuid=4321", "--regid=65534", "--clear-groups"];
@@ -194,23 +241,68 @@ fn a_bad_config_is_refused_sighup_reloads_and_a_read_only_peer_cannot() {
         text(&refused)
     );
     std::thread::sleep(Duration::from_millis(300));
-    assert!(has_vip(&lab, 0, EXTRA), "the refused reload changed nothing");
+    assert!(
+        has_vip(&lab, 0, EXTRA),
+        "the refused reload changed nothing"
+    );
     assert_eq!(master.transitions().len(), transitions, "{}", master.logs());
+}
+
+/// Every notify message received so far, in order.
+fn notifications(socket: &UnixDatagram) -> Vec<String> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while let Ok(n) = socket.recv(&mut buf) {
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    got
+}
+
+/// One reload's messages: RELOADING=1 with a MONOTONIC_USEC near now, then READY=1.
+fn expect_reload_notifications(socket: &UnixDatagram) {
+    let got = notifications(socket);
+    let reloading = got.iter().position(|m| m.contains("RELOADING=1"));
+    let ready = got.iter().rposition(|m| m.contains("READY=1"));
+    assert!(
+        matches!((reloading, ready), (Some(r), Some(d)) if r < d),
+        "{got:?}"
+    );
+    let message = &got[reloading.unwrap()];
+    let usec: u64 = message
+        .lines()
+        .find_map(|l| l.strip_prefix("MONOTONIC_USEC="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no MONOTONIC_USEC in {message:?}"));
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).unwrap();
+    let now_usec = now.tv_sec() as u64 * 1_000_000 + now.tv_nsec() as u64 / 1_000;
+    assert!(
+        usec <= now_usec && now_usec - usec < 5_000_000,
+        "{usec} vs {now_usec}"
+    );
 }
 
 #[test]
 fn a_removed_instance_resigns_and_an_added_one_starts() {
     let lab = Lab::builder("reload-add").hosts(1).build().unwrap();
-    let two = config_toml(
+    let delayed =
+        |config: String| config.replacen("[global]\n", "[global]\nstartup_delay = \"3s\"\n", 1);
+    let two = delayed(config_toml(
         "h0",
         &[
             spec("VI_1", 1, 200, &["192.0.2.100/24"]),
             spec("VI_2", 2, 200, &["192.0.2.102/24"]),
         ],
-    );
+    ));
     let master = Keepvip::start(&lab, 0, "h0", &two).unwrap();
-    master.wait_state("VI_1", MASTER, Duration::from_secs(10)).unwrap();
-    master.wait_state("VI_2", MASTER, Duration::from_secs(10)).unwrap();
+    // The startup delay holds at startup...
+    std::thread::sleep(Duration::from_millis(2_000));
+    assert_eq!(master.instance("VI_1").unwrap().state, BACKUP);
+    master
+        .wait_state("VI_1", MASTER, Duration::from_secs(10))
+        .unwrap();
+    master
+        .wait_state("VI_2", MASTER, Duration::from_secs(10))
+        .unwrap();
     let second = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 102));
     let third = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 103));
     expect_vip(&lab, 0, second, true, Duration::from_secs(5));
@@ -223,15 +315,30 @@ fn a_removed_instance_resigns_and_an_added_one_starts() {
             spec("VI_1", 1, 200, &["192.0.2.100/24"]),
             spec("VI_3", 3, 200, &["192.0.2.103/24"]),
         ],
-    );
+    )
+    .replacen("[global]\n", "[global]\nstartup_delay = \"4s\"\n", 1);
     write_config(&lab, "h0", &swapped);
+    let reloaded_at = std::time::Instant::now();
     let output = reload(&master);
     assert!(output.status.success(), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(stdout.contains("VI_2: removed"), "{stdout}");
     assert!(stdout.contains("VI_3: added"), "{stdout}");
+    assert!(
+        stdout.contains("needs a restart: [global] startup_delay"),
+        "{stdout}"
+    );
     expect_vip(&lab, 0, second, false, Duration::from_secs(3));
-    master.wait_state("VI_3", MASTER, Duration::from_secs(5)).unwrap();
+    // ...an instance added by a reload is not delayed: master after its Master_Down_Interval
+    // (0.36 s at 100 ms), well before the 4 s the new file says.
+    master
+        .wait_state("VI_3", MASTER, Duration::from_secs(5))
+        .unwrap();
+    let took = reloaded_at.elapsed();
+    assert!(
+        took < Duration::from_millis(1_500),
+        "VI_3 master after {took:?}"
+    );
     expect_vip(&lab, 0, third, true, Duration::from_secs(3));
     std::thread::sleep(Duration::from_millis(200));
     let frames = capture.stop().unwrap();
@@ -239,12 +346,20 @@ fn a_removed_instance_resigns_and_an_added_one_starts() {
     let priority = |f: &netns_tests::frames::IpFrame| f.payload.get(2).copied();
     let adverts = vrrp_frames(&frames);
     assert!(
-        adverts.iter().any(|f| vrid(f) == Some(2) && priority(f) == Some(0)),
+        adverts
+            .iter()
+            .any(|f| vrid(f) == Some(2) && priority(f) == Some(0)),
         "VI_2 resigned with a priority-0 advert"
     );
-    assert!(adverts.iter().any(|f| vrid(f) == Some(3) && priority(f) == Some(200)));
     assert!(
-        adverts.iter().all(|f| vrid(f) != Some(1) || priority(f) == Some(200)),
+        adverts
+            .iter()
+            .any(|f| vrid(f) == Some(3) && priority(f) == Some(200))
+    );
+    assert!(
+        adverts
+            .iter()
+            .all(|f| vrid(f) != Some(1) || priority(f) == Some(200)),
         "VI_1 untouched"
     );
     assert_eq!(master.instance("VI_1").unwrap().state, MASTER);
