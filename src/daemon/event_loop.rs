@@ -104,7 +104,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
     );
     let clock = Clock::start();
     let tracked_interfaces = Registry::build(&config).interface_names();
-    spawn_rereads(
+    let rereads = spawn_rereads(
         &netlink,
         built.table.interface_names(),
         tracked_interfaces,
@@ -146,6 +146,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         service: ServiceManager::from_env(),
         reload: ReloadState::new(&options.config_path, &config, channels, drops_vip_traffic),
     };
+    daemon.reload.rereads = Some(rereads);
     // No instance starts before every tracker has reported once; a stop signal meanwhile ends it all.
     let limit = trackers::first_readings_limit(&config);
     let outcome = match daemon.first_readings(&mut inbox, &mut signals, limit).await {
@@ -227,7 +228,8 @@ fn netlink_error(e: NetlinkError) -> DaemonError {
 }
 
 /// The periodic link and address re-reads, one generic task each, by interface name: the instances'
-/// interfaces and the tracked ones may be missing, deleted or re-created meanwhile.
+/// interfaces and the tracked ones may be missing, deleted or re-created meanwhile. The names go
+/// through the returned senders (a reload changes them).
 fn spawn_rereads(
     netlink: &Arc<Netlink>,
     interfaces: Vec<String>,
@@ -235,7 +237,7 @@ fn spawn_rereads(
     clock: Clock,
     events: &mpsc::Sender<Event>,
     feeders: &mut Feeders,
-) {
+) -> Rereads {
     let links = netlink.clone();
     let read_link = move |name: String| {
         let netlink = links.clone();
@@ -271,21 +273,47 @@ fn spawn_rereads(
             }
         }
     };
-    let mut names = interfaces.clone();
-    names.extend(tracked_interfaces);
-    names.sort_unstable();
-    names.dedup();
+    let (links, link_names) = tokio::sync::watch::channel(Vec::new());
+    let (addresses, address_names) = tokio::sync::watch::channel(Vec::new());
+    let rereads = Rereads { links, addresses };
+    rereads.follow(interfaces, tracked_interfaces);
     let (every, sender) = (RESYNC_EVERY, events.clone());
-    spawn_periodic("link re-read", names, every, read_link, sender, feeders);
+    spawn_periodic(
+        "link re-read",
+        link_names,
+        every,
+        read_link,
+        sender,
+        feeders,
+    );
     let sender = events.clone();
     spawn_periodic(
         "address re-read",
-        interfaces,
+        address_names,
         every,
         read_addresses,
         sender,
         feeders,
     );
+    rereads
+}
+
+/// The interface names the periodic re-reads cover.
+pub struct Rereads {
+    links: tokio::sync::watch::Sender<Vec<String>>,
+    addresses: tokio::sync::watch::Sender<Vec<String>>,
+}
+
+impl Rereads {
+    /// Links of the instances' and the tracked interfaces; addresses of the instances' only.
+    pub fn follow(&self, interfaces: Vec<String>, tracked_interfaces: Vec<String>) {
+        let mut names = interfaces.clone();
+        names.extend(tracked_interfaces);
+        names.sort_unstable();
+        names.dedup();
+        self.links.send_replace(names);
+        self.addresses.send_replace(interfaces);
+    }
 }
 
 /// The `metrics_listen` listener, bound before anything else starts so a bad address stops the start.

@@ -135,13 +135,13 @@ pub fn spawn_monitor<S: Subscription>(
     });
 }
 
-/// Every `every` (the first time one period from now), runs `read` for each of `items` (interface
-/// indexes or names) and forwards what it returns; `None` (a failed read) is skipped. A task of its
+/// Every `every` (the first time one period from now), runs `read` for each of `items` as they are
+/// then (interface names; a reload changes them) and forwards what it returns; `None` (a failed read) is skipped. A task of its
 /// own, so a slow netlink answer (RTNL held elsewhere) never delays the protocol. Late ticks are not
 /// bunched up.
 pub fn spawn_periodic<T, F, Fut>(
     name: &'static str,
-    items: Vec<T>,
+    items: watch::Receiver<Vec<T>>,
     every: std::time::Duration,
     read: F,
     events: mpsc::Sender<Event>,
@@ -158,8 +158,10 @@ pub fn spawn_periodic<T, F, Fut>(
         ticks.tick().await;
         loop {
             ticks.tick().await;
-            for item in &items {
-                let Some(event) = read(item.clone()).await else {
+            // The list as it is now (a reload may have changed it).
+            let current = items.borrow().clone();
+            for item in current {
+                let Some(event) = read(item).await else {
                     continue;
                 };
                 if events.send(event).await.is_err() {

@@ -13,6 +13,7 @@ use crate::daemon::core_config::{core_config, micros};
 use crate::daemon::event_loop::{Daemon, Inbox};
 use crate::daemon::routes::RouteSet;
 use crate::daemon::setup;
+use crate::daemon::table::InstanceInfo;
 use crate::daemon::tasks::{Feeders, spawn_receivers_from};
 use crate::daemon::tracker_setup::{ScriptUsers, interface_readings};
 use crate::daemon::vips::VipCommand;
@@ -64,6 +65,12 @@ impl Daemon {
             Err(e) => changes.push(format!("error: {e}")),
         }
         self.groups.follow(&new, &self.table);
+        if let Some(rereads) = &self.reload.rereads {
+            rereads.follow(
+                self.table.interface_names(),
+                self.trackers.interface_names(),
+            );
+        }
         changes.extend(plan.globals_applied.iter().map(|g| format!("{g}: applied")));
         self.router_id = new.global.router_id.clone();
         ReloadOutcome {
@@ -178,11 +185,7 @@ impl Daemon {
             .node
             .router(id)
             .is_some_and(|r| r.state().kind() == StateKind::Master);
-        let old_routes = self
-            .table
-            .get(id)
-            .map(|i| i.route_set())
-            .unwrap_or_default();
+        let old_info = self.table.get(id)?.clone();
         let now = self.clock.now();
         let actions = match self.node.reconfigure_with(now, id, core, &how) {
             Ok(actions) => actions,
@@ -190,8 +193,7 @@ impl Daemon {
         };
         if in_place {
             self.table.set_config(id, instance);
-            self.swap_in_place(id, actions, was_master, old_routes)
-                .await;
+            self.swap_in_place(id, actions, was_master, &old_info).await;
             return Some(format!("{name}: updated in place"));
         }
         // The old router's shutdown with the old facts (its routes), the new one's start with the new.
@@ -209,14 +211,16 @@ impl Daemon {
     }
 
     /// Executes an in-place reconfigure: the leading VIP swap (routes left alone; those that changed
-    /// are swapped around it), then the rest as usual.
+    /// are swapped around it; a kept VIP whose prefix, label or scope changed is installed again),
+    /// then the rest as usual.
     async fn swap_in_place(
         &mut self,
         id: InstanceId,
         mut actions: Vec<NodeAction>,
         was_master: bool,
-        old_routes: RouteSet,
+        old_info: &InstanceInfo,
     ) {
+        let old_routes = old_info.route_set();
         let swap_len = actions
             .iter()
             .take_while(|(_, a)| {
@@ -250,6 +254,7 @@ impl Daemon {
         self.execute(actions).await;
         self.reload.swapping = false;
         if was_master {
+            self.reinstall_changed_vips(id, old_info);
             let added = difference(&new_routes, &old_routes);
             if !added.is_empty() {
                 self.io.vip_worker.send(VipCommand::AddRoutes {
@@ -259,6 +264,53 @@ impl Daemon {
             }
         }
         self.execute(rest).await;
+    }
+
+    /// A master's VIPs that stay but are to be installed otherwise (prefix, label, scope): out and in
+    /// again, in the VIP worker's order.
+    fn reinstall_changed_vips(&mut self, id: InstanceId, old_info: &InstanceInfo) {
+        let Some(info) = self.table.get(id) else {
+            return;
+        };
+        let changed: Vec<_> = info
+            .config
+            .vips
+            .iter()
+            .chain(&info.config.excluded_vips)
+            .map(|vip| vip.addr)
+            .filter(|&addr| {
+                let before = old_info
+                    .config
+                    .vips
+                    .iter()
+                    .chain(&old_info.config.excluded_vips)
+                    .any(|vip| vip.addr == addr);
+                before && old_info.install_spec(addr) != info.install_spec(addr)
+            })
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        let drop_traffic = self
+            .node
+            .router(id)
+            .is_some_and(|r| !r.config().master_accepts_vip_traffic());
+        let (instance, ifindex) = (info.name().to_owned(), info.vip_ifindex());
+        let vips = changed.iter().map(|&a| info.install_spec(a)).collect();
+        self.io.vip_worker.send(VipCommand::Remove {
+            instance: instance.clone(),
+            ifindex,
+            addresses: changed,
+        });
+        let (installed, _) = tokio::sync::oneshot::channel();
+        self.io.vip_worker.send(VipCommand::Add {
+            instance,
+            ifindex,
+            vips,
+            drop_traffic,
+            installed,
+            takeover: None,
+        });
     }
 
     /// New instances (and replaced ones) built as at startup, grouped, fed what is known, started.

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use tracing::{error, info, warn};
 
-use super::event_loop::{Daemon, Inbox};
+use super::event_loop::{Daemon, Inbox, Rereads};
 use super::privileges::Privileges;
 use super::tasks::Feeders;
 use super::tracker_setup;
@@ -36,6 +36,8 @@ pub struct ReloadState {
     filter_active: bool,
     /// Set while a master's VIPs are swapped in place: not a takeover, routes untouched.
     pub swapping: bool,
+    /// The periodic re-reads' interface names.
+    pub rereads: Option<Rereads>,
 }
 
 impl ReloadState {
@@ -46,6 +48,7 @@ impl ReloadState {
             channels,
             filter_active,
             swapping: false,
+            rereads: None,
         }
     }
 }
