@@ -364,6 +364,24 @@ fn a_removed_instance_resigns_and_an_added_one_starts() {
     );
     assert_eq!(master.instance("VI_1").unwrap().state, MASTER);
     assert!(master.instance("VI_2").is_err(), "VI_2 is gone from status");
+
+    // A protocol setting the running router cannot take restarts that instance alone.
+    let slower = swapped.replacen(
+        "advert_interval = \"100ms\"",
+        "advert_interval = \"200ms\"",
+        1,
+    );
+    write_config(&lab, "h0", &slower);
+    let output = reload(&master);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(stdout.contains("VI_1: restarted"), "{stdout}");
+    assert!(!stdout.contains("VI_3"), "VI_3 untouched: {stdout}");
+    master
+        .wait_state("VI_1", MASTER, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(master.instance("VI_1").unwrap().advert_interval_cs, 20);
+    expect_vip(&lab, 0, VIP, true, Duration::from_secs(3));
 }
 
 /// For comparison (README "Reload"): keepalived 2.2.7 as master (1 s adverts), SIGHUP with its file

@@ -83,6 +83,21 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_reload_is_not_read_as_an_error_reply() {
+        let refused = ReloadOutcome {
+            applied: false,
+            error: Some("f.toml:3:8: vrid = 300: expected an integer 1..=255".into()),
+            ..ReloadOutcome::default()
+        };
+        let body = serde_json::to_vec(&refused).unwrap();
+        assert!(serde_json::from_slice::<server::ErrorReply>(&body).is_err());
+        let back: ReloadOutcome = serde_json::from_slice(&body).unwrap();
+        assert_eq!(back, refused);
+        let denied = br#"{"error":"permission denied"}"#;
+        assert!(serde_json::from_slice::<server::ErrorReply>(denied).is_ok());
+    }
+
+    #[test]
     fn status_client_names_the_socket_when_no_daemon_listens() {
         let err = query_status(std::path::Path::new("/nonexistent/keepvip.sock")).unwrap_err();
         assert!(
