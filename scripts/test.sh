@@ -19,8 +19,8 @@ install_missing() {
     # The HAProxy pair test (netns-tests/tests/haproxy_pair.rs) runs Debian's HAProxy, and killall.
     [ -x /usr/sbin/haproxy ] || need+=(haproxy)
     command -v killall >/dev/null 2>&1 || need+=(psmisc)
-    # The mixed-mode, vmac and interop matrix tests (netns-tests/tests/daemon_mixed.rs, daemon_vmac.rs,
-    # interop_matrix_*.rs) run Debian's keepalived as a peer.
+    # The mixed-mode, vmac, interop matrix and reload tests (netns-tests/tests/daemon_mixed.rs,
+    # daemon_vmac.rs, interop_matrix_*.rs, daemon_reload.rs) run Debian's keepalived.
     [ -x /usr/sbin/keepalived ] || need+=(keepalived)
     # The interop tests (netns-tests/tests/interop_ipv6.rs, interop_matrix_*.rs) run Debian's FRR
     # (zebra and vrrpd).

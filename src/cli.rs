@@ -8,7 +8,7 @@
 //! | 1    | the config is invalid; every error is printed to stderr          |
 //! | 2    | usage error: unknown command or flag (from clap)                |
 //! | 3    | the config file cannot be read (missing, permissions, ...)      |
-//! | 4    | `run`/`demo`: the daemon or the demo could not start or failed    |
+//! | 4    | `run`/`demo`: the daemon or the demo could not start or failed; `reload`: applied in part |
 //! | 5    | `status`, `watch`, `reload`: no daemon answers on the control socket (or, for `watch`, it went away) |
 //! | 6    | `reload`: refused (the caller may only read status)             |
 //!
@@ -226,7 +226,13 @@ pub fn reload(cli: &Cli) -> ExitCode {
             for setting in &outcome.needs_restart {
                 println!("  needs a restart: {setting}");
             }
-            ExitCode::from(exit::OK)
+            match &outcome.error {
+                Some(error) => {
+                    eprintln!("keepvip reload: {error}");
+                    ExitCode::from(exit::DAEMON_FAILED)
+                }
+                None => ExitCode::from(exit::OK),
+            }
         }
         Ok(outcome) => {
             let error = outcome.error.as_deref().unwrap_or("refused");

@@ -17,7 +17,8 @@ pub type ReloadRequest = oneshot::Sender<ReloadOutcome>;
 pub struct ReloadOutcome {
     /// True when the new config is in force; false when it was refused (the running config stays).
     pub applied: bool,
-    /// Why it was refused: the config errors as `keepvip check` prints them (`file:line:column: ...`).
+    /// Why it was refused: the config errors as `keepvip check` prints them (`file:line:column: ...`);
+    /// with `applied`, what went wrong while applying (an instance that could not be built).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// What changed, one line per instance, sync group or setting (`VI_1: VIPs changed in place`).

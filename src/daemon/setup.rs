@@ -49,11 +49,14 @@ pub async fn build(
     };
     routes::remove_leftovers(netlink).await;
     for instance in &config.instances {
-        let delay = config.global.startup_delay;
+        let options = BuildOptions {
+            startup_delay: config.global.startup_delay,
+            wait_for_dad: true,
+        };
         let built = build_instance(
             config,
             instance,
-            delay,
+            options,
             netlink,
             node,
             &mut setup.sockets,
@@ -71,6 +74,14 @@ pub async fn build(
     Ok(setup)
 }
 
+/// How an instance is built: at startup, or while the loop runs (a reload), when nothing may wait
+/// for DAD (an address still tentative is followed by the loop, the instance starting in FAULT).
+#[derive(Debug, Clone, Copy)]
+pub struct BuildOptions {
+    pub startup_delay: Duration,
+    pub wait_for_dad: bool,
+}
+
 /// One instance built: in the node, not started yet; its table entry still to insert.
 pub struct BuiltInstance {
     pub id: InstanceId,
@@ -83,20 +94,22 @@ pub struct BuiltInstance {
 
 /// Builds `instance` (at startup, or added by a reload): its interface and source address found,
 /// stale VIPs cleared, its socket slot found in `sockets` or opened there, its macvlan, and the
-/// router added to `node` with `startup_delay`.
+/// router added to `node` with `options.startup_delay`.
 pub async fn build_instance(
     config: &config::Config,
     instance: &config::Instance,
-    startup_delay: Duration,
+    options: BuildOptions,
     netlink: &Netlink,
     node: &mut Node,
     sockets: &mut Vec<SocketSlot>,
     table: &InstanceTable,
 ) -> Result<BuiltInstance, DaemonError> {
-    let link = find_link(instance, netlink, table).await?;
+    let link = find_link(instance, netlink, table, options.wait_for_dad).await?;
     let link_down = link.index == ABSENT || !link.up;
     let source = match instance.unicast_source {
-        Some(explicit) => explicit_source(netlink, &link.info, explicit).await,
+        Some(explicit) => {
+            explicit_source(netlink, &link.info, explicit, options.wait_for_dad).await
+        }
         None => source_address(instance, &link.info),
     };
     if let Err(reason) = &source {
@@ -120,7 +133,7 @@ pub async fn build_instance(
         instance,
         link.info.id,
         primary,
-        startup_delay,
+        options.startup_delay,
     )?;
     let socket = socket_for(sockets, instance, &link.info, primary)?;
     let vmac = vmac::at_startup(instance, &link.info, primary, netlink)
@@ -166,6 +179,7 @@ async fn find_link(
     instance: &config::Instance,
     netlink: &Netlink,
     table: &InstanceTable,
+    wait_for_dad: bool,
 ) -> Result<FoundLink, DaemonError> {
     let interface_error = |e: NetlinkError| DaemonError::Interface {
         instance: instance.name.clone(),
@@ -202,9 +216,16 @@ async fn find_link(
         .or_else(|| table.link_of(link.index))
         .unwrap_or_else(|| new_link_id(table));
     clear_stale_vips(instance, link.index, netlink).await;
-    let info = discover_addresses(instance, id, link.index, mac, link.up, netlink)
-        .await
-        .map_err(interface_error)?;
+    let info = discover_addresses(
+        instance,
+        id,
+        link.index,
+        mac,
+        link.up && wait_for_dad,
+        netlink,
+    )
+    .await
+    .map_err(interface_error)?;
     Ok(FoundLink {
         info,
         index: link.index,
@@ -238,12 +259,12 @@ async fn discover_addresses(
     id: LinkId,
     index: u32,
     mac: [u8; 6],
-    link_up: bool,
+    may_wait: bool,
     netlink: &Netlink,
 ) -> Result<LinkInfo, NetlinkError> {
     // keepvip-marked addresses (VIPs) never count as the primary address.
     let primary_v4 = netlink.primary_ipv4(index).await?;
-    let wait_for_dad = link_up && instance.family() == Family::Ipv6;
+    let wait_for_dad = may_wait && instance.family() == Family::Ipv6;
     let link_local = match link_local::at_startup(netlink, index, wait_for_dad).await {
         // Still tentative (or none at all): the instance starts in FAULT and follows it.
         Err(NetlinkError::Timeout { .. }) => None,
@@ -276,11 +297,17 @@ async fn explicit_source(
     netlink: &Netlink,
     info: &LinkInfo,
     source: IpAddr,
+    may_wait: bool,
 ) -> Result<IpAddr, String> {
     if info.index == ABSENT {
         return Err("the interface does not exist".to_owned());
     }
-    let deadline = Instant::now() + SOURCE_DAD_WAIT;
+    let wait = if may_wait {
+        SOURCE_DAD_WAIT
+    } else {
+        Duration::ZERO
+    };
+    let deadline = Instant::now() + wait;
     loop {
         let addresses = netlink
             .addresses(info.index)

@@ -60,10 +60,15 @@ impl Daemon {
             .cloned()
             .chain(plan.replaced().map(str::to_owned))
             .collect();
-        match self.start_new(&arriving, &new, &plan, feeders).await {
-            Ok(lines) => changes.extend(lines),
-            Err(e) => changes.push(format!("error: {e}")),
-        }
+        let failed = match self.start_new(&arriving, &new, &plan, feeders).await {
+            Ok(lines) => {
+                changes.extend(lines);
+                None
+            }
+            Err(e) => Some(format!(
+                "applied in part: {e}; the instances after it did not start"
+            )),
+        };
         self.groups.follow(&new, &self.table);
         if let Some(rereads) = &self.reload.rereads {
             rereads.follow(
@@ -75,7 +80,7 @@ impl Daemon {
         self.router_id = new.global.router_id.clone();
         ReloadOutcome {
             applied: true,
-            error: None,
+            error: failed,
             changes,
             needs_restart: plan.needs_restart.clone(),
         }
@@ -328,10 +333,15 @@ impl Daemon {
                 continue;
             };
             let netlink = self.io.netlink.clone();
+            // Inside the loop: nothing may wait for DAD, and no startup delay.
+            let options = setup::BuildOptions {
+                startup_delay: Duration::ZERO,
+                wait_for_dad: false,
+            };
             let built = setup::build_instance(
                 new,
                 instance,
-                Duration::ZERO,
+                options,
                 &netlink,
                 &mut self.node,
                 self.io.sockets_mut(),
