@@ -43,7 +43,7 @@ const MAIN_PAGE_SECTIONS: &str = r#".SH "EXIT STATUS"
 success (check: the config is valid)
 .TP
 1
-the config is invalid; every error is printed as file:line:column
+the config is invalid; every error is printed as file:line:column (reload: the daemon refused the new config and keeps the running one)
 .TP
 2
 usage error
@@ -52,10 +52,13 @@ usage error
 the config file cannot be read
 .TP
 4
-run or demo: the daemon or the demo could not start or failed; man: the directory cannot be written
+run or demo: the daemon or the demo could not start or failed; man: the directory cannot be written; reload: applied in part (an instance could not be built)
 .TP
 5
-status: no daemon answers on the control socket
+status, reload: no daemon answers on the control socket
+.TP
+6
+reload: not permitted (root and the daemon's own user only; control_group members may read status)
 .SH FILES
 .TP
 /etc/keepvip/keepvip.toml
@@ -63,6 +66,13 @@ the config file (\-c)
 .TP
 /run/keepvip/keepvip.sock
 the control socket (\-\-control\-socket), mode 0660, group [global] control_group
+.SH SIGNALS
+.TP
+SIGTERM, SIGINT
+stop: masters send a priority\-0 advert and remove their VIPs
+.TP
+SIGHUP
+reload the config file, as keepvip reload does (errors go to the log)
 .SH ENVIRONMENT
 .TP
 RUST_LOG
