@@ -55,7 +55,7 @@ the config file cannot be read
 run or demo: the daemon or the demo could not start or failed; man: the directory cannot be written; reload: applied in part (an instance could not be built)
 .TP
 5
-status, reload: no daemon answers on the control socket
+status, watch, reload: no daemon answers on the control socket (watch: or it went away)
 .TP
 6
 reload: not permitted (root and the daemon's own user only; control_group members may read status)
