@@ -8,7 +8,7 @@ mod counters;
 mod receive;
 mod reconfigure;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -131,6 +131,8 @@ struct Entry {
     counters: Counters,
     /// The checksum variant the followed master's adverts use (interop diagnostics).
     master_checksum: Option<ChecksumMode>,
+    /// The router's deadline as `Node::deadlines` holds it.
+    indexed: Option<Instant>,
 }
 
 /// A read-only view of one instance.
@@ -154,6 +156,11 @@ pub struct Node {
     dispatch: HashMap<(LinkId, Family, u8), InstanceId>,
     /// Datagrams dropped before an instance could be named, by reason.
     undispatched: BTreeMap<&'static str, u64>,
+    /// Every running timer, earliest first: the next deadline and the due instances without a scan of
+    /// every instance per event (which made a backup's work per advert grow with the instance count).
+    deadlines: BTreeSet<(Instant, InstanceId)>,
+    /// Instances handed out mutably since `deadlines` was last brought up to date (`reindex`).
+    dirty: Vec<InstanceId>,
 }
 
 impl Node {
@@ -176,8 +183,11 @@ impl Node {
             group: None,
             counters: Counters::default(),
             master_checksum: None,
+            indexed: None,
         }));
         self.dispatch.insert(key, id);
+        self.dirty.push(id);
+        self.reindex();
         Ok(id)
     }
 
@@ -202,6 +212,7 @@ impl Node {
             }
         }
         self.groups.push(Some(sorted));
+        self.reindex();
         Ok(group)
     }
 
@@ -214,6 +225,9 @@ impl Node {
     ) -> Result<Vec<NodeAction>, NodeError> {
         let entry = self.take_entry(id).ok_or(NodeError::UnknownInstance(id))?;
         let mut entry = entry;
+        if let Some(at) = entry.indexed {
+            self.deadlines.remove(&(at, id));
+        }
         let mut out = tag(id, entry.router.handle(now, Input::Shutdown));
         let config = entry.router.config();
         self.dispatch
@@ -229,6 +243,7 @@ impl Node {
         }
         // The removed instance's counters go with it; the rest are counted as usual.
         self.count(now, &out);
+        self.reindex();
         Ok(out)
     }
 
@@ -255,14 +270,44 @@ impl Node {
             NodeInput::Instance(id, input) => self.deliver(now, id, input, &mut out),
         }
         self.count(now, &out);
+        self.reindex();
         out
     }
 
     /// The earliest deadline of any instance; `None` when no timer runs.
     pub fn next_deadline(&self) -> Option<Instant> {
+        if !self.dirty.is_empty() {
+            // A mutation path that did not `reindex`: correct, if slow.
+            return self.scan_deadlines();
+        }
+        self.deadlines.first().map(|&(at, _)| at)
+    }
+
+    /// The earliest deadline by looking at every instance (what `deadlines` must agree with).
+    fn scan_deadlines(&self) -> Option<Instant> {
         self.live()
             .filter_map(|(_, e)| e.router.next_deadline())
             .min()
+    }
+
+    /// Brings `deadlines` up to date with the routers handed out mutably since the last time.
+    fn reindex(&mut self) {
+        for id in std::mem::take(&mut self.dirty) {
+            let Some(entry) = self.entries.get_mut(id.0 as usize).and_then(Option::as_mut) else {
+                continue;
+            };
+            let deadline = entry.router.next_deadline();
+            if entry.indexed == deadline {
+                continue;
+            }
+            if let Some(old) = entry.indexed {
+                self.deadlines.remove(&(old, id));
+            }
+            if let Some(new) = deadline {
+                self.deadlines.insert((new, id));
+            }
+            entry.indexed = deadline;
+        }
     }
 
     pub fn instance(&self, id: InstanceId) -> Option<InstanceView<'_>> {
@@ -319,11 +364,14 @@ impl Node {
 
     /// `Input::Timer` to every instance whose deadline has passed (a sync group as a whole).
     fn fire_due(&mut self, now: Instant, out: &mut Vec<NodeAction>) {
-        let due: Vec<InstanceId> = self
-            .live()
-            .filter(|(_, e)| e.router.next_deadline().is_some_and(|at| at <= now))
-            .map(|(id, _)| id)
+        self.reindex();
+        let mut due: Vec<InstanceId> = self
+            .deadlines
+            .range(..=(now, InstanceId(u32::MAX)))
+            .map(|&(_, id)| id)
             .collect();
+        // In instance order, as every group-wide input.
+        due.sort_unstable();
         self.deliver_to_each(now, due, &Input::Timer, out);
     }
 
@@ -376,6 +424,7 @@ impl Node {
         }
         let mut pulled = Vec::new();
         sync_group::reconcile(now, &mut routers, &mut pulled);
+        self.dirty.extend(&ids);
         out.extend(
             pulled
                 .into_iter()
@@ -420,8 +469,14 @@ impl Node {
         self.entries.get(id.0 as usize).and_then(Option::as_ref)
     }
 
+    /// The only way to a router that may change: it is marked for `reindex`.
     fn entry_mut(&mut self, id: InstanceId) -> Option<&mut Entry> {
-        self.entries.get_mut(id.0 as usize).and_then(Option::as_mut)
+        let entry = self
+            .entries
+            .get_mut(id.0 as usize)
+            .and_then(Option::as_mut)?;
+        self.dirty.push(id);
+        Some(entry)
     }
 
     fn take_entry(&mut self, id: InstanceId) -> Option<Entry> {

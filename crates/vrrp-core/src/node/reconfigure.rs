@@ -93,6 +93,7 @@ impl Node {
             self.reconcile(now, group, &mut out);
         }
         self.count(now, &out);
+        self.reindex();
         Ok(out)
     }
 }
