@@ -22,6 +22,7 @@ use super::setup;
 use super::signals::Signals;
 use super::table::InstanceTable;
 use super::tasks::{Feeders, spawn_monitor, spawn_periodic, spawn_receivers};
+use super::timer::DeadlineTimer;
 use super::tracker_setup::{self as trackers, TrackerTasks};
 use super::watch::InterfaceWatch;
 use crate::config::Config;
@@ -443,10 +444,12 @@ impl Daemon {
     ) -> Result<(), DaemonError> {
         // Pinged from this very loop: a handler that stalls it starves the watchdog.
         let mut watchdog = self.service.ticker();
+        let mut timer = DeadlineTimer::new(self.clock)
+            .map_err(|e| DaemonError::Runtime(format!("timerfd: {e}")))?;
         loop {
             let deadline = self.node.next_deadline();
             tokio::select! {
-                _ = sleep_until(&self.clock, deadline) => {
+                () = timer.sleep_until(deadline) => {
                     // Adverts that queued up while the loop was busy count before any timer fires.
                     while let Ok(event) = inbox.events.try_recv() {
                         self.handle_event(event).await;

@@ -50,6 +50,7 @@ mod signals;
 mod sources;
 mod table;
 mod tasks;
+mod timer;
 mod tracker_setup;
 mod trackers;
 mod vips;

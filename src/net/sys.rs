@@ -2,12 +2,14 @@
 //! `unsafe`:
 //! - `IPV6_CHECKSUM` (RFC 3542 §3.1): neither socket2 nor nix wraps it, so `libc::setsockopt` it is.
 //! - a `sockaddr_ll` for `sendto` on an AF_PACKET socket: socket2 can only build one from raw storage.
-//! - `AsyncFd::register`: tokio 1.54 deprecated the safe `AsyncFd::new` (I/O safety) for this.
+//! - `AsyncFd::register`: tokio 1.54 deprecated the safe `AsyncFd::new` (I/O safety) for this (the
+//!   raw sockets and the protocol loop's timerfd).
 #![allow(unsafe_code)]
 
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 
+use nix::sys::timerfd::TimerFd;
 use socket2::{SockAddr, SockAddrStorage, Socket};
 use tokio::io::unix::AsyncFd;
 
@@ -64,4 +66,21 @@ pub(crate) fn register(socket: Socket) -> io::Result<AsyncFd<Socket>> {
     // SAFETY: `Socket` owns its fd (an OwnedFd inside) and `as_raw_fd` always returns that same fd
     // until the socket is dropped, which happens only when the AsyncFd is dropped or unwrapped.
     unsafe { AsyncFd::register(socket) }.map_err(|err| err.into_parts().1)
+}
+
+/// A timerfd as tokio's reactor takes it (`AsRawFd`, which nix's `TimerFd` does not implement).
+#[derive(Debug)]
+pub(crate) struct Timer(pub TimerFd);
+
+impl AsRawFd for Timer {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_fd().as_raw_fd()
+    }
+}
+
+/// Register `timer` with the current tokio runtime's reactor (panics outside a runtime).
+pub(crate) fn register_timer(timer: TimerFd) -> io::Result<AsyncFd<Timer>> {
+    // SAFETY: `TimerFd` owns its fd (an OwnedFd inside) and `as_raw_fd` returns that same fd until the
+    // timer is dropped, which happens only when the AsyncFd is dropped or unwrapped.
+    unsafe { AsyncFd::register(Timer(timer)) }.map_err(|err| err.into_parts().1)
 }
