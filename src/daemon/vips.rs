@@ -137,8 +137,15 @@ async fn execute(
 }
 
 async fn add_vips(netlink: &Netlink, instance: &str, ifindex: u32, vips: &[Vip]) {
-    for vip in vips {
-        match netlink.add_vip(ifindex, vip).await {
+    let outcomes = match netlink.add_vips(ifindex, vips).await {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            error!(%instance, error = %e, "VIPs not added");
+            return;
+        }
+    };
+    for (vip, outcome) in vips.iter().zip(outcomes) {
+        match outcome {
             Ok(true) => {}
             Ok(false) => info!(
                 %instance,
