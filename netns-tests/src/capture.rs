@@ -96,6 +96,16 @@ impl Capture {
         self.frames()
     }
 
+    /// After `stop`: the packets the kernel dropped before tcpdump read them (tcpdump's last words),
+    /// `None` if it did not say.
+    pub fn dropped_by_kernel(&self) -> Option<u64> {
+        let stderr = self.proc.stderr();
+        let line = stderr
+            .lines()
+            .find(|line| line.ends_with("packets dropped by kernel"))?;
+        line.split_whitespace().next()?.parse().ok()
+    }
+
     /// tcpdump's own decoding of the file, very verbose (`-vv`): checks that tcpdump's VRRP decoder
     /// accepts a checksum, for example.
     pub fn decode(&self) -> Result<String> {

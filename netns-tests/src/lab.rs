@@ -323,6 +323,24 @@ impl Lab {
         Capture::started(proc, path)
     }
 
+    /// `capture` on interface `ifname` of namespace `ns` (say an observer plugged into a segment of
+    /// `add_segment`), with a 32 MiB capture buffer so that thousands of packets a second on a loaded
+    /// machine are not dropped by the kernel before tcpdump reads them.
+    pub fn capture_in(
+        &self,
+        ns: &str,
+        ifname: &str,
+        label: &str,
+        filter: &[&str],
+    ) -> Result<Capture> {
+        let path = self.dir.join(format!("{label}.pcap"));
+        let mut argv = Capture::tcpdump_argv(ifname, &path, &["-B", "32768"]);
+        argv.extend(filter.iter().map(|word| (*word).to_owned()));
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let proc = self.spawn(ns, label, &argv)?;
+        Capture::started(proc, path)
+    }
+
     /// Partition host `index` on the switch: every frame from or to its port is dropped, its link
     /// stays up (`netlab::Switch::isolate_port`).
     pub fn isolate_host(&self, index: usize) -> Result<()> {
