@@ -7,16 +7,16 @@ use std::time::Duration;
 /// What one daemon runs: every VRID of `vrids` on every interface, in each family.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
-    /// `eth0`, `eth1`, ...: interface `n` carries 203.0.113.0/24 VIPs (n = 0) or 198.51.100.0/24
-    /// ones (n = 1), and 2001:db8:<n + 10>::/64 ones.
+    /// `eth0`, `eth1`: interface 0 carries 203.0.113.<VRID>/32 VIPs, interface 1 198.51.100.<VRID>/32
+    /// ones (the lab gives its hosts .251 and .252 there), and 2001:db8:<n + 10>::/64 ones.
     pub interfaces: usize,
     /// VRIDs 1..=vrids (at most 250).
     pub vrids: u8,
     pub ipv6: bool,
     pub interval: Duration,
     /// Extra VIPs of the first instance, installed and announced but not advertised (keepvip's
-    /// `excluded_vips`, keepalived's `virtual_ipaddress_excluded`): 10.x documentation-free space is not
-    /// used, they are 2001:db8:ffff::/64 addresses.
+    /// `excluded_vips`, keepalived's `virtual_ipaddress_excluded`): 2001:db8:ffff::/64 addresses, as
+    /// IPv4 documentation space has too few.
     pub excluded: u16,
 }
 
@@ -64,7 +64,7 @@ impl Layout {
         out
     }
 
-    /// The first instance's VIP and its excluded ones, as `ADDRESS/PREFIX`.
+    /// The first instance's excluded VIPs, as `ADDRESS/PREFIX`.
     fn excluded_vips(&self) -> Vec<String> {
         (1..=self.excluded)
             .map(|n| format!("2001:db8:ffff::{n:x}/64"))
