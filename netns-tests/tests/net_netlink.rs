@@ -382,3 +382,60 @@ fn ipv6_link_local_wait_reports_a_duplicate() {
         "{outcome:?}"
     );
 }
+
+/// A batch of VIPs (pipelined requests after one address dump): each outcome in order, the foreign
+/// address among them left alone, every one of ours in the kernel with the marker, all removed again.
+#[test]
+fn a_batch_of_vips_is_installed_in_order_and_leaves_a_foreign_address_alone() {
+    let lab = Lab::builder("nlbatch")
+        .hosts(1)
+        .ipv6(Ipv6Mode::NoDad)
+        .build()
+        .unwrap();
+    let host = lab.host(0);
+    let index = ifindex(&host.ns);
+    kernel::add_address(&host.ns, HOST_IF, "2001:db8:5::7/64", &["nodad"]).unwrap();
+    let wanted: Vec<IpAddr> = (1..=300u16)
+        .map(|n| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 5, 0, 0, 0, 0, n)))
+        .collect();
+    let (outcomes, marked, removed) = in_netns(&host.ns, || {
+        run(async {
+            let netlink = Netlink::connect().unwrap();
+            let vips: Vec<Vip> = wanted.iter().map(|&address| vip(address, 64)).collect();
+            let outcomes: Vec<bool> = netlink
+                .add_vips(index, &vips)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            let marked = netlink
+                .addresses(index)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|a| a.is_keepvip())
+                .count();
+            let removed = netlink.remove_vips(index, &wanted).await.unwrap();
+            (outcomes, marked, removed)
+        })
+    })
+    .unwrap();
+    let foreign = wanted
+        .iter()
+        .position(|a| *a == "2001:db8:5::7".parse::<IpAddr>().unwrap())
+        .unwrap();
+    for (at, installed) in outcomes.iter().enumerate() {
+        assert_eq!(*installed, at != foreign, "VIP #{at}");
+    }
+    assert_eq!(marked, 299);
+    assert_eq!(removed.len(), 299);
+    assert!(!removed.contains(&wanted[foreign]));
+    let left: Vec<IpAddr> = kernel::addresses(&host.ns, HOST_IF)
+        .unwrap()
+        .iter()
+        .map(|a| a.address)
+        .filter(|a| wanted.contains(a))
+        .collect();
+    assert_eq!(left, [wanted[foreign]], "only the foreign address stays");
+}

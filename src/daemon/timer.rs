@@ -87,3 +87,36 @@ impl DeadlineTimer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vrrp_core::Micros;
+
+    #[test]
+    fn wakes_at_the_deadline_never_before_and_an_earlier_deadline_rearms() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let clock = Clock::start();
+            let mut timer = DeadlineTimer::new(clock).unwrap();
+            let at = clock.now() + Micros::from_micros(3_000);
+            timer.sleep_until(Some(at)).await;
+            assert!(clock.now() >= at);
+            // Dropped before it fires (cancel-safe), then asked for an earlier deadline.
+            let far = clock.now() + Micros::from_micros(10_000_000);
+            let waited = tokio::time::timeout(
+                std::time::Duration::from_millis(2),
+                timer.sleep_until(Some(far)),
+            )
+            .await;
+            assert!(waited.is_err(), "returned long before its deadline");
+            let near = clock.now() + Micros::from_micros(2_000);
+            timer.sleep_until(Some(near)).await;
+            let woke = clock.now();
+            assert!(woke >= near && woke < far, "{woke:?}");
+        });
+    }
+}
