@@ -80,7 +80,7 @@ fn plan(args: &[String]) -> std::result::Result<Plan, String> {
             takeover_runs: runs.unwrap_or(8),
             intervals: vec![10, 100],
             load_window: Duration::from_secs(8),
-            loads: vec![(2, 250, true, 100)],
+            loads: vec![(2, 250, true, 100), (1, 100, true, 10)],
             vip_runs: 3,
             only,
         }
