@@ -15,10 +15,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::{Loc, Options, SyntaxError, Warning};
+use crate::{Files, Loc, Options, SyntaxError, Warning};
 
-/// Includes nested deeper than this are refused (a file including itself).
+/// Includes nested deeper than this are refused.
 const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// Files read in all: a file included twice at each of several levels would otherwise be read an
+/// exponential number of times (two includes of itself at depth 32: 2^32 reads).
+const MAX_FILES_READ: usize = 1000;
 
 /// Parameter replacements per line, against definitions that refer to themselves.
 const MAX_SUBSTITUTIONS: usize = 100;
@@ -42,17 +46,24 @@ pub struct Token {
 
 pub struct Lexer<'a> {
     options: &'a Options,
+    files: &'a dyn Files,
     warnings: &'a mut Vec<Warning>,
+    /// The files being read, outermost first: including one of them again is a loop.
+    reading: Vec<PathBuf>,
+    files_read: usize,
     /// `$NAME=VALUE` definitions so far, in every file (keepalived keeps them across includes).
     definitions: Vec<(String, String)>,
     pub tokens: Vec<Token>,
 }
 
 impl<'a> Lexer<'a> {
-    pub fn new(options: &'a Options, warnings: &'a mut Vec<Warning>) -> Self {
+    pub fn new(options: &'a Options, files: &'a dyn Files, warnings: &'a mut Vec<Warning>) -> Self {
         Self {
             options,
+            files,
             warnings,
+            reading: Vec::new(),
+            files_read: 0,
             definitions: Vec::new(),
             tokens: Vec::new(),
         }
@@ -66,14 +77,36 @@ impl<'a> Lexer<'a> {
         depth: usize,
     ) -> Result<(), SyntaxError> {
         let file = Arc::new(path.to_path_buf());
-        let text = std::fs::read(path).map_err(|e| SyntaxError {
-            loc: from.cloned().unwrap_or(Loc {
-                file: file.clone(),
-                line: 0,
-            }),
+        let at = from.cloned().unwrap_or(Loc {
+            file: file.clone(),
+            line: 0,
+        });
+        if self.reading.iter().any(|p| p == path) {
+            let message = format!("{} includes itself (through this line)", path.display());
+            return Err(error(&at, message));
+        }
+        self.files_read += 1;
+        if self.files_read > MAX_FILES_READ {
+            let message = format!("more than {MAX_FILES_READ} files read through includes");
+            return Err(error(&at, message));
+        }
+        let text = self.files.read(path).map_err(|e| SyntaxError {
+            loc: at,
             message: format!("cannot read {}: {e}", path.display()),
         })?;
         let text = String::from_utf8_lossy(&text);
+        self.reading.push(path.to_path_buf());
+        let read = self.read_lines(&text, &file, depth);
+        self.reading.pop();
+        read
+    }
+
+    fn read_lines(
+        &mut self,
+        text: &str,
+        file: &Arc<PathBuf>,
+        depth: usize,
+    ) -> Result<(), SyntaxError> {
         let mut in_definition = false;
         for (index, raw_line) in text.lines().enumerate() {
             let loc = Loc {
@@ -185,7 +218,7 @@ impl<'a> Lexer<'a> {
         }
         let base = loc.file.parent().unwrap_or(Path::new(""));
         let full = base.join(pattern);
-        let files = match glob_files(&full) {
+        let files = match self.files.glob(&full) {
             Ok(files) => files,
             Err(message) => return Err(error(loc, message)),
         };
@@ -210,17 +243,6 @@ impl<'a> Lexer<'a> {
             message,
         });
     }
-}
-
-fn glob_files(pattern: &Path) -> Result<Vec<PathBuf>, String> {
-    let text = pattern.to_string_lossy();
-    let paths = glob::glob(&text).map_err(|e| format!("include pattern `{text}`: {e}"))?;
-    let mut files: Vec<PathBuf> = paths
-        .filter_map(Result::ok)
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    Ok(files)
 }
 
 fn error(loc: &Loc, message: String) -> SyntaxError {

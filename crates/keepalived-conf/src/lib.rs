@@ -7,6 +7,7 @@
 
 mod convert;
 mod emit;
+mod files;
 mod lexer;
 pub mod model;
 mod tree;
@@ -15,6 +16,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use files::{Disk, Files, MemoryFiles};
 pub use tree::{Stmt, parse_file};
 
 /// Where something was read: a file and a 1-based line.
@@ -75,8 +77,17 @@ pub struct Import {
 
 /// Reads `path` (and what it includes) and converts it.
 pub fn import_file(path: &Path, options: &Options) -> Result<Import, SyntaxError> {
+    import_from(&Disk, path, options)
+}
+
+/// Reads `path` (and what it includes) from `files` and converts it.
+pub fn import_from(
+    files: &dyn Files,
+    path: &Path,
+    options: &Options,
+) -> Result<Import, SyntaxError> {
     let mut warnings = Vec::new();
-    let statements = parse_file(path, options, &mut warnings)?;
+    let statements = parse_file(files, path, options, &mut warnings)?;
     let config = convert::convert(&statements, &mut warnings);
     // In file and line order (a stable sort: warnings about one line keep their order).
     warnings.sort_by(|a, b| (&a.loc.file, a.loc.line).cmp(&(&b.loc.file, b.loc.line)));

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::lexer::{Lexer, Token, TokenKind};
-use crate::{Loc, Options, SyntaxError, Warning};
+use crate::{Files, Loc, Options, SyntaxError, Warning};
 
 /// One keyword line with its arguments and, if it has one, its block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,22 +37,34 @@ impl Stmt {
 
 /// Reads `path` and what it includes into statements.
 pub fn parse_file(
+    files: &dyn Files,
     path: &Path,
     options: &Options,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Stmt>, SyntaxError> {
-    let mut lexer = Lexer::new(options, warnings);
+    let mut lexer = Lexer::new(options, files, warnings);
     lexer.read_file(path, None, 0)?;
     let tokens = lexer.tokens;
     let mut pos = 0;
-    parse_block(&tokens, &mut pos, None)
+    parse_block(&tokens, &mut pos, None, 0)
 }
+
+/// Blocks nested deeper than this are refused: keepalived's deepest is 3 (`vrrp_instance` ->
+/// `track_script` -> a script), and each level is a stack frame here.
+const MAX_BLOCK_DEPTH: usize = 32;
 
 fn parse_block(
     tokens: &[Token],
     pos: &mut usize,
     opened_at: Option<&Loc>,
+    depth: usize,
 ) -> Result<Vec<Stmt>, SyntaxError> {
+    if let Some(loc) = opened_at.filter(|_| depth > MAX_BLOCK_DEPTH) {
+        return Err(SyntaxError {
+            loc: loc.clone(),
+            message: format!("blocks nested deeper than {MAX_BLOCK_DEPTH}"),
+        });
+    }
     let mut stmts: Vec<Stmt> = Vec::new();
     while let Some(token) = tokens.get(*pos) {
         *pos += 1;
@@ -74,7 +86,7 @@ fn parse_block(
                         message: "`{` without a keyword before it".to_owned(),
                     });
                 };
-                last.block = Some(parse_block(tokens, pos, Some(&token.loc))?);
+                last.block = Some(parse_block(tokens, pos, Some(&token.loc), depth + 1)?);
             }
             TokenKind::Word(word) => {
                 let mut words = vec![word.clone()];
@@ -98,7 +110,7 @@ fn parse_block(
                 }) = tokens.get(*pos)
                 {
                     *pos += 1;
-                    stmt.block = Some(parse_block(tokens, pos, Some(loc))?);
+                    stmt.block = Some(parse_block(tokens, pos, Some(loc), depth + 1)?);
                 }
                 stmts.push(stmt);
             }

@@ -103,7 +103,7 @@ fn a_file_including_itself_is_refused() {
     let message = error_of("include_loop.conf");
     assert!(
         message.starts_with(
-            "tests/data/errors/include_loop.conf:2: error: includes nested deeper than 32"
+            "tests/data/errors/include_loop.conf:2: error: tests/data/errors/include_loop.conf includes itself"
         ),
         "{message}"
     );

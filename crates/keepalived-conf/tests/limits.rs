@@ -1,0 +1,99 @@
+//! Inputs that must be refused quickly, with their line: found by fuzzing the importer.
+
+use std::path::{Path, PathBuf};
+
+use keepalived_conf::{MemoryFiles, Options, import_from, parse_file};
+
+fn files(list: &[(&str, String)]) -> MemoryFiles {
+    let mut files = MemoryFiles::default();
+    for (path, text) in list {
+        files
+            .files
+            .insert(PathBuf::from(path), text.clone().into_bytes());
+    }
+    files
+}
+
+fn error_of(files: &MemoryFiles) -> String {
+    match import_from(
+        files,
+        Path::new("/etc/keepalived/keepalived.conf"),
+        &Options::default(),
+    ) {
+        Ok(import) => panic!("accepted: {}", import.toml),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_file_including_itself_is_refused_at_the_include_line() {
+    let files = files(&[(
+        "/etc/keepalived/keepalived.conf",
+        "global_defs {\n}\ninclude keepalived.conf\n".to_owned(),
+    )]);
+    assert_eq!(
+        error_of(&files),
+        "/etc/keepalived/keepalived.conf:3: error: /etc/keepalived/keepalived.conf includes itself (through this line)"
+    );
+}
+
+#[test]
+fn includes_fanning_out_stop_at_the_file_limit_instead_of_reading_exponentially() {
+    // Each file includes the next one twice: 2^20 reads without a limit.
+    let mut list = vec![(
+        "/etc/keepalived/keepalived.conf",
+        "include f0.conf\ninclude f0.conf\n".to_owned(),
+    )];
+    let names: Vec<String> = (0..=20)
+        .map(|i| format!("/etc/keepalived/f{i}.conf"))
+        .collect();
+    for i in 0..20 {
+        let next = format!("include f{}.conf\ninclude f{}.conf\n", i + 1, i + 1);
+        list.push((names[i].as_str(), next));
+    }
+    list.push((names[20].as_str(), "vrrp_instance A {\n}\n".to_owned()));
+    let started = std::time::Instant::now();
+    let message = error_of(&files(&list));
+    assert!(
+        message.ends_with("error: more than 1000 files read through includes"),
+        "{message}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn blocks_nested_too_deep_are_refused_at_the_first_too_deep_brace() {
+    let text = "a {\n".repeat(100_000);
+    let files = files(&[("/etc/keepalived/keepalived.conf", text)]);
+    assert_eq!(
+        error_of(&files),
+        "/etc/keepalived/keepalived.conf:33: error: blocks nested deeper than 32"
+    );
+}
+
+#[test]
+fn memory_globs_match_within_one_directory_in_order() {
+    let files = files(&[
+        (
+            "/etc/keepalived/keepalived.conf",
+            "include conf.d/*.conf\n".to_owned(),
+        ),
+        (
+            "/etc/keepalived/conf.d/b.conf",
+            "vrrp_instance B {\n}\n".to_owned(),
+        ),
+        (
+            "/etc/keepalived/conf.d/a.conf",
+            "vrrp_instance A {\n}\n".to_owned(),
+        ),
+        (
+            "/etc/keepalived/conf.d/sub/c.conf",
+            "vrrp_instance C {\n}\n".to_owned(),
+        ),
+    ]);
+    let mut warnings = Vec::new();
+    let path = Path::new("/etc/keepalived/keepalived.conf");
+    let statements = parse_file(&files, path, &Options::default(), &mut warnings).unwrap();
+    let names: Vec<&str> = statements.iter().map(|s| s.args()[0].as_str()).collect();
+    assert_eq!(names, ["A", "B"]);
+}
