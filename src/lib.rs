@@ -9,6 +9,7 @@
 //! | `observe` | the counters `status` reads and the status snapshot built from them |
 //! | `control` | the control socket and the status schema |
 //! | `exit` | the exit codes |
+//! | `fuzzing` | the entry points of the fuzz targets and their corpus replay test |
 //! | `exec` | running scripts: own process group, timeout kill, minimal environment, run-as user; the script security check |
 //! | `demo` | `keepvip demo`, the namespace demonstration |
 //! | `logging` | text and JSON logs, the structured event lines, journald detection |
@@ -22,6 +23,8 @@ pub mod daemon;
 pub mod demo;
 pub mod exec;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logging;
 pub mod manual;
 pub mod metrics;

@@ -55,16 +55,25 @@ pub fn check_file(
         source,
     })?;
     let file_name = path.display().to_string();
+    check_bytes(bytes, &file_name, interface_exists).map_err(LoadError::Invalid)
+}
+
+/// Validates the bytes of a config file, which must be UTF-8. `file_name` only appears in messages.
+pub fn check_bytes(
+    bytes: Vec<u8>,
+    file_name: &str,
+    interface_exists: &dyn Fn(&str) -> bool,
+) -> Result<Checked, ConfigErrors> {
     match String::from_utf8(bytes) {
-        Ok(text) => check_str(&text, &file_name, interface_exists).map_err(LoadError::Invalid),
+        Ok(text) => check_str(&text, file_name, interface_exists),
         Err(e) => {
             let valid_up_to = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes());
-            let mut sink = Sink::new(&file_name, &text);
+            let mut sink = Sink::new(file_name, &text);
             sink.error(&(valid_up_to..valid_up_to), "the file is not valid UTF-8");
-            Err(LoadError::Invalid(ConfigErrors {
+            Err(ConfigErrors {
                 diagnostics: sink.finish(),
-            }))
+            })
         }
     }
 }

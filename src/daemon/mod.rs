@@ -61,7 +61,9 @@ mod watch;
 use std::path::PathBuf;
 
 pub use core_config::core_config;
+pub(crate) use core_config::micros;
 pub use error::DaemonError;
+pub(crate) use setup::placeholder;
 
 use crate::config::Config;
 

@@ -32,6 +32,22 @@ impl AddressEvent {
     }
 }
 
+impl AddressEvent {
+    /// The event a notification carries: RTM_NEWADDR and RTM_DELADDR with an address attribute;
+    /// `None` for anything else.
+    pub fn from_payload(payload: NetlinkPayload<RouteNetlinkMessage>) -> Option<AddressEvent> {
+        match payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(address)) => {
+                InterfaceAddress::from_message(address).map(AddressEvent::Added)
+            }
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(address)) => {
+                InterfaceAddress::from_message(address).map(AddressEvent::Removed)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// A subscription to the IPv4 and IPv6 address groups.
 #[derive(Debug)]
 pub struct AddressEvents {
@@ -58,16 +74,7 @@ impl AddressEvents {
     /// address attribute are skipped.
     pub async fn next(&mut self) -> Result<AddressEvent, NetlinkError> {
         while let Some((message, _)) = self.messages.next().await {
-            let event = match message.payload {
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(address)) => {
-                    InterfaceAddress::from_message(address).map(AddressEvent::Added)
-                }
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(address)) => {
-                    InterfaceAddress::from_message(address).map(AddressEvent::Removed)
-                }
-                _ => None,
-            };
-            if let Some(event) = event {
+            if let Some(event) = AddressEvent::from_payload(message.payload) {
                 return Ok(event);
             }
         }

@@ -136,21 +136,30 @@ impl LinkEvents {
     /// The next link event; `EventsClosed` once the subscription has ended.
     pub async fn next(&mut self) -> Result<LinkEvent, NetlinkError> {
         while let Some((message, _)) = self.messages.next().await {
-            match message.payload {
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => {
-                    return Ok(LinkEvent::Changed(LinkInfo::from_message(&link)));
-                }
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(link)) => {
-                    let info = LinkInfo::from_message(&link);
-                    return Ok(LinkEvent::Removed {
-                        index: info.index,
-                        name: info.name,
-                    });
-                }
-                _ => {}
+            if let Some(event) = LinkEvent::from_payload(message.payload) {
+                return Ok(event);
             }
         }
         Err(NetlinkError::EventsClosed)
+    }
+}
+
+impl LinkEvent {
+    /// The event a notification carries: RTM_NEWLINK and RTM_DELLINK; `None` for anything else.
+    pub fn from_payload(payload: NetlinkPayload<RouteNetlinkMessage>) -> Option<LinkEvent> {
+        match payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => {
+                Some(LinkEvent::Changed(LinkInfo::from_message(&link)))
+            }
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(link)) => {
+                let info = LinkInfo::from_message(&link);
+                Some(LinkEvent::Removed {
+                    index: info.index,
+                    name: info.name,
+                })
+            }
+            _ => None,
+        }
     }
 }
 

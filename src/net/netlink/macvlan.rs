@@ -92,6 +92,13 @@ pub fn format_mac(mac: &[u8; 6]) -> String {
     parts.join(":")
 }
 
+impl Existing {
+    /// What `link` (the kernel's answer for `spec.name`) is to keepvip.
+    pub fn judge(link: &LinkMessage, spec: &MacvlanSpec) -> Existing {
+        Identity::of(link).judge(spec)
+    }
+}
+
 impl Netlink {
     /// What the link called `spec.name` is, if there is one.
     pub async fn macvlan_status(&self, spec: &MacvlanSpec) -> Result<Existing, NetlinkError> {
@@ -102,7 +109,7 @@ impl Netlink {
             .match_name(spec.name.clone())
             .execute();
         match replies.try_next().await {
-            Ok(Some(message)) => Ok(Identity::of(&message).judge(spec)),
+            Ok(Some(message)) => Ok(Existing::judge(&message, spec)),
             Ok(None) => Ok(Existing::Absent),
             Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code().abs() == libc::ENODEV => {
                 Ok(Existing::Absent)

@@ -36,6 +36,7 @@ use message::{
 };
 pub use socket::NftError;
 use socket::NftSocket;
+pub(crate) use socket::answers;
 
 /// keepvip's table (family inet).
 pub const TABLE: &str = "keepvip";

@@ -120,7 +120,7 @@ impl NftSocket {
 }
 
 /// (sequence number, error) of each NLMSG_ERROR message in a datagram; error is 0 or a negative errno.
-fn answers(datagram: &[u8]) -> Vec<(u32, i32)> {
+pub(crate) fn answers(datagram: &[u8]) -> Vec<(u32, i32)> {
     let mut found = Vec::new();
     let mut rest = datagram;
     while rest.len() >= 16 {

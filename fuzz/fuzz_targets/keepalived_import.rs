@@ -1,0 +1,4 @@
+//! keepvip::fuzzing::keepalived_import: its input and the properties it asserts are in src/fuzzing.rs.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| keepvip::fuzzing::keepalived_import(data));
