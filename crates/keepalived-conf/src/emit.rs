@@ -27,7 +27,7 @@ pub fn emit(config: &Config, source: &Path) -> String {
 
 fn write_table(out: &mut String, table: &Table) {
     for comment in &table.comments {
-        let _ = writeln!(out, "# {comment}");
+        let _ = writeln!(out, "# {}", comment_text(comment));
     }
     let _ = if table.array {
         writeln!(out, "[[{}]]", table.header)
@@ -58,6 +58,19 @@ fn value_text(value: &Value) -> String {
     }
 }
 
+/// A comment's text as TOML allows it: control characters (keepalived names may hold any byte but
+/// whitespace) written as `\u{..}` escapes, tab kept.
+fn comment_text(comment: &str) -> String {
+    comment
+        .chars()
+        .map(|c| match c {
+            '\t' => c.to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// A TOML basic string.
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -86,6 +99,16 @@ mod tests {
     #[test]
     fn strings_are_escaped() {
         assert_eq!(quote("a\"b\\c\u{1}"), "\"a\\\"b\\\\c\\u0001\"");
+    }
+
+    #[test]
+    fn comments_carry_no_control_character() {
+        // Found by the keepalived_import fuzz target: `vrrp_script chk\x1b{` made a comment
+        // TOML refuses.
+        assert_eq!(
+            comment_text("vrrp_script chk\u{1b}\u{7f} a\tb"),
+            "vrrp_script chk\\u{1b}\\u{7f} a\tb"
+        );
     }
 
     #[test]
