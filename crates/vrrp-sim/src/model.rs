@@ -106,6 +106,13 @@ pub enum Event {
         vrid: u8,
         priority: u8,
     },
+    /// A reload giving the router for `vrid` a new priority: `Node::reconfigure` with its config (the
+    /// in-place path: no transition of its own, no priority-0 advert).
+    Reload {
+        host: HostSel,
+        vrid: u8,
+        priority: u8,
+    },
     /// A tracker of the router for `vrid` changes status.
     Tracker {
         host: HostSel,
@@ -144,6 +151,11 @@ impl fmt::Display for Event {
                 vrid,
                 priority,
             } => write!(f, "set base priority {host} v{vrid} to {priority}"),
+            Event::Reload {
+                host,
+                vrid,
+                priority,
+            } => write!(f, "reload {host} v{vrid} with priority {priority}"),
             Event::Tracker {
                 host,
                 vrid,

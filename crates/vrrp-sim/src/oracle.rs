@@ -29,7 +29,8 @@ pub fn master_down_interval(version: Version, priority: u8, interval: Centisecs)
 /// How long the network must be stable (no fault, no loss) before the election invariants must hold:
 /// the longest Master_Down_Interval any router can compute (priority 1, the longest configured
 /// interval) + one longest interval + 3 × the maximum delay. Twice that with sync groups: a member
-/// pulled to Backup by a sibling restarts a full Master_Down_Timer. See the README for why.
+/// pulled to Backup by a sibling restarts a full Master_Down_Timer. Four times with crossed
+/// preferences between sync groups (see `crossed_sync_groups`). See the README for why.
 pub fn settle_time(hosts: &[HostSpec], delay_max: Micros) -> Micros {
     let mut longest_mdi = Micros::ZERO;
     let mut longest_interval = Micros::ZERO;
@@ -44,11 +45,37 @@ pub fn settle_time(hosts: &[HostSpec], delay_max: Micros) -> Micros {
     }
     let three_delays = Micros::from_micros(3 * delay_max.as_micros());
     let settle = longest_mdi + longest_interval + three_delays;
-    if hosts.iter().any(|h| h.sync_group) {
+    if crossed_sync_groups(hosts) {
+        settle + settle + settle + settle
+    } else if hosts.iter().any(|h| h.sync_group) {
         settle + settle
     } else {
         settle
     }
+}
+
+/// Whether two sync-group hosts prefer each other for different VRIDs: one outranks the other
+/// (configured priority, then address) for one VRID and is outranked for another. Both may become
+/// master at nearly the same moment, each group preempted on one VRID by the other; the core's
+/// tie-break settles it, but with random delay it can take more than one round.
+pub fn crossed_sync_groups(hosts: &[HostSpec]) -> bool {
+    let grouped: Vec<&HostSpec> = hosts.iter().filter(|h| h.sync_group).collect();
+    grouped.iter().enumerate().any(|(i, a)| {
+        grouped[i + 1..].iter().any(|b| {
+            let orders: Vec<bool> = a
+                .routers
+                .iter()
+                .filter_map(|ra| {
+                    let rb = b.routers.iter().find(|rb| rb.vrid == ra.vrid)?;
+                    Some(
+                        rank(ra.priority, ra.primary_address)
+                            > rank(rb.priority, rb.primary_address),
+                    )
+                })
+                .collect();
+            orders.contains(&true) && orders.contains(&false)
+        })
+    })
 }
 
 /// The order of RFC 5798 §6.4.3 (725)-(735): effective priority, then the primary address as an unsigned

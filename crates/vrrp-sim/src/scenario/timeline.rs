@@ -135,22 +135,35 @@ impl Timeline {
             }
             58..=71 if !self.sync_group => {
                 let priority = priority(rng);
-                let event = Event::SetBasePriority {
-                    host: target,
-                    vrid,
-                    priority,
+                // Half through the input, half through a reload (Node::reconfigure).
+                let event = if rng.chance(500) {
+                    Event::Reload {
+                        host: target,
+                        vrid,
+                        priority,
+                    }
+                } else {
+                    Event::SetBasePriority {
+                        host: target,
+                        vrid,
+                        priority,
+                    }
                 };
                 self.at(now, event);
             }
             58..=83 => {
                 let ok = rng.chance(500);
-                let event = Event::Tracker {
-                    host: target,
-                    vrid,
-                    tracker: 0,
-                    ok,
-                };
-                self.at(now, event);
+                if rng.chance(300) {
+                    self.tracker_flaps(rng, &draw, ok);
+                } else {
+                    let event = Event::Tracker {
+                        host: target,
+                        vrid,
+                        tracker: 0,
+                        ok,
+                    };
+                    self.at(now, event);
+                }
             }
             84..=95 => self.weather_burst(rng, &draw),
             _ => {
@@ -173,6 +186,24 @@ impl Timeline {
         self.at(draw.now, event(host));
         if rng.chance(600) {
             self.at(draw.restart_at, draw.restart.clone());
+        }
+    }
+
+    /// One host's tracker flapping: 3 to 12 changes, each 1 µs to one interval after the last (faster
+    /// than adverts at times), starting with `ok`; it ends in either state.
+    fn tracker_flaps(&mut self, rng: &mut Rng, draw: &FaultDraw, ok: bool) {
+        let mut at = draw.now;
+        let mut ok = ok;
+        for _ in 0..rng.between(3, 12) {
+            let event = Event::Tracker {
+                host: draw.any,
+                vrid: draw.vrid,
+                tracker: 0,
+                ok,
+            };
+            self.at(at, event);
+            at += rng.between(1, self.interval);
+            ok = !ok;
         }
     }
 

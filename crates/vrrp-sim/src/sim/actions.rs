@@ -39,7 +39,7 @@ impl Sim {
         self.execute(host, subject, what, actions);
     }
 
-    fn execute(
+    pub(super) fn execute(
         &mut self,
         host: HostId,
         subject: Option<usize>,
@@ -179,12 +179,20 @@ impl Sim {
         self.takeover_on_send(host, slot, priority);
         let repr = Rc::new(repr);
         let sender_link = self.hosts[host].link_up;
+        // A router with unicast peers sends its adverts to each of them instead of the group.
+        let peers = &self.hosts[host].slots[slot].config.unicast_peers;
+        let destinations: Vec<IpAddr> = match only {
+            Some(address) => vec![address],
+            None => peers.clone(),
+        };
         let mut fates = Vec::new();
         for to in 0..self.hosts.len() {
-            let addressed = only.is_none_or(|address| {
-                (0..self.hosts[to].slots.len())
-                    .any(|s| self.hosts[to].primary_address(s) == Some(address))
-            });
+            let addressed = destinations.is_empty()
+                || (0..self.hosts[to].slots.len()).any(|s| {
+                    self.hosts[to]
+                        .primary_address(s)
+                        .is_some_and(|a| destinations.contains(&a))
+                });
             if to == host || !addressed {
                 continue;
             }

@@ -78,6 +78,12 @@ impl Sim {
                 outcome.plans = plans;
                 changed
             }
+            (Event::Reload { vrid, priority, .. }, Some(h)) => {
+                let (changed, plans) =
+                    self.maybe_lowered(settled, h, *vrid, |sim| sim.reload(h, *vrid, *priority));
+                outcome.plans = plans;
+                changed
+            }
             (
                 Event::Tracker {
                     vrid, tracker, ok, ..
@@ -305,6 +311,37 @@ impl Sim {
         true
     }
 
+    /// A reload with a new priority, through `Node::reconfigure` (an owner keeps 255: not reloaded).
+    fn reload(&mut self, host: HostId, vrid: u8, priority: u8) -> bool {
+        let now = self.now;
+        let h = &mut self.hosts[host];
+        let Some(slot) = h.slot_of(vrid) else {
+            return false;
+        };
+        let s = &mut h.slots[slot];
+        let applies = !s.config.is_owner() && (1..=254).contains(&priority) && s.base != priority;
+        if !applies {
+            return false;
+        }
+        s.base = priority;
+        let config = s.current_config();
+        let Some(node) = h.node.as_mut() else {
+            // Not running: the next start builds the node with the new priority.
+            return true;
+        };
+        match node.reconfigure(now, slot, config) {
+            Ok(actions) => {
+                let what = self
+                    .trace
+                    .is_some()
+                    .then(|| format!("reload prio {priority}"));
+                self.execute(host, Some(slot), what, actions);
+            }
+            Err(error) => self.fail(Invariant::Setup, format!("h{host} v{vrid}: {error}")),
+        }
+        true
+    }
+
     fn set_tracker(&mut self, host: HostId, vrid: u8, tracker: usize, ok: bool) -> bool {
         let h = &mut self.hosts[host];
         let Some(slot) = h.slot_of(vrid) else {
@@ -345,6 +382,7 @@ fn event_host(event: &Event) -> Option<HostSel> {
         | Event::LinkDown(host)
         | Event::LinkUp(host)
         | Event::SetBasePriority { host, .. }
+        | Event::Reload { host, .. }
         | Event::Tracker { host, .. } => Some(*host),
         Event::Partition(_) | Event::Heal | Event::Weather(_) => None,
     }

@@ -54,6 +54,19 @@ impl HostNode {
         self.node.handle(now, input)
     }
 
+    /// `Node::reconfigure` of the instance in `slot` (a reload).
+    pub(crate) fn reconfigure(
+        &mut self,
+        now: Instant,
+        slot: usize,
+        config: Config,
+    ) -> Result<Vec<NodeAction>, NodeError> {
+        let id = self
+            .instance(slot)
+            .ok_or(NodeError::UnknownInstance(InstanceId(u32::MAX)))?;
+        self.node.reconfigure(now, id, config)
+    }
+
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.node.next_deadline()
     }

@@ -80,7 +80,7 @@ impl Sim {
             for slot in &host.slots {
                 let c = &slot.config;
                 let line = format!(
-                    "{} v{} {:?} prio {} int {}cs preempt {}{} fast {} readvert {} trackers {:?}{}",
+                    "{} v{} {:?} prio {} int {}cs preempt {}{} fast {} readvert {} trackers {:?}{}{}",
                     trace::host(id, c.primary_address),
                     c.vrid,
                     c.version,
@@ -96,6 +96,11 @@ impl Sim {
                     c.readvertise_on_lower_priority,
                     c.trackers.iter().map(|t| t.weight).collect::<Vec<_>>(),
                     if host.sync_group { " sync-group" } else { "" },
+                    if c.unicast_peers.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" unicast to {:?}", c.unicast_peers)
+                    },
                 );
                 trace.line(self.now, &line);
             }
