@@ -54,7 +54,18 @@ install_missing() {
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# Includes tests/fuzz_corpus.rs: every committed fuzz input replayed on stable (what CI relies on).
 cargo test --workspace --exclude netns-tests
+
+# A short fuzz smoke (10 s per target) where nightly and cargo-fuzz exist; CI machines without them
+# skip it, loudly. KEEPVIP_FUZZ_SMOKE=0 skips it too (the first build takes minutes).
+if [ "${KEEPVIP_FUZZ_SMOKE:-1}" = "0" ]; then
+    echo "scripts/test.sh: FUZZ SMOKE SKIPPED (KEEPVIP_FUZZ_SMOKE=0); the corpus replay ran above" >&2
+elif cargo +nightly fuzz --version >/dev/null 2>&1; then
+    scripts/fuzz.sh --smoke
+else
+    echo "scripts/test.sh: FUZZ SMOKE SKIPPED: no \`cargo +nightly fuzz\` here (rustup toolchain install nightly; cargo install cargo-fuzz --locked); the corpus replay ran above" >&2
+fi
 
 if [ "$quick" -eq 1 ]; then
     echo "scripts/test.sh: --quick: netns-tests skipped"

@@ -1,15 +1,17 @@
 //! Replays every committed fuzz input (fuzz/corpus/TARGET and fuzz/regressions/TARGET) through the
 //! entry function its cargo-fuzz target calls (keepvip::fuzzing), on the stable toolchain: what the
 //! campaigns found stays tested on every push, in seconds, without nightly or cargo-fuzz.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use std::path::{Path, PathBuf};
 
 type Entry = fn(&[u8]);
 
-const TARGETS: [(&str, Entry); 4] = [
+const TARGETS: [(&str, Entry); 5] = [
     ("config_file", keepvip::fuzzing::config_file),
     ("keepalived_import", keepvip::fuzzing::keepalived_import),
     ("control_request", keepvip::fuzzing::control_request),
+    ("metrics_request", keepvip::fuzzing::metrics_request),
     ("netlink_datagram", keepvip::fuzzing::netlink_datagram),
 ];
 

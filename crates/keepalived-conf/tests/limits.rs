@@ -1,4 +1,5 @@
 //! Inputs that must be refused quickly, with their line: found by fuzzing the importer.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use std::path::{Path, PathBuf};
 
@@ -47,9 +48,9 @@ fn includes_fanning_out_stop_at_the_file_limit_instead_of_reading_exponentially(
     let names: Vec<String> = (0..=20)
         .map(|i| format!("/etc/keepalived/f{i}.conf"))
         .collect();
-    for i in 0..20 {
+    for (i, name) in names.iter().take(20).enumerate() {
         let next = format!("include f{}.conf\ninclude f{}.conf\n", i + 1, i + 1);
-        list.push((names[i].as_str(), next));
+        list.push((name.as_str(), next));
     }
     list.push((names[20].as_str(), "vrrp_instance A {\n}\n".to_owned()));
     let started = std::time::Instant::now();

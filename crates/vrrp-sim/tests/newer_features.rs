@@ -1,6 +1,7 @@
 //! Focused scenarios for the core features the random run added: unicast peers, reload through
 //! `Node::reconfigure`, a flapping tracker, and sync groups with crossed preferences across three
 //! hosts (with every invariant checked after every event, as in the random run).
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use std::net::IpAddr;
 
