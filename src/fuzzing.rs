@@ -7,6 +7,7 @@
 //! | [`config_file`] | a keepvip.toml | no panic; a refusal has errors, each at a line:column inside the text; an accepted config builds every instance and sync group in a vrrp-core `Node` |
 //! | [`keepalived_import`] | keepalived.conf files, split by NUL bytes | no panic, nothing outside the given files read; the TOML written is TOML, and keepvip's own checks of it hold as for [`config_file`] |
 //! | [`control_request`] | one control-socket request line | no panic; every request's name parses back to it; a refusal's message is short and printable |
+//! | [`metrics_request`] | the bytes a scraper sends to `metrics_listen` | no panic; a request is accepted only with a path starting at `/` without control characters or query; a refusal is 400 or 405 |
 //! | [`netlink_datagram`] | one netlink datagram | no panic decoding it as rtnetlink events (link, address, macvlan ownership) or as nf_tables answers |
 
 use std::net::IpAddr;
@@ -136,7 +137,9 @@ pub fn keepalived_import(data: &[u8]) {
     for (name, part) in KEEPALIVED_FILES.iter().zip(data.split(|&b| b == 0)) {
         files.files.insert(PathBuf::from(name), part.to_vec());
     }
-    for config_id in [None, Some("lb1".to_owned())] {
+    // The config id only matters to `@ID` lines: a second import only when there may be one.
+    let ids = if data.contains(&b'@') { 2 } else { 1 };
+    for config_id in [None, Some("lb1".to_owned())].into_iter().take(ids) {
         let options = keepalived_conf::Options { config_id };
         let Ok(import) =
             keepalived_conf::import_from(&files, Path::new(KEEPALIVED_FILES[0]), &options)
@@ -180,6 +183,22 @@ pub fn control_request(data: &[u8]) {
             assert!(message.len() <= 200, "message too long: {message}");
             assert!(!message.chars().any(char::is_control), "{message:?}");
         }
+    }
+}
+
+/// Reads `data` as what an HTTP client sent the metrics listener (see the module table).
+pub fn metrics_request(data: &[u8]) {
+    let Some(end) = crate::metrics::head_end(data) else {
+        return;
+    };
+    assert!(end <= data.len());
+    match crate::metrics::parse(&data[..end]) {
+        Ok(request) => {
+            assert!(request.path.starts_with('/'), "{request:?}");
+            assert!(!request.path.contains('?'), "{request:?}");
+            assert!(!request.path.chars().any(char::is_control), "{request:?}");
+        }
+        Err(refusal) => assert!(matches!(refusal.status, 400 | 405), "{refusal:?}"),
     }
 }
 
