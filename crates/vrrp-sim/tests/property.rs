@@ -1,6 +1,7 @@
 //! The seeded property run and the replay entry point.
 //!
-//! - `cargo test -p vrrp-sim --test property` runs seeds 0..10 000 (debug build) and prints the count
+//! - `cargo test -p vrrp-sim --test property` runs seeds 0..100 000 (vrrp-sim, vrrp-core and vrrp-wire
+//!   are optimized in the dev profile too: root Cargo.toml) and prints the count
 //!   and wall time with `-- --nocapture`. `VRRP_SIM_SEEDS=<n>` and `VRRP_SIM_FIRST_SEED=<s>` change the
 //!   range.
 //! - `VRRP_SIM_SEED=<seed> cargo test -p vrrp-sim --test property replay -- --nocapture` prints one
@@ -13,9 +14,9 @@ fn env_u64(name: &str) -> Option<u64> {
 }
 
 #[test]
-fn ten_thousand_seeds_keep_every_invariant() {
+fn a_hundred_thousand_seeds_keep_every_invariant() {
     let first = env_u64("VRRP_SIM_FIRST_SEED").unwrap_or(0);
-    let count = env_u64("VRRP_SIM_SEEDS").unwrap_or(10_000);
+    let count = env_u64("VRRP_SIM_SEEDS").unwrap_or(100_000);
     let summary = run_seeds(first..first + count);
     println!("{}", summary.line());
     if let Some((seed, _)) = summary.failures.first() {
