@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh                      every target, 10 million executions each (or 2 h), niced
 #   scripts/fuzz.sh --runs N --time S    N executions or S seconds per target, whichever ends first
 #   scripts/fuzz.sh --minimize           afterwards, merge what was found into the committed corpus
-#                                        (cargo fuzz cmin: only inputs that add coverage are kept)
+#                                        (a set cover: the fewest inputs keeping the edge coverage)
 #   scripts/fuzz.sh --smoke              10 s per target from the committed corpus (scripts/test.sh)
 #   scripts/fuzz.sh TARGET...            only these (names below)
 #
@@ -74,7 +74,7 @@ for entry in "${targets[@]}"; do
     echo "== $name: up to $runs executions or $seconds s (log: $log)"
     status=0
     # Optimized with debug assertions and overflow checks (cargo-fuzz's default); no AddressSanitizer:
-    # safe Rust cannot break memory, and the targets run about twice as fast without it.
+    # the code under test is safe Rust, and the targets run about twice as fast without it.
     nice -n 19 cargo +nightly fuzz run --fuzz-dir "$dir" -s none "$name" "$work" "$corpus" -- \
         -runs="$runs" -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1 || status=$?
     executions="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
@@ -88,9 +88,14 @@ for entry in "${targets[@]}"; do
     fi
     summary+=("$(printf '%-18s %12s executions %6s s %d crashes' "$name" "${executions:-?}" "${took:-?}" "$crashes")")
     if [ "$minimize" -eq 1 ] && [ "$status" -eq 0 ]; then
-        cp -n "$work"/* "$corpus"/ 2>/dev/null || true
-        nice -n 19 cargo +nightly fuzz cmin --fuzz-dir "$dir" -s none "$name" "$corpus" >>"$log" 2>&1
-        echo "   $corpus: $(ls "$corpus" | wc -l) inputs after cmin"
+        # The smallest set of inputs keeping the edge coverage of the corpus and of what was found
+        # (without comparison and counter features, which would keep thousands of files).
+        merged="$dir/work/$name.merged"
+        rm -rf "$merged" && mkdir -p "$merged"
+        nice -n 19 cargo +nightly fuzz run --fuzz-dir "$dir" -s none "$name" "$merged" "$corpus" "$work" -- \
+            -set_cover_merge=1 -use_cmp=0 -use_counters=0 >>"$log" 2>&1
+        rm -rf "$corpus" && mv "$merged" "$corpus"
+        echo "   $corpus: $(ls "$corpus" | wc -l) inputs after the merge"
     fi
 done
 printf '%s\n' "${summary[@]}"
