@@ -7,16 +7,17 @@
 //! and keepalived required; run with `--test-threads=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use vrrp_wire::ChecksumMode;
 
-use netns_tests::Lab;
 use netns_tests::daemon::Keepvip;
 use netns_tests::daemon::scenario::MASTER;
 use netns_tests::daemon::wire::adverts;
 use netns_tests::keepalived::{Keepalived, KeepalivedSpec, entering};
 use netns_tests::wait::wait_for_value;
+use netns_tests::{Lab, http, in_netns};
 
 const VIP_CIDR: &str = "192.0.2.100/24";
 const OTHER_VIP_CIDR: &str = "192.0.2.101/24";
@@ -142,11 +143,36 @@ fn message_only_checksum_against_keepalived_is_named_as_the_cause() {
     );
 }
 
+/// `/metrics` of host `index` (listening on its lab address, port 9650), fetched from host `from`.
+fn metrics(lab: &Lab, index: usize, from: usize) -> String {
+    let to = SocketAddr::from((lab.host(index).ipv4, 9650));
+    let (code, body) = in_netns(&lab.host(from).ns, || {
+        http::get(to, "/metrics", Duration::from_secs(2))
+    })
+    .unwrap()
+    .unwrap_or_else(|e| panic!("GET /metrics on host {index}: {e}"));
+    assert_eq!(code, 200, "{body}");
+    body
+}
+
+/// The value of the sample `series` (name and labels as written) in an exposition.
+fn sample(body: &str, series: &str) -> Option<f64> {
+    body.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
 #[test]
 fn a_different_v2_address_list_is_named_as_the_cause() {
     let lab = Lab::builder("sbaddr").hosts(2).build().unwrap();
     let v2 = "version = 2\n";
-    let ours = start(&lab, 0, &keepvip_config("h0", 200, v2, VIP_CIDR));
+    let listen = format!("[global]\nmetrics_listen = \"{}:9650\"\n", lab.host(0).ipv4);
+    let config = keepvip_config("h0", 200, v2, VIP_CIDR).replacen("[global]\n", &listen, 1);
+    let labels = r#"{iname="VI_1",intf="eth0",vrid="1",family="ipv4"}"#;
+    let episodes = format!("keepvip_split_brain_episodes_total{labels}");
+    let ours = start(&lab, 0, &config);
+    // Before the peer starts: the series exists and reads 0.
+    let before = metrics(&lab, 0, 1);
+    assert_eq!(sample(&before, &episodes), Some(0.0), "{before}");
     let theirs = start(&lab, 1, &keepvip_config("h1", 100, v2, OTHER_VIP_CIDR));
     theirs
         .wait_state("VI_1", MASTER, Duration::from_secs(15))
@@ -158,6 +184,11 @@ fn a_different_v2_address_list_is_named_as_the_cause() {
         "address_list: theirs 192.0.2.101",
         Duration::from_secs(15),
     );
+    // /metrics counts the episode and shows it in progress.
+    let after = metrics(&lab, 0, 1);
+    assert_eq!(sample(&after, &episodes), Some(1.0), "{after}");
+    let in_progress = format!("keepvip_split_brain{labels}");
+    assert_eq!(sample(&after, &in_progress), Some(1.0), "{after}");
 }
 
 #[test]

@@ -51,6 +51,8 @@ struct Families {
     takeover: FloatGauges,
     notify_runs: Counters,
     notify_failures: Counters,
+    split_brain_episodes: Counters,
+    split_brain: Gauges,
 }
 
 impl Families {
@@ -69,6 +71,8 @@ impl Families {
             takeover: FloatGauges::default(),
             notify_runs: Counters::default(),
             notify_failures: Counters::default(),
+            split_brain_episodes: Counters::default(),
+            split_brain: Gauges::default(),
         };
         let f = &families;
         let r = registry;
@@ -137,6 +141,16 @@ impl Families {
             "Notify scripts that failed, timed out or could not start",
             f.notify_failures.clone(),
         );
+        r.register(
+            "keepvip_split_brain_episodes",
+            "Episodes of another master heard for a few intervals while master",
+            f.split_brain_episodes.clone(),
+        );
+        r.register(
+            "keepvip_split_brain",
+            "1 while a split brain is in progress, else 0",
+            f.split_brain.clone(),
+        );
         families
     }
 }
@@ -202,6 +216,12 @@ fn add_instance(f: &Families, i: &InstanceStatus) {
     f.notify_failures
         .get_or_create(&labels)
         .inc_by(i.notify_failures);
+    f.split_brain_episodes
+        .get_or_create(&labels)
+        .inc_by(i.split_brain_episodes);
+    f.split_brain
+        .get_or_create(&labels)
+        .set(i64::from(i.split_brain.is_some()));
 }
 
 /// The whole exposition of `status`, plus the listener's own counts.
@@ -302,6 +322,8 @@ mod tests {
             last_takeover_us: Some(1_500),
             notify_runs: 4,
             notify_failures: 1,
+            split_brain_episodes: 2,
+            split_brain: Some(crate::control::SplitBrainView::default()),
             ..InstanceStatus::default()
         }
     }
@@ -344,6 +366,8 @@ mod tests {
             (format!("keepvip_last_takeover_seconds{{{l}}}"), 0.0015),
             (format!("keepvip_notify_runs_total{{{l}}}"), 4.0),
             (format!("keepvip_notify_failures_total{{{l}}}"), 1.0),
+            (format!("keepvip_split_brain_episodes_total{{{l}}}"), 2.0),
+            (format!("keepvip_split_brain{{{l}}}"), 1.0),
             (
                 r#"keepvip_discards_before_dispatch_total{reason="vrid_not_configured"}"#
                     .to_owned(),
