@@ -42,6 +42,10 @@ pub enum TokenKind {
 pub struct Token {
     pub kind: TokenKind,
     pub loc: Loc,
+    /// The line it was read from (decommented, parameters substituted) and its bytes in it: script
+    /// commands are split again from the text, by keepalived's rules for them (`script_words`).
+    pub line: Arc<str>,
+    pub span: (usize, usize),
 }
 
 pub struct Lexer<'a> {
@@ -338,25 +342,30 @@ fn unterminated(loc: &Loc, line: &str) -> SyntaxError {
 
 /// Splits a decommented line into words, quoted strings and braces.
 fn tokenize(line: &str, loc: &Loc, tokens: &mut Vec<Token>) -> Result<(), SyntaxError> {
+    let shared: Arc<str> = Arc::from(line);
     let mut rest = line;
-    let push = |tokens: &mut Vec<Token>, kind| {
+    let push = |tokens: &mut Vec<Token>, kind, start: usize, end: usize| {
         tokens.push(Token {
             kind,
             loc: loc.clone(),
+            line: shared.clone(),
+            span: (start, end),
         })
     };
     loop {
         rest = rest.trim_start();
+        let start = line.len() - rest.len();
         let Some(first) = rest.chars().next() else {
             return Ok(());
         };
         match first {
-            '{' => push(tokens, TokenKind::Open),
-            '}' => push(tokens, TokenKind::Close),
+            '{' => push(tokens, TokenKind::Open, start, start + 1),
+            '}' => push(tokens, TokenKind::Close, start, start + 1),
             '"' => {
                 let body = &rest[1..];
                 let end = body.find('"').ok_or_else(|| unterminated(loc, line))?;
-                push(tokens, TokenKind::Word(body[..end].to_owned()));
+                let word = TokenKind::Word(body[..end].to_owned());
+                push(tokens, word, start, start + end + 2);
                 rest = &body[end + 1..];
                 continue;
             }
@@ -364,7 +373,7 @@ fn tokenize(line: &str, loc: &Loc, tokens: &mut Vec<Token>) -> Result<(), Syntax
                 let end = rest
                     .find(|c: char| c.is_whitespace() || matches!(c, '"' | '{' | '}'))
                     .unwrap_or(rest.len());
-                push(tokens, TokenKind::Word(rest[..end].to_owned()));
+                push(tokens, TokenKind::Word(rest[..end].to_owned()), start, start + end);
                 rest = &rest[end..];
                 continue;
             }

@@ -10,6 +10,7 @@ mod emit;
 mod files;
 mod lexer;
 pub mod model;
+mod script;
 mod tree;
 
 use std::fmt;

@@ -12,6 +12,8 @@ pub struct Stmt {
     pub words: Vec<String>,
     pub block: Option<Vec<Stmt>>,
     pub loc: Loc,
+    /// The statement's text as written on its line, from the keyword to the last word.
+    pub text: String,
 }
 
 impl Stmt {
@@ -90,23 +92,30 @@ fn parse_block(
             }
             TokenKind::Word(word) => {
                 let mut words = vec![word.clone()];
+                let mut end = token.span.1;
                 while let Some(Token {
                     kind: TokenKind::Word(next),
                     loc,
+                    span,
+                    ..
                 }) = tokens.get(*pos)
                     && *loc == token.loc
                 {
                     words.push(next.clone());
+                    end = span.1;
                     *pos += 1;
                 }
+                let text = token.line.get(token.span.0..end).unwrap_or("").to_owned();
                 let mut stmt = Stmt {
                     words,
                     block: None,
                     loc: token.loc.clone(),
+                    text,
                 };
                 if let Some(Token {
                     kind: TokenKind::Open,
                     loc,
+                    ..
                 }) = tokens.get(*pos)
                 {
                     *pos += 1;

@@ -3,6 +3,7 @@
 
 use super::Ctx;
 use crate::Loc;
+use crate::script;
 use crate::model::{Config, Table, Value};
 use crate::tree::Stmt;
 
@@ -63,8 +64,12 @@ pub fn vrrp_script(block: &Stmt, ctx: &mut Ctx) -> Option<Table> {
     for stmt in block.block.iter().flatten() {
         match stmt.keyword() {
             "script" => {
-                if let Some(command) = ctx.one_arg(stmt) {
-                    table.set("command", Value::str(command));
+                if let Some((command, rest)) = script_command(stmt, ctx) {
+                    table.set("command", command);
+                    if !rest.is_empty() {
+                        let extra = rest.join(" ");
+                        ctx.warn(&stmt.loc, format!("`script`: `{extra}` after the command is not carried (use `user` in vrrp_script)"));
+                    }
                 }
             }
             "interval" | "timeout" => set_seconds(stmt, &mut table, stmt.keyword(), ctx),
@@ -222,15 +227,41 @@ pub fn references(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
     }
 }
 
+/// A script statement's command as keepvip takes it, and the words after it: the text as written
+/// when keepvip splits it the same way, else the words keepalived would run (see `script`).
+fn script_command(stmt: &Stmt, ctx: &mut Ctx) -> Option<(Value, Vec<String>)> {
+    let keyword = stmt.keyword();
+    let read = match script::command_words(&stmt.text) {
+        Ok(read) => read,
+        Err(e) => {
+            ctx.warn(
+                &stmt.loc,
+                format!("`{keyword}`: keepalived cannot split this command ({e}): not carried"),
+            );
+            return None;
+        }
+    };
+    if read.argv.first().is_none_or(|program| program.is_empty()) {
+        ctx.warn(
+            &stmt.loc,
+            format!("`{keyword}` needs a command: not carried"),
+        );
+        return None;
+    }
+    let value = if script::plain_text_gives(&read.text, &read.argv) {
+        Value::Str(read.text)
+    } else {
+        Value::Array(read.argv.into_iter().map(Value::Str).collect())
+    };
+    Some((value, read.rest))
+}
+
 /// `notify_master CMD [USER [GROUP]]`: the command; notify scripts run as `[global] script_user`.
 pub fn notify(stmt: &Stmt, table: &mut Table, ctx: &mut Ctx) {
-    let Some((command, user)) = stmt.args().split_first() else {
-        return ctx.warn(
-            &stmt.loc,
-            format!("`{}` needs a command: not carried", stmt.keyword()),
-        );
+    let Some((command, user)) = script_command(stmt, ctx) else {
+        return;
     };
-    table.set(stmt.keyword(), Value::str(command));
+    table.set(stmt.keyword(), command);
     if !user.is_empty() {
         ctx.warn(&stmt.loc, format!("`{}`: the user and group `{}` are not carried: notify scripts run as [global] script_user", stmt.keyword(), user.join(" ")));
     }
