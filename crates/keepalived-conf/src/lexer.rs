@@ -373,7 +373,12 @@ fn tokenize(line: &str, loc: &Loc, tokens: &mut Vec<Token>) -> Result<(), Syntax
                 let end = rest
                     .find(|c: char| c.is_whitespace() || matches!(c, '"' | '{' | '}'))
                     .unwrap_or(rest.len());
-                push(tokens, TokenKind::Word(rest[..end].to_owned()), start, start + end);
+                push(
+                    tokens,
+                    TokenKind::Word(rest[..end].to_owned()),
+                    start,
+                    start + end,
+                );
                 rest = &rest[end..];
                 continue;
             }

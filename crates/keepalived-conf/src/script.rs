@@ -85,21 +85,27 @@ fn decode_escape(bytes: &[u8], at: usize, out: &mut Vec<u8>) -> usize {
     if c == b'x' && bytes.get(at + 1).copied().and_then(hex).is_some() {
         let mut value = 0u32;
         let mut i = at + 1;
-        while i < at + 3 && let Some(digit) = bytes.get(i).copied().and_then(hex) {
+        while i < at + 3
+            && let Some(digit) = bytes.get(i).copied().and_then(hex)
+        {
             value = value * 16 + digit;
             i += 1;
         }
         out.push(value as u8);
         return i;
     }
-    if c == b'c' && let Some(&next) = bytes.get(at + 1) {
+    if c == b'c'
+        && let Some(&next) = bytes.get(at + 1)
+    {
         out.push(next & 0x1f);
         return at + 2;
     }
     if let Some(first) = octal(c) {
         let mut value = first;
         let mut i = at + 1;
-        while i < at + 3 && let Some(digit) = bytes.get(i).copied().and_then(octal) {
+        while i < at + 3
+            && let Some(digit) = bytes.get(i).copied().and_then(octal)
+        {
             value = value * 8 + digit;
             i += 1;
         }
@@ -165,13 +171,10 @@ mod tests {
 
     #[test]
     fn escapes_are_decoded_inside_and_outside_quotes() {
-        assert_eq!(words(r"a\ b 'c\td' \x41\x4a\x4B \101\0619 \cA\E"), [
-            "a b",
-            "c\td",
-            "AJK",
-            "A19",
-            "\u{1}\u{1b}"
-        ]);
+        assert_eq!(
+            words(r"a\ b 'c\td' \x41\x4a\x4B \101\0619 \cA\E"),
+            ["a b", "c\td", "AJK", "A19", "\u{1}\u{1b}"]
+        );
         assert_eq!(words(r#""say \"hi\"" \\ \q"#), ["say \"hi\"", "\\", "q"]);
         // \x without a hex digit is `x`.
         assert_eq!(words(r"\xg"), ["xg"]);
@@ -183,11 +186,10 @@ mod tests {
 
     #[test]
     fn without_escapes_backslashes_stay_and_protect() {
-        assert_eq!(split(r#"notify "a \" b" c\ d"#, false).unwrap(), [
-            "notify",
-            r#"a \" b"#,
-            r"c\ d"
-        ]);
+        assert_eq!(
+            split(r#"notify "a \" b" c\ d"#, false).unwrap(),
+            ["notify", r#"a \" b"#, r"c\ d"]
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `virtual_ipaddress`, `virtual_ipaddress_excluded`, `virtual_routes`, `virtual_rules` and
 //! `unicast_peer`: one address, route or rule per line, its options after it.
 
+use std::net::IpAddr;
+
 use super::Ctx;
 use crate::Loc;
 use crate::model::{Table, Value};
@@ -59,7 +61,17 @@ pub fn vips(block: &Stmt, table: &mut Table, key: &str, ctx: &mut Ctx) {
 }
 
 fn vip(line: &Stmt, interface: Option<&str>, ctx: &mut Ctx) -> Option<Value> {
-    let (address, options) = line.words.split_first()?;
+    let (written, options) = line.words.split_first()?;
+    let address = &match vip_address(written) {
+        Ok(address) => address,
+        Err(problem) => {
+            ctx.warn(&line.loc, format!("`{written}`: {problem}: address not carried (keepalived logs \"VRRP parsed invalid IP\" and skips it too)"));
+            return None;
+        }
+    };
+    if address != written {
+        ctx.warn(&line.loc, format!("`{written}`: the prefix length is not one the family allows: keepalived uses `{address}` (\"Invalid address prefix len\"), written here"));
+    }
     let mut entries = vec![("address".to_owned(), Value::str(address))];
     let mut rest = options.iter();
     while let Some(option) = rest.next() {
@@ -102,6 +114,50 @@ fn vip(line: &Stmt, interface: Option<&str>, ctx: &mut Ctx) -> Option<Value> {
     } else {
         Value::Inline(entries)
     })
+}
+
+/// `ADDRESS[/LENGTH]` as keepalived reads a VIP: the text to carry (a length that is not a number
+/// within the family's becomes the full length, as keepalived makes it), or why it skips the address.
+fn vip_address(text: &str) -> Result<String, String> {
+    let (address, length) = match text.split_once('/') {
+        Some((address, length)) => (address, Some(length)),
+        None => (text, None),
+    };
+    if let Some((first, last)) = address.split_once('-') {
+        return Err(range_problem(first, last));
+    }
+    let Ok(ip) = address.parse::<IpAddr>() else {
+        return Err("not an IPv4 or IPv6 address".to_owned());
+    };
+    let max = if ip.is_ipv6() { 128 } else { 32 };
+    match length.map(str::parse::<u8>) {
+        Some(Ok(n)) if n <= max => Ok(text.to_owned()),
+        Some(_) => Ok(format!("{address}/{max}")),
+        None => Ok(text.to_owned()),
+    }
+}
+
+/// keepalived takes address ranges (`192.0.2.10-20`, the last IPv4 octet in decimal; `2001:db8::a-1f`,
+/// the last IPv6 group in hex) in `virtual_server_group` only; `virtual_ipaddress` reads them as
+/// invalid addresses (keepalived 2.2.7, and its current source).
+fn range_problem(first: &str, last: &str) -> String {
+    let count = match first.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => last
+            .parse::<u8>()
+            .ok()
+            .map(|end| i32::from(end) - i32::from(v4.octets()[3]) + 1),
+        Ok(IpAddr::V6(v6)) => u16::from_str_radix(last, 16)
+            .ok()
+            .map(|end| i32::from(end) - i32::from(v6.segments()[7]) + 1),
+        Err(_) => None,
+    };
+    let list = match count {
+        Some(n) if n > 0 => format!("write its {n} addresses one per line to have them"),
+        _ => "list the addresses one per line".to_owned(),
+    };
+    format!(
+        "an address range, which keepalived reads only in virtual_server_group, not as a VIP; {list}"
+    )
 }
 
 /// Route and rule tables take a number; keepalived also reads the three names iproute2 reserves.

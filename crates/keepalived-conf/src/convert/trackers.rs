@@ -3,8 +3,8 @@
 
 use super::Ctx;
 use crate::Loc;
-use crate::script;
 use crate::model::{Config, Table, Value};
+use crate::script;
 use crate::tree::Stmt;
 
 const WEIGHT: std::ops::RangeInclusive<i64> = -254..=254;
