@@ -276,7 +276,9 @@ fn finish(table: &mut Table, seen: Seen, block: &Stmt, ctx: &mut Ctx) {
             Value::Str(advert_interval(millis, version, &loc, ctx)),
         );
     }
-    if seen.nopreempt {
+    if seen.nopreempt && priority == 255 {
+        ctx.warn(&block.loc, "`nopreempt` on an address owner (priority 255): keepalived resets it (\"nopreempt is incompatible with priority 255\"), so the owner preempts");
+    } else if seen.nopreempt {
         table.set("preempt", Value::Bool(false));
     }
     if let Some(loc) = seen
