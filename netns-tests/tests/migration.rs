@@ -272,6 +272,22 @@ fn keepalived_pair_migrates_to_keepvip_one_node_at_a_time() {
     std::thread::sleep(master_down_interval(ADVERT, LB2_PRIORITY));
     let status = kv2.instance(INSTANCE).unwrap();
     assert_eq!(status.state, BACKUP, "{status:?}\n{}", kv2.logs());
+    // What the walkthrough says to watch: keepvip follows the keepalived master and drops nothing.
+    let lb1 = lab.host(0).ipv4.to_string();
+    assert_eq!(status.master.as_deref(), Some(lb1.as_str()), "{status:?}");
+    assert!(status.discards.is_empty(), "{status:?}");
+    assert!(status.split_brain.is_none(), "{status:?}");
+    // The track script came along and reads OK.
+    let trackers: Vec<(&str, &str)> = status
+        .trackers
+        .iter()
+        .map(|t| (t.name.as_str(), t.state.as_str()))
+        .collect();
+    assert_eq!(trackers, [("chk_service", "OK")], "{status:?}");
+    println!(
+        "keepvip status on lb2, backup under keepalived:\n{}",
+        kv2.status_text().unwrap()
+    );
     assert_eq!(ka1.log_count(&entering(MASTER)), 1, "{}", ka1.logs());
     expect_vip_only_on(&lab, 0, "step 1");
 
@@ -310,6 +326,10 @@ fn keepalived_pair_migrates_to_keepvip_one_node_at_a_time() {
     let end = wall_clock();
     let status = kv1.instance(INSTANCE).unwrap();
     assert_eq!(status.effective_priority, LB1_PRIORITY, "{status:?}");
+    println!(
+        "keepvip status on lb1 after the migration:\n{}",
+        kv1.status_text().unwrap()
+    );
 
     client.signal(Signal::SIGINT).unwrap();
     client.wait(Duration::from_secs(5)).unwrap();
