@@ -298,28 +298,6 @@ pub fn import_keepalived(file: &std::path::Path, config_id: Option<String>) -> E
     }
 }
 
-/// `keepvip completions SHELL`: the completion script on stdout.
-pub fn completions(shell: clap_complete::Shell) -> ExitCode {
-    crate::manual::completions(shell, &mut std::io::stdout());
-    ExitCode::from(exit::OK)
-}
-
-/// `keepvip man --dir DIR`: every man page into DIR, one path per line on stdout.
-pub fn man(dir: &std::path::Path) -> ExitCode {
-    match crate::manual::write_man_pages(dir) {
-        Ok(written) => {
-            for path in written {
-                println!("{}", path.display());
-            }
-            ExitCode::from(exit::OK)
-        }
-        Err(e) => {
-            eprintln!("keepvip man: {}: {e}", dir.display());
-            ExitCode::from(exit::DAEMON_FAILED)
-        }
-    }
-}
-
 /// `keepvip watch`: follows the daemon until Ctrl-C (exit 0) or until it is gone (exit 5).
 pub fn watch(cli: &Cli, interval: &str) -> ExitCode {
     let interval = config::parse_duration(interval).ok().filter(|d| {

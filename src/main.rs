@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use keepvip::cli::{self, Cli, Command};
+use keepvip::manual;
 
 fn main() -> ExitCode {
     // `keepvip demo-service`: the demo's web service and health check, kept out of clap's --help.
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
         Command::Reload => cli::reload(&cli),
         Command::Demo { interval } => cli::demo(&interval),
         Command::ImportKeepalived { file, config_id } => cli::import_keepalived(&file, config_id),
-        Command::Completions { shell } => cli::completions(shell),
-        Command::Man { dir } => cli::man(&dir),
+        Command::Completions { shell } => manual::completions_command(shell),
+        Command::Man { dir } => manual::man_command(&dir),
     }
 }

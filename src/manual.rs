@@ -5,11 +5,13 @@
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::Cli;
+use crate::exit;
 
 /// Section 8: system administration commands and daemons.
 pub const MAN_SECTION: &str = "8";
@@ -108,4 +110,25 @@ pub fn write_man_pages(dir: &Path) -> io::Result<Vec<PathBuf>> {
 /// The completion script for `shell`.
 pub fn completions(shell: Shell, out: &mut dyn Write) {
     clap_complete::generate(shell, &mut Cli::command(), NAME, out);
+}
+/// `keepvip completions SHELL`: the completion script on stdout.
+pub fn completions_command(shell: clap_complete::Shell) -> ExitCode {
+    completions(shell, &mut std::io::stdout());
+    ExitCode::from(exit::OK)
+}
+
+/// `keepvip man --dir DIR`: every man page into DIR, one path per line on stdout.
+pub fn man_command(dir: &std::path::Path) -> ExitCode {
+    match write_man_pages(dir) {
+        Ok(written) => {
+            for path in written {
+                println!("{}", path.display());
+            }
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("keepvip man: {}: {e}", dir.display());
+            ExitCode::from(exit::DAEMON_FAILED)
+        }
+    }
 }

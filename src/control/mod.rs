@@ -4,6 +4,7 @@
 
 mod changes;
 mod client;
+mod error_reply;
 mod reload;
 pub mod schema;
 #[cfg(test)]
@@ -90,11 +91,11 @@ mod tests {
             ..ReloadOutcome::default()
         };
         let body = serde_json::to_vec(&refused).unwrap();
-        assert!(serde_json::from_slice::<server::ErrorReply>(&body).is_err());
+        assert!(serde_json::from_slice::<error_reply::ErrorReply>(&body).is_err());
         let back: ReloadOutcome = serde_json::from_slice(&body).unwrap();
         assert_eq!(back, refused);
         let denied = br#"{"error":"permission denied"}"#;
-        assert!(serde_json::from_slice::<server::ErrorReply>(denied).is_ok());
+        assert!(serde_json::from_slice::<error_reply::ErrorReply>(denied).is_ok());
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub fn request_reload(path: &Path) -> io::Result<ReloadOutcome> {
     stream.set_read_timeout(Some(RELOAD_WAIT))?;
     let mut body = Vec::new();
     stream.read_to_end(&mut body)?;
-    if let Ok(refusal) = serde_json::from_slice::<super::server::ErrorReply>(&body) {
+    if let Ok(refusal) = serde_json::from_slice::<super::error_reply::ErrorReply>(&body) {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
             refusal.error,

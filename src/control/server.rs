@@ -13,12 +13,12 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixListener;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Status;
+use super::error_reply::ErrorReply;
 use super::reload::{ReloadOutcome, ReloadRequest};
 
 /// A request for a snapshot: the loop answers on the enclosed sender.
@@ -60,13 +60,6 @@ impl Request {
             _ => None,
         }
     }
-}
-
-/// An error reply: `{"error": "..."}` and nothing else (a refused reload has more fields).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ErrorReply {
-    pub error: String,
 }
 
 /// Where the server hands requests to the protocol loop.

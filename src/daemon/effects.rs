@@ -11,7 +11,7 @@ use vrrp_core::{Action, InstanceId, NodeAction, Report, StateKind, VipSet};
 use vrrp_wire::{Repr, VRRP_IPV4_GROUP, VRRP_IPV6_GROUP};
 
 use super::announce;
-use super::event_loop::Daemon;
+use super::state::Daemon;
 use super::vips::VipCommand;
 use crate::logging::events;
 use crate::notify::{Subject, Transition};

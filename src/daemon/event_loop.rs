@@ -12,47 +12,28 @@ use super::accept_filter::AcceptFilter;
 use super::clock::Clock;
 use super::error::DaemonError;
 use super::event::{Event, SocketId};
-use super::groups::{self, GroupStates};
+use super::groups;
 use super::io::Io;
 use super::lock;
 use super::privileges::{self, Privileges};
-use super::reload::ReloadState;
+use super::reload;
 use super::service_manager::ServiceManager;
 use super::setup;
 use super::signals::Signals;
-use super::table::InstanceTable;
+use super::state::{Daemon, Inbox, ReloadState, Rereads};
 use super::tasks::{Feeders, spawn_monitor, spawn_periodic, spawn_receivers};
 use super::timer::DeadlineTimer;
 use super::tracker_setup::{self as trackers, TrackerTasks};
 use super::watch::InterfaceWatch;
 use crate::config::Config;
-use crate::control::{self, ReloadRequest, Requests, Status, StatusRequest};
+use crate::control::{self, Requests, Status};
 use crate::metrics;
 use crate::net::netlink::{AddressEvents, LinkEvent, LinkEvents, NetlinkError};
 use crate::net::{FrameSender, Netlink};
 use crate::notify::Notifier;
 use crate::observe::{self, InstanceLabel, IoCounters, TrackerLabel};
 use crate::track::Report;
-use crate::track::registry::{Channels, Registry};
-use crate::track::script::ScriptRun;
-
-/// Everything the loop owns: the protocol state (`node`), the shell's facts about each instance
-/// (`table`), what talks to the kernel (`io`), and the counters only the shell sees.
-pub struct Daemon {
-    pub node: Node,
-    pub table: InstanceTable,
-    pub io: Io,
-    pub interfaces: InterfaceWatch,
-    pub counters: IoCounters,
-    pub trackers: Registry,
-    pub notifier: Notifier,
-    pub groups: GroupStates,
-    pub clock: Clock,
-    pub router_id: String,
-    pub service: ServiceManager,
-    /// What a reload needs: the file, the config in force, the tracker channels.
-    pub reload: ReloadState,
-}
+use crate::track::registry::Registry;
 
 /// How often link state and addresses are re-read, in case a netlink overrun lost an event.
 const RESYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -189,41 +170,6 @@ fn preflight(
     Ok((lock, script_users))
 }
 
-/// What the loop waits on besides timers and signals: the feeder tasks' events and the trackers'
-/// readings and script runs.
-pub struct Inbox {
-    events: mpsc::Receiver<Event>,
-    reports: mpsc::Receiver<Report>,
-    runs: mpsc::Receiver<ScriptRun>,
-    status: mpsc::Receiver<StatusRequest>,
-    reloads: mpsc::Receiver<ReloadRequest>,
-    pub trackers: TrackerTasks,
-}
-
-impl Inbox {
-    fn new(
-        events: mpsc::Receiver<Event>,
-        status: mpsc::Receiver<StatusRequest>,
-        reloads: mpsc::Receiver<ReloadRequest>,
-    ) -> (Inbox, Channels) {
-        let (reports_tx, reports) = mpsc::channel(256);
-        let (runs_tx, runs) = mpsc::channel(256);
-        let channels = Channels {
-            reports: reports_tx,
-            runs: runs_tx,
-        };
-        let inbox = Inbox {
-            events,
-            reports,
-            runs,
-            status,
-            reloads,
-            trackers: TrackerTasks::default(),
-        };
-        (inbox, channels)
-    }
-}
-
 fn netlink_error(e: NetlinkError) -> DaemonError {
     DaemonError::Netlink(e.to_string())
 }
@@ -297,24 +243,6 @@ fn spawn_rereads(
         feeders,
     );
     rereads
-}
-
-/// The interface names the periodic re-reads cover.
-pub struct Rereads {
-    links: tokio::sync::watch::Sender<Vec<String>>,
-    addresses: tokio::sync::watch::Sender<Vec<String>>,
-}
-
-impl Rereads {
-    /// Links of the instances' and the tracked interfaces; addresses of the instances' only.
-    pub fn follow(&self, interfaces: Vec<String>, tracked_interfaces: Vec<String>) {
-        let mut names = interfaces.clone();
-        names.extend(tracked_interfaces);
-        names.sort_unstable();
-        names.dedup();
-        self.links.send_replace(names);
-        self.addresses.send_replace(interfaces);
-    }
 }
 
 /// The `metrics_listen` listener, bound before anything else starts so a bad address stops the start.
@@ -393,7 +321,7 @@ impl Daemon {
                     break;
                 }
                 Some(reply) = inbox.reloads.recv() => {
-                    let _ = reply.send(super::reload::refused("keepvip is still starting: reload once it runs"));
+                    let _ = reply.send(reload::refused("keepvip is still starting: reload once it runs"));
                 }
                 signal = signals.next() => match signal {
                     Some(stop) => {

@@ -17,7 +17,7 @@ use tracing::info;
 use vrrp_core::{Input, InstanceId, LinkId, NodeInput};
 use vrrp_wire::Family;
 
-use super::event_loop::Daemon;
+use super::state::Daemon;
 use crate::net::netlink::{AddressEvent, InterfaceAddress, LinkEvent};
 
 impl Daemon {

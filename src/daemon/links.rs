@@ -14,9 +14,9 @@ use std::net::IpAddr;
 use tracing::{error, info, warn};
 use vrrp_core::{Input, LinkId};
 
-use super::event_loop::Daemon;
 use super::interfaces::link_input;
 use super::setup::{open_socket, placeholder};
+use super::state::Daemon;
 use super::table::ABSENT;
 use crate::config::Family;
 use crate::net::netlink::{InterfaceAddress, LinkEvent, LinkInfo, NetlinkError};

@@ -11,7 +11,8 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | `event_loop` | the `Daemon` (node, instance table, IO, counters, clock) and the loop |
+//! | `event_loop` | startup, the loop and shutdown |
+//! | `state` | the `Daemon` (node, instance table, IO, counters, clock), its `Inbox`, the re-read lists, the reload state |
 //! | `groups` | sync groups into the node, and their GROUP notifications |
 //! | `setup` | startup: interfaces, source addresses, stale VIPs, sockets, instances into the node |
 //! | `effects` | executing the node's actions from their payloads |
@@ -48,6 +49,7 @@ mod service_manager;
 mod setup;
 mod signals;
 mod sources;
+mod state;
 mod table;
 mod tasks;
 mod timer;

@@ -11,9 +11,9 @@ use tokio::sync::oneshot;
 use tracing::{error, info, warn};
 use vrrp_core::{Input, InstanceId, NodeInput, StateKind};
 
-use super::event_loop::Daemon;
 use super::link_local::is_usable_source;
 use super::setup::open_socket;
+use super::state::Daemon;
 use super::vips::VipCommand;
 use crate::config::Family;
 use crate::net::netlink::{InterfaceAddress, is_ipv6_link_local, primary_ipv4_of};

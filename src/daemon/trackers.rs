@@ -6,7 +6,7 @@
 use tracing::error;
 use vrrp_core::{Input, NodeInput, TrackerId};
 
-use super::event_loop::Daemon;
+use super::state::Daemon;
 use super::tracker_setup::{describe, kind_name};
 use crate::logging::events;
 use crate::track::{Reading, Report, TrackId};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tracing::{error, info, warn};
 use vrrp_core::{InstanceId, StateKind};
 
-use super::event_loop::Daemon;
+use super::state::Daemon;
 use super::table::{ABSENT, VmacLink};
 use super::vmac::{build, set_up};
 use crate::net::VrrpSocket;

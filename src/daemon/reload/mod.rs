@@ -14,44 +14,14 @@
 mod apply;
 pub mod plan;
 
-use std::path::{Path, PathBuf};
-
 use tracing::{error, info, warn};
 
-use super::event_loop::{Daemon, Inbox, Rereads};
 use super::privileges::Privileges;
+use super::state::{Daemon, Inbox};
 use super::tasks::Feeders;
 use super::tracker_setup;
 use crate::config::{self, Config, LoadError};
 use crate::control::ReloadOutcome;
-use crate::track::registry::Channels;
-
-/// What the loop keeps for reloads.
-pub struct ReloadState {
-    path: PathBuf,
-    /// The config in force.
-    pub running: Config,
-    channels: Channels,
-    /// Whether the nf_tables table for `accept = false` exists (it is created at startup only).
-    filter_active: bool,
-    /// Set while a master's VIPs are swapped in place: not a takeover, routes untouched.
-    pub swapping: bool,
-    /// The periodic re-reads' interface names.
-    pub rereads: Option<Rereads>,
-}
-
-impl ReloadState {
-    pub fn new(path: &Path, running: &Config, channels: Channels, filter_active: bool) -> Self {
-        ReloadState {
-            path: path.to_owned(),
-            running: running.clone(),
-            channels,
-            filter_active,
-            swapping: false,
-            rereads: None,
-        }
-    }
-}
 
 /// A refusal: the running config stays.
 pub fn refused(error: &str) -> ReloadOutcome {
