@@ -43,6 +43,15 @@ fn drop_line(peer: PeerKind) -> Option<&'static str> {
     }
 }
 
+/// How many master adverts of the peer's the test needs past its Master_Down_Interval: keepalived
+/// 2.2.7 postpones its own advert on every one it receives (see the wire check), FRR does not.
+fn peer_least(peer: PeerKind) -> usize {
+    match peer {
+        PeerKind::Keepalived => 1,
+        PeerKind::Frr => 3,
+    }
+}
+
 /// `keepvip status --json` as raw JSON, VI_1's object: the key names are the interface.
 fn raw_instance(daemon: &Keepvip) -> Value {
     let output = Command::new(keepvip_bin())
@@ -125,16 +134,33 @@ fn keepvip_master_split_brain_is_named(peer: PeerKind) {
     if let Some(line) = drop_line(peer) {
         assert!(theirs.log_count(line) >= 3, "{}", theirs.logs());
     }
+    // Two VIP holders: the split is in the kernels, not only in the adverts (FRR puts the VIP on its
+    // macvlan, keepvip and keepalived on eth0: any interface counts).
+    for index in [0, 1] {
+        let ns = &lab.host(index).ns;
+        let output = Command::new("ip")
+            .args(["-n", ns, "-o", "-4", "addr", "show"])
+            .output()
+            .unwrap_or_else(|err| panic!("ip addr in {ns}: {err}"));
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains(" 192.0.2.100/"),
+            "host {index} does not hold 192.0.2.100 during the split:\n{text}"
+        );
+    }
     // On the wire: two masters past the peer's Master_Down_Interval, each with its own checksum form.
+    // keepvip advertises every interval. keepalived 2.2.7 as master restarts its advert timer on
+    // every advert it receives, even one it drops as invalid, so next to keepvip's punctual adverts
+    // it advertises only when one of ours comes late: at least one, not one per interval.
     let all = adverts(&capture.stop().unwrap_or_else(|err| panic!("{err}")));
     let settled = peer_started + MODE.mdi(LOW) + MODE.interval().duration();
-    for (src, form) in [
-        ("192.0.2.1", ChecksumMode::MessageOnly),
-        ("192.0.2.2", ChecksumMode::PseudoHeader),
+    for (src, form, least) in [
+        ("192.0.2.1", ChecksumMode::MessageOnly, 3),
+        ("192.0.2.2", ChecksumMode::PseudoHeader, peer_least(peer)),
     ] {
         let src = src.parse().unwrap_or_else(|err| panic!("{err}"));
         let late = master_adverts_after(&all, src, settled);
-        assert!(late.len() >= 3, "{src} as master past MDI: {late:?}");
+        assert!(late.len() >= least, "{src} as master past MDI: {late:?}");
         assert!(
             late.iter()
                 .all(|a| matches!(&a.parsed, Ok((_, mode)) if *mode == form)),
@@ -144,40 +170,38 @@ fn keepvip_master_split_brain_is_named(peer: PeerKind) {
     theirs.kill();
 }
 
-#[test]
-fn message_only_keepvip_master_and_keepalived_split_named_checksum_variant() {
-    keepvip_master_split_brain_is_named(PeerKind::Keepalived);
-}
+// keepalived's side of this cell runs at 1 s adverts in daemon_split_brain.rs
+// (`message_only_checksum_against_keepalived_is_named_as_the_cause`): at 100 ms a keepalived master
+// next to keepvip's punctual adverts advertises only when one of ours is late (it restarts its advert
+// timer on every advert it receives), often more than ten intervals apart, so the episode keeps
+// ending before it is confirmed. At 1 s its adverts come 2 to 5 s apart, within the episode.
 
 #[test]
 fn message_only_keepvip_master_and_frr_split_named_checksum_variant() {
     keepvip_master_split_brain_is_named(PeerKind::Frr);
 }
 
-/// The peer the higher priority: every matrix cell passes; the peer logs keepvip's adverts (sent
-/// while it is master) as invalid.
+/// The peer the higher priority. FRR: every matrix cell passes; it logs nothing of the adverts it
+/// drops. keepalived: election and SIGTERM only (see `Pair::run_election_and_sigterm`: a keepalived
+/// master back from SIGSTOP or a restart cannot win against keepvip's message-only adverts).
 fn peer_master_pair_works(name: &str, peer: PeerKind) {
     retry_on_machine_pause(name, |watch| {
-        let pair = Pair::start_with(watch, MODE, peer, false, MESSAGE_ONLY)
-            .run_all_cells(watch, Resignation::PriorityZero);
-        // keepvip was master three times (SIGSTOP, SIGTERM, SIGKILL of the peer): the peer dropped
-        // what it heard of that.
-        if let Some(line) = drop_line(peer) {
-            let dropped = pair.high.log_count(line);
-            eprintln!(
-                "MATRIX mode=v3ipv4-message-only peer={} keepvip=kvlow cell=peer_drops \
-                 count={dropped}",
-                peer.name()
-            );
-            assert!(dropped >= 1, "{}", pair.high.logs());
+        let pair = Pair::start_with(watch, MODE, peer, false, MESSAGE_ONLY);
+        match peer {
+            PeerKind::Frr => {
+                pair.run_all_cells(watch, Resignation::PriorityZero);
+            }
+            PeerKind::Keepalived => {
+                pair.run_election_and_sigterm(watch, Resignation::PriorityZero);
+            }
         }
     });
 }
 
 #[test]
-fn message_only_keepvip_backup_under_keepalived_passes_every_cell() {
+fn message_only_keepvip_backup_under_keepalived_elects_and_hands_over_on_sigterm() {
     peer_master_pair_works(
-        "message_only_keepvip_backup_under_keepalived_passes_every_cell",
+        "message_only_keepvip_backup_under_keepalived_elects_and_hands_over_on_sigterm",
         PeerKind::Keepalived,
     );
 }

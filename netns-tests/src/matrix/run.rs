@@ -142,6 +142,20 @@ impl Pair {
         self
     }
 
+    /// Election (in `start`) and SIGTERM only, for a peer that cannot win mastership back from a
+    /// keepvip master whose checksum form it drops: keepalived 2.2.7 restarts its advert timer on
+    /// every advert it receives, even one it drops, so a keepalived master back from SIGSTOP or a
+    /// restart advertises only when one of keepvip's punctual adverts comes late (seen: none in 5 s).
+    pub fn run_election_and_sigterm(
+        mut self,
+        watch: &PauseWatch,
+        resignation: Resignation,
+    ) -> Self {
+        self.sigterm(watch, resignation);
+        self.check_never_two_masters();
+        self
+    }
+
     fn frames(&self) -> Vec<Frame> {
         self.capture.frames().unwrap_or_else(|err| panic!("{err}"))
     }
