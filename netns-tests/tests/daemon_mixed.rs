@@ -59,7 +59,7 @@ fn version(advert: &Advert) -> Version {
 
 /// Every advert of `sent` (one host's, in order) parses with a valid checksum, VRRPv3 with the IPv4
 /// pseudo-header (keepvip's default) and VRRPv2 with the message only (RFC 3768 §5.3.8); each VRRPv3
-/// advert is followed within 10 ms by a VRRPv2 one with the same priority, VRID, interval and
+/// advert is followed within 50 ms by a VRRPv2 one with the same priority, VRID, interval and
 /// addresses. Returns the number of pairs.
 fn assert_sent_in_pairs(sent: &[Advert]) -> usize {
     let mut pairs = 0;
@@ -89,7 +89,9 @@ fn assert_sent_in_pairs(sent: &[Advert]) -> usize {
             )
         );
         assert!(
-            v2.timestamp >= v3.timestamp && v2.timestamp - v3.timestamp < Duration::from_millis(10),
+            // 50 ms: the pair is one action list, but the first one of a takeover once left 24.5 ms
+            // apart in CI (the others within 0.3 ms); still far inside the 1 s interval.
+            v2.timestamp >= v3.timestamp && v2.timestamp - v3.timestamp < Duration::from_millis(50),
             "the copy leaves with its VRRPv3 advert: {v3:?} {v2:?}"
         );
         pairs += 1;
