@@ -1,7 +1,6 @@
 //! `keepvip reload` over the control socket: what the daemon answers, and the client side.
 
-use std::io::{self, Read, Write};
-use std::os::unix::net::UnixStream;
+use std::io;
 use std::path::Path;
 use std::time::Duration;
 
@@ -34,20 +33,7 @@ const RELOAD_WAIT: Duration = Duration::from_secs(30);
 
 /// Asks the daemon listening on `path` to reload its config file.
 pub fn request_reload(path: &Path) -> io::Result<ReloadOutcome> {
-    let mut stream = UnixStream::connect(path).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!(
-                "cannot reach keepvip at {}: {e} (is it running?)",
-                path.display()
-            ),
-        )
-    })?;
-    stream.write_all(b"reload\n")?;
-    stream.shutdown(std::net::Shutdown::Write)?;
-    stream.set_read_timeout(Some(RELOAD_WAIT))?;
-    let mut body = Vec::new();
-    stream.read_to_end(&mut body)?;
+    let body = super::client::ask(path, b"reload\n", RELOAD_WAIT)?;
     if let Ok(refusal) = serde_json::from_slice::<super::error_reply::ErrorReply>(&body) {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
