@@ -7,6 +7,7 @@
 pub mod capture;
 pub mod cmd;
 pub mod error;
+pub mod faults;
 pub mod frames;
 pub mod frr;
 pub mod haproxy;

@@ -64,6 +64,28 @@ impl Keepvip {
         config: &str,
         launch: &Launch,
     ) -> Result<Self> {
+        let daemon = Self::spawn_with(lab, index, label, config, launch)?;
+        daemon.wait_answering()?;
+        Ok(daemon)
+    }
+
+    /// As [`Keepvip::start`] without waiting for the control socket: several daemons started at the
+    /// same instant. Call [`Keepvip::wait_answering`] on each afterwards.
+    pub fn spawn(lab: &Lab, index: usize, label: &str, config: &str) -> Result<Self> {
+        let launch = Launch {
+            dir: lab.dir().to_path_buf(),
+            prefix: Vec::new(),
+        };
+        Self::spawn_with(lab, index, label, config, &launch)
+    }
+
+    fn spawn_with(
+        lab: &Lab,
+        index: usize,
+        label: &str,
+        config: &str,
+        launch: &Launch,
+    ) -> Result<Self> {
         let config_path = launch.dir.join(format!("{label}.toml"));
         std::fs::write(&config_path, config)
             .map_err(|err| HarnessError::new(format!("write {}: {err}", config_path.display())))?;
@@ -81,17 +103,15 @@ impl Keepvip {
             "run".into(),
         ]);
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let proc = lab.spawn_on(index, label, &argv)?;
-        let daemon = Self {
-            proc,
+        Ok(Self {
+            proc: lab.spawn_on(index, label, &argv)?,
             label: label.to_owned(),
             socket,
-        };
-        daemon.wait_answering()?;
-        Ok(daemon)
+        })
     }
 
-    fn wait_answering(&self) -> Result<()> {
+    /// Wait (bounded) until the control socket answers; an error quoting the log if the daemon exits.
+    pub fn wait_answering(&self) -> Result<()> {
         wait_for_value(
             &format!("{} to answer on its control socket", self.label),
             START_TIMEOUT,

@@ -1,0 +1,29 @@
+//! The fault matrix's framework (issue 13), shared by the matrix tests (`tests/fault_matrix*.rs`)
+//! and the soak:
+//!
+//! - `lab`: `FaultLab`, a switch, 2 or 3 routers running keepvip (VRRPv3 IPv4, VRID 1, VIP
+//!   192.0.2.100/24, priorities 200/150/100, the advert interval a parameter) and a client; the daemon
+//!   faults (`signal`, `kill`, `terminate`, `restart`), which note the spans a daemon was down;
+//! - `sampler` + `timeline`: which routers hold the VIP in their kernel, sampled every 2 ms over
+//!   netlink, kept as a timeline of changes;
+//! - `probe`: a UDP request to the VIP every 10 ms from the client, answered by whichever router the
+//!   request reached (named in the answer);
+//! - `inject`: link flap storms, random loss, partition and heal;
+//! - `verdict`: a cell's figures and pass/fail against `Bounds` derived from RFC 5798's timers;
+//! - `table`: the markdown table every run prints and writes under `target/fault-matrix/`.
+//!
+//! A cell: `FaultLab::start`, note `wall_clock()`, inject, wait for the outcome, then
+//! `Verdict::judge` over the window and `table::record` the verdict.
+
+pub mod inject;
+pub mod lab;
+pub mod probe;
+pub mod sampler;
+pub mod table;
+pub mod timeline;
+pub mod verdict;
+
+pub use inject::{Loss, Partition, flap_storm};
+pub use lab::{FaultLab, INSTANCE, LabPlan, PRIORITIES, Start, VIP, VIP_CIDR};
+pub use timeline::{Excused, Holders, Timeline};
+pub use verdict::{Bounds, Verdict};
