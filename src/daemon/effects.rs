@@ -11,6 +11,7 @@ use vrrp_core::{Action, InstanceId, NodeAction, Report, StateKind, VipSet};
 use vrrp_wire::{Repr, VRRP_IPV4_GROUP, VRRP_IPV6_GROUP};
 
 use super::announce;
+use super::setup::OWNER_PRIORITY;
 use super::state::Daemon;
 use super::vips::VipCommand;
 use crate::logging::events;
@@ -159,6 +160,8 @@ impl Daemon {
             .router(id)
             .is_some_and(|r| !r.config().master_accepts_vip_traffic());
         if let Some(info) = self.table.get(id) {
+            // An owner's VIPs are its own addresses: never replaced.
+            let adopt = info.config.priority != OWNER_PRIORITY;
             self.io.vip_worker.send(VipCommand::Add {
                 instance: info.name().to_owned(),
                 ifindex: info.vip_ifindex(),
@@ -169,6 +172,7 @@ impl Daemon {
                 drop_traffic,
                 installed: done,
                 takeover: (!swapping).then_some((id, decided)),
+                adopt,
             });
             // Otherwise the core adds VIPs only on becoming master.
             let set = info.route_set();
@@ -199,7 +203,7 @@ impl Daemon {
         }
     }
 
-    fn announce(
+    pub(super) fn announce(
         &mut self,
         id: InstanceId,
         vips: &VipSet,

@@ -32,6 +32,11 @@ pub enum Event {
         id: vrrp_core::InstanceId,
         took: std::time::Duration,
     },
+    /// A master's VIPs found missing from its interface and added again (`vip_repair`).
+    VipsRestored {
+        id: vrrp_core::InstanceId,
+        addresses: Vec<IpAddr>,
+    },
     /// An interface's IPv6 link-local address left DAD after the link came back.
     Ipv6Ready {
         ifindex: u32,

@@ -460,6 +460,7 @@ impl Daemon {
                     .await
             }
             Event::TakeoverDone { id, took } => self.counters.takeover_done(id, took),
+            Event::VipsRestored { id, addresses } => self.vips_restored(id, &addresses),
             Event::Ipv6Ready {
                 ifindex,
                 link_local,

@@ -115,12 +115,19 @@ impl Daemon {
     pub(super) async fn handle_address(&mut self, event: AddressEvent) {
         let address = event.address();
         if address.is_keepvip() {
-            // Our own VIPs come and go with every transition; they are never a source.
+            // Our own VIPs come and go with every transition; they are never a source. One gone from
+            // a master's interface is checked (`vip_repair`).
+            if matches!(event, AddressEvent::Removed(_)) {
+                self.keepvip_address_removed(address.index);
+            }
             return;
         }
         let now = self.clock.now();
         self.interfaces.saw_address_event(address.index, now);
         let added = matches!(event, AddressEvent::Added(_));
+        if added {
+            self.unmanaged_address_added(address);
+        }
         // Instances whose source this is, or that have none and may take it.
         let concerned: Vec<InstanceId> = self
             .table
@@ -164,6 +171,7 @@ impl Daemon {
         for id in self.table.on_link(ifindex) {
             self.follow_source(id, now, &addresses).await;
         }
+        self.check_vips_in_snapshot(ifindex, &addresses);
     }
 
     fn any_link_up(&self, instances: &[InstanceId]) -> bool {

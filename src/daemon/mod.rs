@@ -17,7 +17,7 @@
 //! | `setup` | startup: interfaces, source addresses, stale VIPs, sockets, instances into the node |
 //! | `effects` | executing the node's actions from their payloads |
 //! | `interfaces`, `links`, `sources`, `link_local`, `watch` | link and address events into node inputs; interfaces followed by name (missing, deleted, re-created); source addresses followed (lost, back, renumbered); IPv6 link-local readiness; their bookkeeping |
-//! | `io`, `tasks`, `vips`, `announce` | what talks to the kernel, and the tasks that feed the loop |
+//! | `io`, `tasks`, `vips`, `vip_repair`, `announce` | what talks to the kernel, and the tasks that feed the loop; a master's VIPs put back when removed or refused |
 //! | `accept_filter` | Accept_Mode False: the nf_tables drop sets of the VIPs of masters that must not accept |
 //! | `trackers`, `tracker_setup` | tracker readings into node inputs; scripts audited, users resolved, tracker tasks watched |
 //! | `table` | the shell's per-instance facts (name, config, interface, socket) |
@@ -55,6 +55,7 @@ mod tasks;
 mod timer;
 mod tracker_setup;
 mod trackers;
+mod vip_repair;
 mod vips;
 mod vmac;
 mod vmac_transitions;

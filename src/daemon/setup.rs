@@ -417,10 +417,29 @@ fn all_vips(instance: &config::Instance) -> impl Iterator<Item = IpAddr> + '_ {
         .map(|v| v.addr)
 }
 
+/// The priority of the address owner (RFC 5798 §5.2.4), whose VIPs are its own addresses.
+pub const OWNER_PRIORITY: u8 = 255;
+
 /// A VIP of this config still on the interface was left by a keepvip that died as master: remove it before
-/// the first election, so the address is never on two hosts. Only keepvip-marked addresses are touched.
+/// the first election, so the address is never on two hosts. Only keepvip-marked addresses are touched,
+/// and, for a non-owner, copies someone else configured (`Netlink::remove_unmanaged_copies`), as
+/// keepalived removes its VIPs on entering BACKUP.
 async fn clear_stale_vips(instance: &config::Instance, index: u32, netlink: &Netlink) {
     let vips: Vec<IpAddr> = all_vips(instance).collect();
+    if instance.priority != OWNER_PRIORITY {
+        match netlink.remove_unmanaged_copies(index, &vips).await {
+            Ok(removed) if !removed.is_empty() => warn!(
+                event = "vip_adopted",
+                instance = %instance.name,
+                removed = ?removed,
+                "removed VIPs configured outside keepvip before the first election"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                warn!(instance = %instance.name, error = %e, "could not check for VIP copies")
+            }
+        }
+    }
     match netlink.remove_stale_vips(index, &vips).await {
         Ok(removed) if !removed.is_empty() => warn!(
             instance = %instance.name,

@@ -113,6 +113,7 @@ impl Daemon {
             installed,
             // A repair, not a takeover.
             takeover: None,
+            adopt: false,
         });
     }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 use vrrp_core::InstanceId;
 
 use super::accept_filter::AcceptFilter;
@@ -32,11 +32,30 @@ pub enum VipCommand {
         installed: oneshot::Sender<()>,
         /// The instance and when its core decided to take over, for the takeover duration.
         takeover: Option<(InstanceId, Instant)>,
+        /// A non-owner taking over: copies of its VIPs that keepvip did not install are replaced by
+        /// its own, so they leave with it (`Netlink::remove_unmanaged_copies`).
+        adopt: bool,
     },
     Remove {
         instance: String,
         ifindex: u32,
         addresses: Vec<IpAddr>,
+    },
+    /// A master's VIPs checked against the interface, in queue order (after any `Add` or `Remove`
+    /// queued before it): the missing ones are added again and told to the loop to be announced.
+    Restore {
+        id: InstanceId,
+        instance: String,
+        ifindex: u32,
+        vips: Vec<Vip>,
+    },
+    /// Copies of `vips` that keepvip did not install are removed; a master (`reinstall`) adds its own
+    /// in their place.
+    Adopt {
+        instance: String,
+        ifindex: u32,
+        vips: Vec<Vip>,
+        reinstall: bool,
     },
     /// Queued right after the instance's `Add`.
     AddRoutes { instance: String, set: RouteSet },
@@ -101,10 +120,14 @@ async fn execute(
             drop_traffic,
             installed,
             takeover,
+            adopt,
         } => {
             if drop_traffic {
                 let addresses = vips.iter().map(|vip| vip.address).collect();
                 filter.drop_for(&instance, addresses).await;
+            }
+            if adopt {
+                adopt_copies(netlink, &instance, ifindex, &vips).await;
             }
             add_vips(netlink, &instance, ifindex, &vips).await;
             let _ = installed.send(());
@@ -129,6 +152,27 @@ async fn execute(
             }
             filter.stop_dropping_for(&instance, &addresses).await;
         }
+        VipCommand::Restore {
+            id,
+            instance,
+            ifindex,
+            vips,
+        } => restore_vips(netlink, events, id, &instance, ifindex, vips).await,
+        VipCommand::Adopt {
+            instance,
+            ifindex,
+            vips,
+            reinstall,
+        } => {
+            let removed = adopt_copies(netlink, &instance, ifindex, &vips).await;
+            if reinstall && !removed.is_empty() {
+                let vips: Vec<Vip> = vips
+                    .into_iter()
+                    .filter(|vip| removed.contains(&vip.address))
+                    .collect();
+                add_vips(netlink, &instance, ifindex, &vips).await;
+            }
+        }
         VipCommand::AddRoutes { instance, set } => routes::install(netlink, &instance, &set).await,
         VipCommand::RemoveRoutes { instance, set } => {
             routes::remove(netlink, &instance, &set).await
@@ -136,23 +180,93 @@ async fn execute(
     }
 }
 
-async fn add_vips(netlink: &Netlink, instance: &str, ifindex: u32, vips: &[Vip]) {
+/// Copies of `vips` someone else configured are removed (a master adds its own in their place, so
+/// they leave with it); returns the addresses removed.
+async fn adopt_copies(
+    netlink: &Netlink,
+    instance: &str,
+    ifindex: u32,
+    vips: &[Vip],
+) -> Vec<IpAddr> {
+    let addresses: Vec<IpAddr> = vips.iter().map(|vip| vip.address).collect();
+    match netlink.remove_unmanaged_copies(ifindex, &addresses).await {
+        Ok(removed) => {
+            if !removed.is_empty() {
+                warn!(
+                    event = "vip_adopted",
+                    %instance,
+                    vips = ?removed,
+                    "VIPs configured outside keepvip removed (a master installs its own instead)"
+                );
+            }
+            removed
+        }
+        Err(e) => {
+            error!(%instance, error = %e, "VIP copies not checked");
+            Vec::new()
+        }
+    }
+}
+
+/// The VIPs of `vips` that are not on `ifindex` now, added again; those added are told to the loop.
+async fn restore_vips(
+    netlink: &Netlink,
+    events: &mpsc::Sender<Event>,
+    id: InstanceId,
+    instance: &str,
+    ifindex: u32,
+    vips: Vec<Vip>,
+) {
+    let present: Vec<IpAddr> = match netlink.addresses(ifindex).await {
+        Ok(addresses) => addresses.into_iter().map(|a| a.address).collect(),
+        Err(e) => {
+            error!(%instance, error = %e, "VIPs not checked");
+            return;
+        }
+    };
+    let missing: Vec<Vip> = vips
+        .into_iter()
+        .filter(|vip| !present.contains(&vip.address))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let added = add_vips(netlink, instance, ifindex, &missing).await;
+    if !added.is_empty() {
+        // Never waits: at shutdown the loop drains this worker and no longer reads events.
+        let _ = events.try_send(Event::VipsRestored {
+            id,
+            addresses: added,
+        });
+    }
+}
+
+/// Adds `vips`, logging each refusal; returns the addresses keepvip installed.
+async fn add_vips(netlink: &Netlink, instance: &str, ifindex: u32, vips: &[Vip]) -> Vec<IpAddr> {
     let outcomes = match netlink.add_vips(ifindex, vips).await {
         Ok(outcomes) => outcomes,
         Err(e) => {
             error!(%instance, error = %e, "VIPs not added");
-            return;
+            return Vec::new();
         }
     };
+    let mut added = Vec::with_capacity(vips.len());
     for (vip, outcome) in vips.iter().zip(outcomes) {
         match outcome {
-            Ok(true) => {}
+            Ok(true) => added.push(vip.address),
             Ok(false) => info!(
                 %instance,
                 vip = %vip.address,
                 "address already configured outside keepvip (an owner's own address?): left as it is"
             ),
-            Err(e) => error!(%instance, vip = %vip.address, error = %e, "VIP not added"),
+            Err(e) => error!(
+                event = "vip_refused",
+                %instance,
+                vip = %vip.address,
+                error = %e,
+                "VIP not added: the kernel refused it (checked again every few seconds while master)"
+            ),
         }
     }
+    added
 }

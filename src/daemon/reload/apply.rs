@@ -315,6 +315,7 @@ impl Daemon {
             drop_traffic,
             installed,
             takeover: None,
+            adopt: false,
         });
     }
 

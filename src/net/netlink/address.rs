@@ -362,6 +362,32 @@ impl Netlink {
         Ok(removed)
     }
 
+    /// Remove the copies of `vips` on `ifindex` that keepvip did not install, for a non-owner: an IPv4
+    /// secondary address or a global IPv6 one equal to a VIP was put there by hand or by another tool,
+    /// and would leave the VIP on two hosts. A primary IPv4 address (deleting it would take the
+    /// subnet's secondaries with it) or a link-local one is never touched. Returns what was removed.
+    pub async fn remove_unmanaged_copies(
+        &self,
+        ifindex: u32,
+        vips: &[IpAddr],
+    ) -> Result<Vec<IpAddr>, NetlinkError> {
+        let mut removed = Vec::new();
+        for address in self.addresses(ifindex).await? {
+            let copy = match address.address {
+                IpAddr::V4(_) => address.is_secondary(),
+                IpAddr::V6(v6) => !v6.is_unicast_link_local(),
+            };
+            if copy
+                && !address.is_keepvip()
+                && vips.contains(&address.address)
+                && self.delete(&address).await?
+            {
+                removed.push(address.address);
+            }
+        }
+        Ok(removed)
+    }
+
     /// The interface's primary IPv4 address (the VRRP source, RFC 5798 §5.1.1.1): see
     /// [`primary_ipv4_of`].
     pub async fn primary_ipv4(&self, ifindex: u32) -> Result<Option<Ipv4Addr>, NetlinkError> {
