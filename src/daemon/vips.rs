@@ -259,6 +259,10 @@ async fn add_vips(netlink: &Netlink, instance: &str, ifindex: u32, vips: &[Vip])
                 vip = %vip.address,
                 "address already configured outside keepvip (an owner's own address?): left as it is"
             ),
+            // The interface went away meanwhile (its deletion's RTM_DELADDR came first).
+            Err(e) if e.errno() == Some(libc::ENODEV) => {
+                info!(%instance, vip = %vip.address, "interface gone: VIP not added")
+            }
             Err(e) => error!(
                 event = "vip_refused",
                 %instance,
