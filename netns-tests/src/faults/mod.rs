@@ -10,11 +10,16 @@
 //!   request reached (named in the answer);
 //! - `inject`: link flap storms, random loss, partition and heal;
 //! - `verdict`: a cell's figures and pass/fail against `Bounds` derived from RFC 5798's timers;
+//! - `host_lab` + `host_inject`: the host-fault cells' lab (routers whose config and launch the cell
+//!   writes) and their injectors (addresses by hand, IPv6 disabled, a private full tmpfs, a memory
+//!   cgroup);
 //! - `table`: the markdown table every run prints and writes under `target/fault-matrix/`.
 //!
 //! A cell: `FaultLab::start`, note `wall_clock()`, inject, wait for the outcome, then
 //! `Verdict::judge` over the window and `table::record` the verdict.
 
+pub mod host_inject;
+pub mod host_lab;
 pub mod inject;
 pub mod lab;
 pub mod probe;
