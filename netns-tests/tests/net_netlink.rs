@@ -184,6 +184,44 @@ fn an_address_keepvip_did_not_install_is_never_marked_or_removed() {
     assert!(kernel::has_address(&host.ns, HOST_IF, v4(100)).unwrap());
 }
 
+/// A non-owner's VIP copies that someone else configured go (an IPv4 secondary, a global IPv6
+/// address); the host's own primary IPv4 address, its link-local address, keepvip's own VIPs and
+/// addresses that are no VIP stay, whatever the list says.
+#[test]
+fn only_unmanaged_copies_of_vips_are_removed() {
+    let lab = Lab::builder("nlcopies")
+        .hosts(1)
+        .ipv6(Ipv6Mode::NoDad)
+        .build()
+        .unwrap();
+    let host = lab.host(0);
+    let index = ifindex(&host.ns);
+    let copy6: IpAddr = "2001:db8::100".parse().unwrap();
+    let own_ll = IpAddr::V6(host.link_local.unwrap());
+    kernel::add_address(&host.ns, HOST_IF, "192.0.2.100/24", &[]).unwrap();
+    kernel::add_address(&host.ns, HOST_IF, "192.0.2.99/24", &[]).unwrap();
+    kernel::add_address(&host.ns, HOST_IF, "2001:db8::100/64", &["nodad"]).unwrap();
+    let listed = [v4(1), v4(100), v4(101), copy6, own_ll];
+    let removed = in_netns(&host.ns, || {
+        run(async {
+            let netlink = Netlink::connect().unwrap();
+            netlink.add_vip(index, &vip(v4(101), 24)).await.unwrap();
+            netlink
+                .remove_unmanaged_copies(index, &listed)
+                .await
+                .unwrap()
+        })
+    })
+    .unwrap();
+    assert_eq!(removed, [v4(100), copy6]);
+    for kept in [v4(1), v4(99), v4(101), own_ll] {
+        assert!(
+            kernel::has_address(&host.ns, HOST_IF, kept).unwrap(),
+            "{kept} removed"
+        );
+    }
+}
+
 #[test]
 fn vip_scope_and_link_local_lookup() {
     let lab = Lab::builder("nlscope")
