@@ -184,9 +184,9 @@ fn an_address_keepvip_did_not_install_is_never_marked_or_removed() {
     assert!(kernel::has_address(&host.ns, HOST_IF, v4(100)).unwrap());
 }
 
-/// A non-owner's VIP copies that someone else configured go (an IPv4 secondary, a global IPv6
-/// address); the host's own primary IPv4 address, its link-local address, keepvip's own VIPs and
-/// addresses that are no VIP stay, whatever the list says.
+/// A non-owner's VIP copies that someone else configured go (an IPv4 secondary, a /32, a global IPv6
+/// address); the host's own primary IPv4 address, a primary with secondaries, its link-local
+/// address, keepvip's own VIPs and addresses that are no VIP stay, whatever the list says.
 #[test]
 fn only_unmanaged_copies_of_vips_are_removed() {
     let lab = Lab::builder("nlcopies")
@@ -201,7 +201,21 @@ fn only_unmanaged_copies_of_vips_are_removed() {
     kernel::add_address(&host.ns, HOST_IF, "192.0.2.100/24", &[]).unwrap();
     kernel::add_address(&host.ns, HOST_IF, "192.0.2.99/24", &[]).unwrap();
     kernel::add_address(&host.ns, HOST_IF, "2001:db8::100/64", &["nodad"]).unwrap();
-    let listed = [v4(1), v4(100), v4(101), copy6, own_ll];
+    // A /32 copy is primary in a subnet of its own: deleting it takes nothing along.
+    kernel::add_address(&host.ns, HOST_IF, "192.0.2.102/32", &[]).unwrap();
+    // A primary with a secondary in its subnet stays (the secondary would go with it).
+    kernel::add_address(&host.ns, HOST_IF, "198.51.100.1/24", &[]).unwrap();
+    kernel::add_address(&host.ns, HOST_IF, "198.51.100.2/24", &[]).unwrap();
+    let primary_with_secondary: IpAddr = "198.51.100.1".parse().unwrap();
+    let listed = [
+        v4(1),
+        v4(100),
+        v4(101),
+        v4(102),
+        copy6,
+        own_ll,
+        primary_with_secondary,
+    ];
     let removed = in_netns(&host.ns, || {
         run(async {
             let netlink = Netlink::connect().unwrap();
@@ -213,8 +227,9 @@ fn only_unmanaged_copies_of_vips_are_removed() {
         })
     })
     .unwrap();
-    assert_eq!(removed, [v4(100), copy6]);
-    for kept in [v4(1), v4(99), v4(101), own_ll] {
+    // In the kernel's order: primary addresses before secondaries.
+    assert_eq!(removed, [v4(102), v4(100), copy6]);
+    for kept in [v4(1), v4(99), v4(101), own_ll, primary_with_secondary] {
         assert!(
             kernel::has_address(&host.ns, HOST_IF, kept).unwrap(),
             "{kept} removed"

@@ -362,25 +362,31 @@ impl Netlink {
         Ok(removed)
     }
 
-    /// Remove the copies of `vips` on `ifindex` that keepvip did not install, for a non-owner: an IPv4
-    /// secondary address or a global IPv6 one equal to a VIP was put there by hand or by another tool,
-    /// and would leave the VIP on two hosts. A primary IPv4 address (deleting it would take the
-    /// subnet's secondaries with it) or a link-local one is never touched. Returns what was removed.
+    /// Remove the copies of `vips` on `ifindex` that keepvip did not install, for a non-owner: an
+    /// address equal to a VIP put there by hand or by another tool would leave the VIP on two hosts.
+    /// Never touched: the interface's primary IPv4 address (the VRRP source), any other primary IPv4
+    /// address that has secondaries in its subnet (deleting it would take them along), a link-local
+    /// address. Returns what was removed.
     pub async fn remove_unmanaged_copies(
         &self,
         ifindex: u32,
         vips: &[IpAddr],
     ) -> Result<Vec<IpAddr>, NetlinkError> {
+        let addresses = self.addresses(ifindex).await?;
+        let source = primary_ipv4_of(&addresses).map(IpAddr::V4);
         let mut removed = Vec::new();
-        for address in self.addresses(ifindex).await? {
+        for address in &addresses {
             let copy = match address.address {
-                IpAddr::V4(_) => address.is_secondary(),
+                IpAddr::V4(_) => {
+                    Some(address.address) != source
+                        && (address.is_secondary() || !has_secondaries(address, &addresses))
+                }
                 IpAddr::V6(v6) => !v6.is_unicast_link_local(),
             };
             if copy
                 && !address.is_keepvip()
                 && vips.contains(&address.address)
-                && self.delete(&address).await?
+                && self.delete(address).await?
             {
                 removed.push(address.address);
             }
@@ -405,6 +411,23 @@ impl Netlink {
             .into_iter()
             .find(|address| is_ipv6_link_local(address.address) && !address.is_keepvip()))
     }
+}
+
+/// Whether deleting the primary IPv4 `primary` would take secondaries with it: another IPv4 address
+/// of `addresses` flagged secondary lies in its subnet.
+fn has_secondaries(primary: &InterfaceAddress, addresses: &[InterfaceAddress]) -> bool {
+    let IpAddr::V4(network) = primary.address else {
+        return false;
+    };
+    let mask = u32::MAX
+        .checked_shl(32 - u32::from(primary.prefix_len.min(32)))
+        .unwrap_or(0);
+    addresses.iter().any(|other| match other.address {
+        IpAddr::V4(v4) => {
+            other.is_secondary() && (u32::from(v4) & mask) == (u32::from(network) & mask)
+        }
+        IpAddr::V6(_) => false,
+    })
 }
 
 /// The primary IPv4 address among an interface's `addresses`: the first non-secondary IPv4 address
