@@ -7,32 +7,18 @@
 
 use std::time::Duration;
 
-use netns_tests::daemon::Interval;
-use netns_tests::daemon::pause::Span;
+use netns_tests::daemon::{Interval, master_down_interval};
+use nix::sys::signal::Signal;
+
 use netns_tests::daemon::scenario::MASTER;
 use netns_tests::daemon::wire::wall_clock;
-use netns_tests::faults::{Bounds, FaultLab, LabPlan, PRIORITIES, Verdict, table};
+use netns_tests::faults::{Bounds, FaultLab, LabPlan, PRIORITIES, Start};
 
 const GROUP: &str = "process";
 
 /// Steady time before a fault and after its outcome: enough adverts for a late transition to show.
 fn steady(interval: Interval) -> Duration {
     interval.duration() * 10 + Duration::from_millis(200)
-}
-
-fn judge(lab: &FaultLab, cell: &str, from: Duration, bounds: Bounds) {
-    let window = Span::new(from, wall_clock());
-    let verdict = Verdict::judge(
-        cell,
-        lab.interval(),
-        window,
-        &lab.timeline(),
-        &lab.requests(),
-        &lab.excused(),
-        bounds,
-    );
-    table::record(GROUP, &verdict).unwrap();
-    assert!(verdict.passed(), "{verdict}\n{}", lab.describe());
 }
 
 /// SIGKILL of the master: router 1 (150) takes over within MDI(150) + one interval; then router 0
@@ -47,11 +33,95 @@ fn sigkill(interval: Interval) {
     lab.restart(0).unwrap();
     lab.wait_settled(0).unwrap();
     std::thread::sleep(steady(interval));
-    judge(
-        &lab,
+    lab.check_cell(
+        GROUP,
         "SIGKILL",
         from,
         Bounds::crash(interval, PRIORITIES[1]),
+    );
+}
+
+/// SIGTERM of the master: it resigns (priority 0, VIP removed) and router 1 takes over after
+/// Skew_Time(150); then router 0 starts again and preempts back.
+fn sigterm(interval: Interval) {
+    let mut lab = FaultLab::start("fmterm", LabPlan::new(3, interval)).unwrap();
+    std::thread::sleep(steady(interval));
+    let from = wall_clock();
+    lab.terminate(0).unwrap();
+    lab.wait_state(1, MASTER).unwrap();
+    std::thread::sleep(steady(interval));
+    lab.restart(0).unwrap();
+    lab.wait_settled(0).unwrap();
+    std::thread::sleep(steady(interval));
+    lab.check_cell(
+        GROUP,
+        "SIGTERM",
+        from,
+        Bounds::resign(interval, PRIORITIES[1]),
+    );
+}
+
+/// SIGSTOP of the master for 2 x MDI(150): router 1 takes over meanwhile (the stopped router keeps
+/// its VIP in the kernel and is not counted); after SIGCONT router 0 advertises at once and router 1
+/// steps down: two holders for at most one interval + tolerance, router 0 the one master again.
+fn sigstop_sigcont(interval: Interval) {
+    let mut lab = FaultLab::start("fmstop", LabPlan::new(3, interval)).unwrap();
+    std::thread::sleep(steady(interval));
+    let from = wall_clock();
+    lab.signal(0, Signal::SIGSTOP).unwrap();
+    std::thread::sleep(master_down_interval(interval, PRIORITIES[1]) * 2);
+    lab.signal(0, Signal::SIGCONT).unwrap();
+    lab.wait_settled(0).unwrap();
+    std::thread::sleep(steady(interval));
+    let bounds = Bounds::crash(interval, PRIORITIES[1]);
+    lab.check_cell(GROUP, "SIGSTOP, SIGCONT after 2 MDI", from, bounds);
+    assert!(
+        lab.daemon(1)
+            .unwrap()
+            .transitions()
+            .iter()
+            .any(|t| t.to == MASTER),
+        "router 1 never took over while router 0 was stopped:\n{}",
+        lab.describe()
+    );
+}
+
+/// A restart of the master (SIGTERM, then started again at once, as `systemctl restart`): router 1
+/// holds the VIP from Skew_Time(150) on, router 0 preempts back once it runs.
+fn restart_master(interval: Interval) {
+    let mut lab = FaultLab::start("fmrestart", LabPlan::new(3, interval)).unwrap();
+    std::thread::sleep(steady(interval));
+    let from = wall_clock();
+    lab.terminate(0).unwrap();
+    lab.restart(0).unwrap();
+    lab.wait_settled(0).unwrap();
+    std::thread::sleep(steady(interval));
+    lab.check_cell(
+        GROUP,
+        "restart while master",
+        from,
+        Bounds::resign(interval, PRIORITIES[1]),
+    );
+}
+
+/// Three daemons spawned at the same instant: each starts in BACKUP and the best one's
+/// Master_Down_Timer (MDI(200), the shortest) fires first; from the moment all of them run there is
+/// a holder within MDI(200) + one interval + tolerance, and two at most briefly (a slower start
+/// can let router 1's timer fire too: router 0's first advert makes it step down).
+fn three_at_once(interval: Interval) {
+    let plan = LabPlan {
+        start: Start::AtOnce,
+        ..LabPlan::new(3, interval)
+    };
+    let lab = FaultLab::start("fmonce", plan).unwrap();
+    let from = wall_clock();
+    lab.wait_settled(0).unwrap();
+    std::thread::sleep(steady(interval));
+    lab.check_cell(
+        GROUP,
+        "three started at once",
+        from,
+        Bounds::crash(interval, PRIORITIES[0]),
     );
 }
 
@@ -63,4 +133,44 @@ fn sigkill_100ms() {
 #[test]
 fn sigkill_10ms() {
     sigkill(Interval::from_millis(10));
+}
+
+#[test]
+fn sigterm_100ms() {
+    sigterm(Interval::from_millis(100));
+}
+
+#[test]
+fn sigterm_10ms() {
+    sigterm(Interval::from_millis(10));
+}
+
+#[test]
+fn sigstop_sigcont_100ms() {
+    sigstop_sigcont(Interval::from_millis(100));
+}
+
+#[test]
+fn sigstop_sigcont_10ms() {
+    sigstop_sigcont(Interval::from_millis(10));
+}
+
+#[test]
+fn restart_master_100ms() {
+    restart_master(Interval::from_millis(100));
+}
+
+#[test]
+fn restart_master_10ms() {
+    restart_master(Interval::from_millis(10));
+}
+
+#[test]
+fn three_at_once_100ms() {
+    three_at_once(Interval::from_millis(100));
+}
+
+#[test]
+fn three_at_once_10ms() {
+    three_at_once(Interval::from_millis(10));
 }

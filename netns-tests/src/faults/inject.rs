@@ -100,11 +100,13 @@ impl<'lab> Partition<'lab> {
         })
     }
 
-    /// End the partition; the span it lasted.
+    /// End the partition; the span it lasted, to the moment the heal was asked for (the command
+    /// returns a few milliseconds after the kernel applied it, later still on a loaded machine).
     pub fn heal(mut self) -> Result<Span> {
+        let asked = wall_clock();
         self.lab.lab.heal_host(self.index)?;
         self.healed = true;
-        Ok(Span::new(self.started, wall_clock()))
+        Ok(Span::new(self.started, asked))
     }
 }
 

@@ -10,12 +10,15 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 
 use super::probe::{Probe, Request};
+use super::report::explain;
 use super::sampler::HolderSampler;
+use super::table;
 use super::timeline::{Excused, Timeline};
+use super::verdict::{Bounds, Verdict};
 use crate::daemon::pause::Span;
 use crate::daemon::scenario::{BACKUP, MASTER, election_timeout};
 use crate::daemon::wire::wall_clock;
-use crate::daemon::{InstanceSpec, Interval, Keepvip, config_toml};
+use crate::daemon::{Interval, Keepvip};
 use crate::error::{HarnessError, Result};
 use crate::lab::Lab;
 
@@ -136,10 +139,18 @@ impl FaultLab {
         self.plan.routers
     }
 
-    /// The config router `index` runs.
+    /// The config router `index` runs: one instance on `eth0`, preempting, with keepvip's GARP
+    /// defaults (5 at once on becoming master, 5 more 5 s later), as an operator runs it; a single
+    /// gratuitous ARP lost on a lossy segment would leave the client on the wrong MAC.
     pub fn config(&self, index: usize, run: usize) -> String {
-        let spec = InstanceSpec::new(PRIORITIES[index], self.plan.interval, &[VIP_CIDR]);
-        config_toml(&label(index, run), &[spec])
+        format!(
+            "[global]\nrouter_id = \"{}\"\n\n[[instance]]\nname = \"{INSTANCE}\"\n\
+             interface = \"eth0\"\nvrid = 1\npriority = {}\nadvert_interval = \"{}ms\"\n\
+             preempt = true\nvips = [\"{VIP_CIDR}\"]\n",
+            label(index, run),
+            PRIORITIES[index],
+            self.plan.interval.as_millis()
+        )
     }
 
     fn launch(&self, index: usize, run: usize, wait: bool) -> Result<Keepvip> {
@@ -273,6 +284,38 @@ impl FaultLab {
 
     pub fn requests(&self) -> Vec<Request> {
         self.probe.requests()
+    }
+
+    /// The verdict of the window from `from` to now.
+    pub fn verdict(&self, cell: &str, from: Duration, bounds: Bounds) -> Verdict {
+        let window = Span::new(from, wall_clock());
+        Verdict::judge(
+            cell,
+            self.plan.interval,
+            window,
+            &self.timeline(),
+            &self.requests(),
+            &self.excused(),
+            bounds,
+        )
+    }
+
+    /// A matrix cell's end: judge the window from `from` to now, record the row under `group` in
+    /// the table (printed), and panic (the test's assertion) with what happened if it failed.
+    pub fn check_cell(&self, group: &str, cell: &str, from: Duration, bounds: Bounds) -> Verdict {
+        let verdict = self.verdict(cell, from, bounds);
+        if let Err(err) = table::record(group, &verdict) {
+            panic!("fault-matrix table: {err}");
+        }
+        if !verdict.passed() {
+            let window = Span::new(from, wall_clock());
+            panic!(
+                "{verdict}\n{}\n{}",
+                explain(window, &self.timeline(), &self.requests()),
+                self.describe()
+            );
+        }
+        verdict
     }
 
     /// Every daemon's log, for a failure message.

@@ -8,26 +8,31 @@
 //!   netlink, kept as a timeline of changes;
 //! - `probe`: a UDP request to the VIP every 10 ms from the client, answered by whichever router the
 //!   request reached (named in the answer);
-//! - `inject`: link flap storms, random loss, partition and heal;
+//! - `inject`: link flap storms, random loss, partition and heal; `delay`: a fixed delay on the
+//!   segment (a relay thread: this kernel has no netem);
 //! - `verdict`: a cell's figures and pass/fail against `Bounds` derived from RFC 5798's timers;
 //! - `host_lab` + `host_inject`: the host-fault cells' lab (routers whose config and launch the cell
 //!   writes) and their injectors (addresses by hand, IPv6 disabled, a private full tmpfs, a memory
 //!   cgroup);
+//! - `report`: the holder changes and failed requests of a window, for failure messages;
 //! - `table`: the markdown table every run prints and writes under `target/fault-matrix/`.
 //!
 //! A cell: `FaultLab::start`, note `wall_clock()`, inject, wait for the outcome, then
 //! `Verdict::judge` over the window and `table::record` the verdict.
 
+pub mod delay;
 pub mod host_inject;
 pub mod host_lab;
 pub mod inject;
 pub mod lab;
 pub mod probe;
+pub mod report;
 pub mod sampler;
 pub mod table;
 pub mod timeline;
 pub mod verdict;
 
+pub use delay::Delay;
 pub use inject::{Loss, Partition, flap_storm};
 pub use lab::{FaultLab, INSTANCE, LabPlan, PRIORITIES, Start, VIP, VIP_CIDR};
 pub use timeline::{Excused, Holders, Timeline};

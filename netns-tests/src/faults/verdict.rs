@@ -87,6 +87,42 @@ impl Bounds {
         }
     }
 
+    /// Random loss of `percent` % of the frames: a master only steps down for a better master or on
+    /// shutdown (RFC 5798 §6.4.3), so the VIP always has a holder (tolerance only). A backup takes
+    /// over when an MDI (3.4 to 3.6 intervals) passes without an advert, i.e. after 4 lost in a row,
+    /// and yields at the better master's first advert that gets through: `k` more adverts are lost
+    /// in a row with probability p^k, so two holders are allowed for `k` intervals + tolerance with
+    /// the smallest `k` for which p^k < 0.5 % (5 at 30 %). The client's failures are not bounded
+    /// (requests and answers are lost too).
+    pub fn lossy(interval: Interval, percent: u32) -> Self {
+        let tolerance = tolerance(interval);
+        let lost = f64::from(percent.clamp(1, 99)) / 100.0;
+        let rounds = (0.005f64.ln() / lost.ln()).ceil().max(1.0);
+        let rounds = rounds as u32;
+        Self {
+            no_holder: tolerance,
+            two_holders: interval.duration() * rounds + tolerance,
+            split: None,
+            outage: None,
+            rule: format!("no gap; 2 holders {rounds} I + tol"),
+        }
+    }
+
+    /// Every frame delayed by `delay`: the delay's onset leaves a gap of `delay` in the adverts, so
+    /// where `delay` > MDI (10 ms adverts: MDI 34 ms < 50 ms) the backups take over until the delayed
+    /// adverts arrive: two holders for at most `delay` + one interval + tolerance; the master never
+    /// yields (no holder: tolerance only). The client waits `delay` each way.
+    pub fn delayed(interval: Interval, delay: Duration) -> Self {
+        let tolerance = tolerance(interval);
+        Self {
+            no_holder: tolerance,
+            two_holders: delay + interval.duration() + tolerance,
+            split: None,
+            outage: Some(delay * 2 + tolerance),
+            rule: "no gap; 2 holders delay + I + tol".into(),
+        }
+    }
+
     /// No bound on the probe's failures (random loss on the segment).
     pub fn without_outage(mut self) -> Self {
         self.outage = None;
