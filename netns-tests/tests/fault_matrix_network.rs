@@ -2,7 +2,8 @@
 //! segment of a three-router keepvip lab (priorities 200/150/100, one VIP) while a client sends a
 //! request to the VIP every 10 ms and a sampler watches every router's kernel for the VIP. Each
 //! cell prints its verdict and the table (`target/fault-matrix/table.md`); bounds and tolerances
-//! are `faults::Bounds`'. Root only; run with `--test-threads=1`.
+//! are `faults::Bounds`'; a failure that a stall of the whole machine explains is run again, at most
+//! twice (`retry_on_machine_pause`). Root only; run with `--test-threads=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::time::Duration;
@@ -10,6 +11,7 @@ use std::time::Duration;
 use netns_tests::daemon::scenario::{BACKUP, MASTER};
 use netns_tests::daemon::wire::{gratuitous_arps, wall_clock};
 use netns_tests::daemon::{Interval, master_down_interval};
+use netns_tests::daemon::{PauseWatch, retry_on_machine_pause};
 use netns_tests::faults::verdict::tolerance;
 use netns_tests::faults::{
     Bounds, Delay, FaultLab, LabPlan, Loss, PRIORITIES, Partition, VIP, flap_storm,
@@ -28,7 +30,7 @@ fn steady(interval: Interval) -> Duration {
 /// 20 flaps in 2 s of router 0's switch port (carrier down 50 ms, up 50 ms): router 0 leaves
 /// MASTER at each loss of carrier and comes back as BACKUP; router 1 takes over within MDI(150)
 /// + one interval; router 0 preempts back once the storm is over.
-fn flap_storm_cell(interval: Interval) {
+fn flap_storm_cell(interval: Interval, watch: &PauseWatch) {
     let lab = FaultLab::start("fmflap", LabPlan::new(3, interval)).unwrap();
     std::thread::sleep(steady(interval));
     let from = wall_clock();
@@ -36,12 +38,18 @@ fn flap_storm_cell(interval: Interval) {
     lab.wait_settled(0).unwrap();
     std::thread::sleep(steady(interval));
     let bounds = Bounds::crash(interval, PRIORITIES[1]);
-    lab.check_cell(GROUP, "link flap storm (20 in 2 s)", from, bounds);
+    lab.check_cell_watched(
+        GROUP,
+        "link flap storm (20 in 2 s)",
+        from,
+        bounds,
+        Some(watch),
+    );
 }
 
 /// 30 % of the frames dropped on the switch for 3 s: router 0 stays the holder, a
 /// backup's spurious takeover ends at the next advert that gets through (`Bounds::lossy`).
-fn loss_cell(interval: Interval) {
+fn loss_cell(interval: Interval, watch: &PauseWatch) {
     let lab = FaultLab::start("fmloss", LabPlan::new(3, interval)).unwrap();
     std::thread::sleep(steady(interval));
     let from = wall_clock();
@@ -53,11 +61,11 @@ fn loss_cell(interval: Interval) {
     std::thread::sleep(steady(interval));
     assert!(dropped > 0, "the loss rule dropped nothing");
     let bounds = Bounds::lossy(interval, LOSS_PERCENT);
-    lab.check_cell(GROUP, "30 % loss", from, bounds);
+    lab.check_cell_watched(GROUP, "30 % loss", from, bounds, Some(watch));
 }
 
 /// 50 ms more on every path for 3 s (`Bounds::delayed`), router 0 the master after it.
-fn delay_cell(interval: Interval) {
+fn delay_cell(interval: Interval, watch: &PauseWatch) {
     let lab = FaultLab::start("fmdelay", LabPlan::new(3, interval)).unwrap();
     std::thread::sleep(steady(interval));
     let from = wall_clock();
@@ -80,13 +88,19 @@ fn delay_cell(interval: Interval) {
         !waits.is_empty() && waits.iter().all(|wait| *wait >= DELAY * 2),
         "answers under the delay came back in {waits:?}; relayed frames {relayed:?}"
     );
-    lab.check_cell(GROUP, "50 ms delay", from, Bounds::delayed(interval, DELAY));
+    lab.check_cell_watched(
+        GROUP,
+        "50 ms delay",
+        from,
+        Bounds::delayed(interval, DELAY),
+        Some(watch),
+    );
 }
 
 /// Router 0 cut off for MDI(100) + 1 s: two masters while split (router 1 takes over); after the
 /// heal router 1 steps down within MDI + one interval and router 0 announces the VIP again (a
 /// gratuitous ARP from its MAC after the heal).
-fn partition_cell(interval: Interval) {
+fn partition_cell(interval: Interval, watch: &PauseWatch) {
     let lab = FaultLab::start("fmsplit", LabPlan::new(3, interval)).unwrap();
     let capture = lab.lab.capture("arp", &["arp"]).unwrap();
     std::thread::sleep(steady(interval));
@@ -126,45 +140,61 @@ fn partition_cell(interval: Interval) {
     );
     println!("router 0's gratuitous ARP {announced:?} after the heal");
     let bounds = Bounds::partition(interval, PRIORITIES[1], split);
-    lab.check_cell(GROUP, "partition and heal", from, bounds);
+    lab.check_cell_watched(GROUP, "partition and heal", from, bounds, Some(watch));
 }
 
 #[test]
 fn flap_storm_100ms() {
-    flap_storm_cell(Interval::from_millis(100));
+    retry_on_machine_pause("flap_storm_100ms", |watch| {
+        flap_storm_cell(Interval::from_millis(100), watch)
+    });
 }
 
 #[test]
 fn flap_storm_10ms() {
-    flap_storm_cell(Interval::from_millis(10));
+    retry_on_machine_pause("flap_storm_10ms", |watch| {
+        flap_storm_cell(Interval::from_millis(10), watch)
+    });
 }
 
 #[test]
 fn loss_100ms() {
-    loss_cell(Interval::from_millis(100));
+    retry_on_machine_pause("loss_100ms", |watch| {
+        loss_cell(Interval::from_millis(100), watch)
+    });
 }
 
 #[test]
 fn loss_10ms() {
-    loss_cell(Interval::from_millis(10));
+    retry_on_machine_pause("loss_10ms", |watch| {
+        loss_cell(Interval::from_millis(10), watch)
+    });
 }
 
 #[test]
 fn delay_100ms() {
-    delay_cell(Interval::from_millis(100));
+    retry_on_machine_pause("delay_100ms", |watch| {
+        delay_cell(Interval::from_millis(100), watch)
+    });
 }
 
 #[test]
 fn delay_10ms() {
-    delay_cell(Interval::from_millis(10));
+    retry_on_machine_pause("delay_10ms", |watch| {
+        delay_cell(Interval::from_millis(10), watch)
+    });
 }
 
 #[test]
 fn partition_100ms() {
-    partition_cell(Interval::from_millis(100));
+    retry_on_machine_pause("partition_100ms", |watch| {
+        partition_cell(Interval::from_millis(100), watch)
+    });
 }
 
 #[test]
 fn partition_10ms() {
-    partition_cell(Interval::from_millis(10));
+    retry_on_machine_pause("partition_10ms", |watch| {
+        partition_cell(Interval::from_millis(10), watch)
+    });
 }

@@ -15,6 +15,7 @@ use super::sampler::HolderSampler;
 use super::table;
 use super::timeline::{Excused, Timeline};
 use super::verdict::{Bounds, Verdict};
+use crate::daemon::PauseWatch;
 use crate::daemon::pause::Span;
 use crate::daemon::scenario::{BACKUP, MASTER, election_timeout};
 use crate::daemon::wire::wall_clock;
@@ -303,11 +304,35 @@ impl FaultLab {
     /// A matrix cell's end: judge the window from `from` to now, record the row under `group` in
     /// the table (printed), and panic (the test's assertion) with what happened if it failed.
     pub fn check_cell(&self, group: &str, cell: &str, from: Duration, bounds: Bounds) -> Verdict {
+        self.check_cell_watched(group, cell, from, bounds, None)
+    }
+
+    /// `check_cell` inside `retry_on_machine_pause`: before failing, the episodes past their bound
+    /// are handed to `watch`, so a failure that a stall of the whole machine explains (the stall
+    /// witness stood still for the excess) is run again instead (retry.rs, rule 2).
+    pub fn check_cell_watched(
+        &self,
+        group: &str,
+        cell: &str,
+        from: Duration,
+        bounds: Bounds,
+        watch: Option<&PauseWatch>,
+    ) -> Verdict {
         let verdict = self.verdict(cell, from, bounds);
         if let Err(err) = table::record(group, &verdict) {
             panic!("fault-matrix table: {err}");
         }
         if !verdict.passed() {
+            if let Some(watch) = watch {
+                let resolution = self.timeline().longest_sample_gap;
+                if let Some(episode) = verdict.no_holder_episode {
+                    let bound = verdict.bounds.no_holder + resolution;
+                    watch.measured("no VIP holder", episode, bound);
+                }
+                if let Some((episode, allowed)) = verdict.two_holders_episode {
+                    watch.measured("two VIP holders", episode, allowed);
+                }
+            }
             let window = Span::new(from, wall_clock());
             panic!(
                 "{verdict}\n{}\n{}",

@@ -146,6 +146,10 @@ pub struct Verdict {
     /// Requests answered by a router the sampler never saw holding the VIP around that time.
     pub wrong_answerer: usize,
     pub bounds: Bounds,
+    /// The longest no-holder episode, and the two-holder episode furthest past its bound with the
+    /// time it was allowed: what a machine pause could explain (`FaultLab::check_cell_watched`).
+    pub no_holder_episode: Option<Span>,
+    pub two_holders_episode: Option<(Span, Duration)>,
     /// Why it failed; empty when it passed.
     pub failures: Vec<String>,
 }
@@ -174,6 +178,13 @@ impl Verdict {
             .iter()
             .map(|episode| past_bound(*episode, &bounds, resolution))
             .sum();
+        let worst_two = two
+            .iter()
+            .max_by_key(|episode| past_bound(**episode, &bounds, resolution))
+            .map(|episode| {
+                let excess = past_bound(*episode, &bounds, resolution);
+                (*episode, episode.length().saturating_sub(excess))
+            });
         let in_window: Vec<&Request> = requests
             .iter()
             .filter(|request| window.start <= request.sent_at && request.sent_at < window.end)
@@ -196,6 +207,8 @@ impl Verdict {
             longest_failure_run: run,
             wrong_answerer: wrong,
             bounds,
+            no_holder_episode: none.iter().copied().max_by_key(Span::length),
+            two_holders_episode: worst_two,
             failures: Vec::new(),
         };
         verdict.check(resolution);
