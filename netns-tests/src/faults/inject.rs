@@ -5,6 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use netlab::Switch;
+
 use super::lab::FaultLab;
 use crate::daemon::pause::Span;
 use crate::daemon::wire::wall_clock;
@@ -80,21 +82,25 @@ impl Drop for Loss {
 }
 
 /// Router `index` cut off on the switch (frames from and to its port dropped; its link stays up,
-/// so its daemon stays out of FAULT). Healed when `heal`ed or dropped.
-pub struct Partition<'lab> {
-    lab: &'lab FaultLab,
-    index: usize,
+/// so its daemon stays out of FAULT). Healed when `heal`ed or dropped. It holds only names, so the
+/// lab stays free for other faults (a kill while split) meanwhile.
+pub struct Partition {
+    switch: Switch,
+    port: String,
     started: Duration,
     healed: bool,
 }
 
-impl<'lab> Partition<'lab> {
-    pub fn start(lab: &'lab FaultLab, index: usize) -> Result<Self> {
+impl Partition {
+    pub fn start(lab: &FaultLab, index: usize) -> Result<Self> {
+        // The lab's bridge (lab.rs): isolate_port only names its namespace and the port.
+        let switch = Switch::new(lab.lab.switch_ns(), "br0");
+        let port = lab.lab.host(index).switch_port.clone();
         let started = wall_clock();
-        lab.lab.isolate_host(index)?;
+        switch.isolate_port(&port)?;
         Ok(Self {
-            lab,
-            index,
+            switch,
+            port,
             started,
             healed: false,
         })
@@ -104,16 +110,16 @@ impl<'lab> Partition<'lab> {
     /// returns a few milliseconds after the kernel applied it, later still on a loaded machine).
     pub fn heal(mut self) -> Result<Span> {
         let asked = wall_clock();
-        self.lab.lab.heal_host(self.index)?;
+        self.switch.heal_port(&self.port)?;
         self.healed = true;
         Ok(Span::new(self.started, asked))
     }
 }
 
-impl Drop for Partition<'_> {
+impl Drop for Partition {
     fn drop(&mut self) {
         if !self.healed {
-            let _ = self.lab.lab.heal_host(self.index);
+            let _ = self.switch.heal_port(&self.port);
         }
     }
 }
