@@ -24,46 +24,35 @@ fn steady(interval: Interval) -> Duration {
     interval.duration() * 10 + Duration::from_millis(200)
 }
 
-/// SIGKILL of the master: router 1 (150) takes over within MDI(150) + one interval; then router 0
-/// restarts, clears its stale VIP and preempts back (one holder again within one interval).
-fn sigkill(interval: Interval, watch: &PauseWatch) {
-    let mut lab = FaultLab::start("fmkill", LabPlan::new(3, interval)).unwrap();
-    std::thread::sleep(steady(interval));
-    let from = wall_clock();
-    lab.kill(0).unwrap();
-    lab.wait_state(1, MASTER).unwrap();
-    std::thread::sleep(steady(interval));
-    lab.restart(0).unwrap();
-    lab.wait_settled(0).unwrap();
-    std::thread::sleep(steady(interval));
-    lab.check_cell_watched(
-        GROUP,
-        "SIGKILL",
-        from,
-        Bounds::crash(interval, PRIORITIES[1]),
-        Some(watch),
-    );
+/// How the master goes away in `master_gone_and_back`.
+#[derive(Clone, Copy)]
+enum Gone {
+    /// SIGKILL: silent, so router 1 (150) takes over within MDI(150) + one interval.
+    Killed,
+    /// SIGTERM: it resigns (priority 0, VIP removed) and router 1 takes over after Skew_Time(150).
+    Terminated,
 }
 
-/// SIGTERM of the master: it resigns (priority 0, VIP removed) and router 1 takes over after
-/// Skew_Time(150); then router 0 starts again and preempts back.
-fn sigterm(interval: Interval, watch: &PauseWatch) {
-    let mut lab = FaultLab::start("fmterm", LabPlan::new(3, interval)).unwrap();
+/// The master goes (`gone`), router 1 takes over; then router 0 starts again, clears any stale VIP
+/// and preempts back (one holder again within one interval).
+fn master_gone_and_back(interval: Interval, watch: &PauseWatch, gone: Gone) {
+    let (name, cell, bounds) = match gone {
+        Gone::Killed => ("fmkill", "SIGKILL", Bounds::crash(interval, PRIORITIES[1])),
+        Gone::Terminated => ("fmterm", "SIGTERM", Bounds::resign(interval, PRIORITIES[1])),
+    };
+    let mut lab = FaultLab::start(name, LabPlan::new(3, interval)).unwrap();
     std::thread::sleep(steady(interval));
     let from = wall_clock();
-    lab.terminate(0).unwrap();
+    let _stopped_after = match gone {
+        Gone::Killed => lab.kill(0).unwrap(),
+        Gone::Terminated => lab.terminate(0).unwrap(),
+    };
     lab.wait_state(1, MASTER).unwrap();
     std::thread::sleep(steady(interval));
     lab.restart(0).unwrap();
     lab.wait_settled(0).unwrap();
     std::thread::sleep(steady(interval));
-    lab.check_cell_watched(
-        GROUP,
-        "SIGTERM",
-        from,
-        Bounds::resign(interval, PRIORITIES[1]),
-        Some(watch),
-    );
+    lab.check_cell_watched(GROUP, cell, from, bounds, Some(watch));
 }
 
 /// SIGSTOP of the master for 2 x MDI(150): router 1 takes over meanwhile (the stopped router keeps
@@ -141,28 +130,28 @@ fn three_at_once(interval: Interval, watch: &PauseWatch) {
 #[test]
 fn sigkill_100ms() {
     retry_on_machine_pause("sigkill_100ms", |watch| {
-        sigkill(Interval::from_millis(100), watch)
+        master_gone_and_back(Interval::from_millis(100), watch, Gone::Killed)
     });
 }
 
 #[test]
 fn sigkill_10ms() {
     retry_on_machine_pause("sigkill_10ms", |watch| {
-        sigkill(Interval::from_millis(10), watch)
+        master_gone_and_back(Interval::from_millis(10), watch, Gone::Killed)
     });
 }
 
 #[test]
 fn sigterm_100ms() {
     retry_on_machine_pause("sigterm_100ms", |watch| {
-        sigterm(Interval::from_millis(100), watch)
+        master_gone_and_back(Interval::from_millis(100), watch, Gone::Terminated)
     });
 }
 
 #[test]
 fn sigterm_10ms() {
     retry_on_machine_pause("sigterm_10ms", |watch| {
-        sigterm(Interval::from_millis(10), watch)
+        master_gone_and_back(Interval::from_millis(10), watch, Gone::Terminated)
     });
 }
 
