@@ -59,7 +59,7 @@ pub fn find_keepvip_bin() -> Result<PathBuf, String> {
 }
 
 /// Where keepvip is looked for, in order, for the executable `exe`: beside it (a binary such as
-/// `target/release/takeover-bench`), one level up (a test: `target/debug/deps/<test>`), and the debug
+/// `target/release/bench`), one level up (a test: `target/debug/deps/<test>`), and the debug
 /// build beside a binary's profile directory (`target/debug/keepvip` for a release bench).
 pub fn keepvip_candidates(exe: &Path) -> Vec<PathBuf> {
     let Some(dir) = exe.parent() else {
@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn keepvip_is_looked_for_beside_binaries_and_above_tests() {
-        let bench = keepvip_candidates(Path::new("/t/release/takeover-bench"));
+        let bench = keepvip_candidates(Path::new("/t/release/bench"));
         assert_eq!(
             bench,
             ["/t/release/keepvip", "/t/keepvip", "/t/debug/keepvip"].map(PathBuf::from)

@@ -6,8 +6,9 @@ mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use common::{WAIT, exchange, ifindex, read_datagram, recv_one, run};
+use common::{WAIT, exchange, ifindex, read_datagram, recv_batches, recv_one, run};
 use keepvip::net::VrrpSocket;
+use keepvip::net::vrrp_socket::BATCH;
 use netns_tests::frames::{mac_to_string, vrrp_frames};
 use netns_tests::vrrp::{advert_v4_bytes, hex};
 use netns_tests::{HOST_IF, Lab, kernel};
@@ -180,4 +181,57 @@ fn ipv4_multicast_all_off_keeps_other_groups_out() {
     assert_eq!(bystander_first[21], 9);
     // ...our socket skipped it: its first packet is the VRRP one.
     assert_eq!(ours, vrrp);
+}
+
+#[test]
+fn queued_adverts_come_a_batch_at_a_time_in_order_and_an_oversized_one_is_cut() {
+    let lab = Lab::builder("v4batch").build().unwrap();
+    let (a, b) = (lab.host(0), lab.host(1));
+    let (a_index, b_index) = (ifindex(&a.ns), ifindex(&b.ns));
+    let adverts: Vec<Vec<u8>> = (1..=40u8)
+        .map(|vrid| advert_v4_bytes(vrid, 100, &[VIP], a.ipv4, ChecksumMode::PseudoHeader).unwrap())
+        .collect();
+    // Longer than any advert (and than the MTU: the kernel reassembles it before delivery).
+    let mut oversized = adverts[0].clone();
+    oversized.resize(5000, 0);
+    let ((sizes, got), ()) = exchange(
+        &b.ns,
+        |cue| {
+            run(async {
+                let socket = VrrpSocket::open_v4(HOST_IF, b_index, b.ipv4).unwrap();
+                cue.ready();
+                // Everything is queued before the first receive.
+                cue.wait_sent();
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                recv_batches(&socket, adverts.len() + 1).await
+            })
+        },
+        &a.ns,
+        || {
+            run(async {
+                let socket = VrrpSocket::open_v4(HOST_IF, a_index, a.ipv4).unwrap();
+                for advert in adverts.iter().chain([&oversized]) {
+                    socket
+                        .send(advert, IpAddr::V4(VRRP_IPV4_GROUP))
+                        .await
+                        .unwrap();
+                }
+            })
+        },
+    );
+    assert_eq!(sizes, [BATCH, adverts.len() + 1 - BATCH]);
+    for (advert, (payload, src, dst, ttl)) in adverts.iter().zip(&got) {
+        assert_eq!(payload, advert);
+        assert_eq!(
+            (*src, *dst, *ttl),
+            (IpAddr::V4(a.ipv4), IpAddr::V4(VRRP_IPV4_GROUP), 255)
+        );
+    }
+    let (cut, ..) = &got[adverts.len()];
+    assert_eq!(
+        cut.len(),
+        vrrp_wire::MAX_MESSAGE_LEN + 1,
+        "cut one byte past the longest advert"
+    );
+    assert_eq!(cut[..adverts[0].len()], adverts[0][..]);
 }

@@ -8,7 +8,9 @@ mod common;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use common::{WAIT, exchange, group_v6, ifindex, plain_v6_socket, read_datagram, recv_one, run};
+use common::{
+    WAIT, exchange, group_v6, ifindex, plain_v6_socket, read_datagram, recv_batches, recv_one, run,
+};
 use keepvip::net::VrrpSocket;
 use keepvip::net::netlink::{Netlink, Vip};
 use keepvip::net::vrrp_socket::SendError;
@@ -267,4 +269,48 @@ fn unicast_adverts_carry_ttl_255_too() {
     );
     // The kernel computed the IPv6 checksum over the unicast destination.
     Repr::parse_bytes(&v6_bytes, v6_meta.src, v6_meta.dst).unwrap();
+}
+
+#[test]
+fn ipv6_adverts_in_one_batch_carry_source_destination_and_hop_limit_each() {
+    let lab = Lab::builder("v6batch")
+        .ipv6(Ipv6Mode::NoDad)
+        .build()
+        .unwrap();
+    let (a, b) = (lab.host(0), lab.host(1));
+    let (a_index, b_index) = (ifindex(&a.ns), ifindex(&b.ns));
+    let (a_ll, b_ll) = (a.link_local.unwrap(), b.link_local.unwrap());
+    let adverts: Vec<Vec<u8>> = (1..=5u8)
+        .map(|vrid| advert_v6_bytes(vrid, 100, &[GLOBAL_VIP], a_ll).unwrap())
+        .collect();
+    let ((sizes, got), ()) = exchange(
+        &b.ns,
+        |cue| {
+            run(async {
+                let socket = VrrpSocket::open_v6(HOST_IF, b_index, b_ll).unwrap();
+                cue.ready();
+                cue.wait_sent();
+                std::thread::sleep(Duration::from_millis(200));
+                recv_batches(&socket, adverts.len()).await
+            })
+        },
+        &a.ns,
+        || {
+            run(async {
+                let socket = VrrpSocket::open_v6(HOST_IF, a_index, a_ll).unwrap();
+                for advert in &adverts {
+                    socket
+                        .send(advert, IpAddr::V6(VRRP_IPV6_GROUP))
+                        .await
+                        .unwrap();
+                }
+            })
+        },
+    );
+    assert_eq!(sizes, [adverts.len()], "all queued adverts in one recvmmsg");
+    for (advert, (payload, src, dst, hops)) in adverts.iter().zip(&got) {
+        assert_eq!(payload, advert);
+        let expected = (IpAddr::V6(a_ll), IpAddr::V6(VRRP_IPV6_GROUP), 255);
+        assert_eq!((*src, *dst, *hops), expected);
+    }
 }

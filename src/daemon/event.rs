@@ -1,6 +1,6 @@
 //! What the feeder tasks tell the protocol loop, and the ids that name sockets.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::Ipv6Addr;
 
 use crate::net::netlink::{AddressEvent, InterfaceAddress, LinkEvent};
 
@@ -9,16 +9,6 @@ use crate::net::netlink::{AddressEvent, InterfaceAddress, LinkEvent};
 pub struct SocketId(pub usize);
 
 pub enum Event {
-    /// A datagram off a raw socket (oversized ones cut to one byte past the longest advert).
-    Packet {
-        socket: SocketId,
-        bytes: Vec<u8>,
-        src: IpAddr,
-        dst: IpAddr,
-        ttl: u8,
-        /// The socket's cumulative kernel drop counter (SO_RXQ_OVFL) as of this packet.
-        kernel_drops: u32,
-    },
     Link(LinkEvent),
     Address(AddressEvent),
     /// A periodic re-read of an interface's addresses, started at `read_at` (the daemon's clock).

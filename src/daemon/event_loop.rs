@@ -5,23 +5,24 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
-use vrrp_core::{Datagram, Input, LinkId, Node, NodeInput};
+use vrrp_core::{Input, LinkId, Node, NodeInput};
 
 use super::RunOptions;
 use super::accept_filter::AcceptFilter;
 use super::clock::Clock;
 use super::error::DaemonError;
-use super::event::{Event, SocketId};
+use super::event::Event;
 use super::groups;
 use super::io::Io;
 use super::lock;
 use super::privileges::{self, Privileges};
+use super::receive::Receiving;
 use super::reload;
 use super::service_manager::ServiceManager;
 use super::setup;
 use super::signals::Signals;
 use super::state::{Daemon, Inbox, ReloadState, Rereads};
-use super::tasks::{Feeders, spawn_monitor, spawn_periodic, spawn_receivers};
+use super::tasks::{Feeders, spawn_monitor, spawn_periodic};
 use super::timer::DeadlineTimer;
 use super::tracker_setup::{self as trackers, TrackerTasks};
 use super::watch::InterfaceWatch;
@@ -68,7 +69,6 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         events.clone(),
         accept_filter,
     );
-    spawn_receivers(io.socket_watches(), &events, &mut feeders);
     spawn_monitor(
         "link monitor",
         link_events,
@@ -374,11 +374,18 @@ impl Daemon {
         let mut watchdog = self.service.ticker();
         let mut timer = DeadlineTimer::new(self.clock)
             .map_err(|e| DaemonError::Runtime(format!("timerfd: {e}")))?;
+        let mut receiving = Receiving::default();
         loop {
             let deadline = self.node.next_deadline();
+            let datagrams =
+                std::future::poll_fn(|cx| self.io.poll_receive(cx, &mut receiving.batch));
             tokio::select! {
+                (socket, received) = datagrams => {
+                    self.take_batch(socket, received, &mut receiving).await
+                }
                 () = timer.sleep_until(deadline) => {
                     // Adverts that queued up while the loop was busy count before any timer fires.
+                    self.take_queued(&mut receiving).await;
                     while let Ok(event) = inbox.events.try_recv() {
                         self.handle_event(event).await;
                     }
@@ -401,7 +408,7 @@ impl Daemon {
                     return Err(DaemonError::TaskEnded(what));
                 }
                 Some(reply) = inbox.reloads.recv() => {
-                    let outcome = self.reload(inbox, feeders).await;
+                    let outcome = self.reload(inbox).await;
                     let _ = reply.send(outcome);
                 }
                 signal = signals.next() => match signal {
@@ -411,7 +418,7 @@ impl Daemon {
                     }
                     None => {
                         info!("SIGHUP: reloading");
-                        self.reload(inbox, feeders).await;
+                        self.reload(inbox).await;
                     }
                 }
             }
@@ -437,18 +444,6 @@ impl Daemon {
 
     async fn handle_event(&mut self, event: Event) {
         match event {
-            Event::Packet {
-                socket,
-                bytes,
-                src,
-                dst,
-                ttl,
-                kernel_drops,
-            } => {
-                let new_drops = self.io.new_kernel_drops(socket, kernel_drops);
-                self.counters.kernel_dropped(new_drops);
-                self.handle_packet(socket, &bytes, src, dst, ttl).await
-            }
             Event::Link(event) => self.handle_link(event).await,
             Event::Address(event) => self.handle_address(event).await,
             Event::Addresses {
@@ -470,28 +465,6 @@ impl Daemon {
                     .await
             }
         }
-    }
-
-    async fn handle_packet(
-        &mut self,
-        socket: SocketId,
-        payload: &[u8],
-        source: std::net::IpAddr,
-        destination: std::net::IpAddr,
-        hop_limit: u8,
-    ) {
-        let Some(link) = self.io.socket_link(socket) else {
-            return;
-        };
-        let datagram = Datagram {
-            link,
-            source,
-            destination,
-            hop_limit,
-            payload,
-        };
-        self.feed(self.clock.now(), NodeInput::Datagram(datagram))
-            .await;
     }
 
     fn tracker_label(&self, tracker: &crate::config::TrackerRef) -> TrackerLabel {

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use std::task::{Context, Poll};
+
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use vrrp_core::{InstanceId, LinkId};
 
@@ -14,24 +16,23 @@ use super::accept_filter::AcceptFilter;
 use super::event::{Event, SocketId};
 use super::vips::VipWorker;
 use crate::config::Family;
-use crate::net::{FrameSender, Netlink, VrrpSocket};
+use crate::net::{FrameSender, Netlink, RecvBatch, VrrpSocket};
 
 /// The raw socket of one (interface, family), replaced when the interface is re-created or
-/// renumbered; its receive task follows the replacement (`tasks::spawn_receivers`).
+/// renumbered. The protocol loop reads it itself (`Io::poll_receive`).
 pub struct SocketSlot {
     pub link: LinkId,
     pub family: Family,
     /// `None` while the interface does not exist.
-    pub current: watch::Sender<Option<Arc<VrrpSocket>>>,
+    pub current: Option<Arc<VrrpSocket>>,
 }
 
 impl SocketSlot {
     pub fn new(link: LinkId, family: Family, socket: Option<VrrpSocket>) -> SocketSlot {
-        let (current, _) = watch::channel(socket.map(Arc::new));
         SocketSlot {
             link,
             family,
-            current,
+            current: socket.map(Arc::new),
         }
     }
 }
@@ -46,6 +47,8 @@ pub struct Io {
     announcers: HashMap<InstanceId, JoinHandle<()>>,
     /// Last kernel drop counter seen per socket, to count only what is new.
     kernel_drops_seen: HashMap<SocketId, u32>,
+    /// Where `poll_receive` starts looking next: after the socket it served last.
+    next_socket: usize,
 }
 
 impl Io {
@@ -64,12 +67,13 @@ impl Io {
             events,
             announcers: HashMap::new(),
             kernel_drops_seen: HashMap::new(),
+            next_socket: 0,
         }
     }
 
     /// The socket as it is now; `None` while its interface does not exist.
     pub fn socket(&self, id: SocketId) -> Option<Arc<VrrpSocket>> {
-        self.sockets.get(id.0)?.current.borrow().clone()
+        self.sockets.get(id.0)?.current.clone()
     }
 
     /// The link a socket serves.
@@ -87,11 +91,11 @@ impl Io {
             .collect()
     }
 
-    /// Replaces a socket (`None`: its interface is gone); its receive task switches over. A new socket
-    /// starts a new kernel drop counter.
+    /// Replaces a socket (`None`: its interface is gone); the loop reads the new one from then on. A
+    /// new socket starts a new kernel drop counter.
     pub fn replace_socket(&mut self, id: SocketId, socket: Option<VrrpSocket>) {
-        if let Some(slot) = self.sockets.get(id.0) {
-            slot.current.send_replace(socket.map(Arc::new));
+        if let Some(slot) = self.sockets.get_mut(id.0) {
+            slot.current = socket.map(Arc::new);
         }
         self.kernel_drops_seen.remove(&id);
     }
@@ -101,12 +105,30 @@ impl Io {
         &mut self.sockets
     }
 
-    /// What each receive task watches, in `SocketId` order.
-    pub fn socket_watches(&self) -> Vec<watch::Receiver<Option<Arc<VrrpSocket>>>> {
-        self.sockets
-            .iter()
-            .map(|slot| slot.current.subscribe())
-            .collect()
+    pub fn socket_count(&self) -> usize {
+        self.sockets.len()
+    }
+
+    /// The first socket with datagrams queued, with one batch of them received into `batch`; the
+    /// sockets are tried from the one after the last served, so a busy one cannot starve the others.
+    /// `Pending` once every socket waits for its next datagram (`cx` is woken by the first).
+    pub fn poll_receive(
+        &mut self,
+        cx: &mut Context<'_>,
+        batch: &mut RecvBatch,
+    ) -> Poll<(SocketId, std::io::Result<usize>)> {
+        let count = self.sockets.len();
+        for step in 0..count {
+            let index = (self.next_socket + step) % count;
+            let Some(Some(socket)) = self.sockets.get(index).map(|slot| &slot.current) else {
+                continue;
+            };
+            if let Poll::Ready(received) = socket.poll_recv_batch(cx, batch) {
+                self.next_socket = index + 1;
+                return Poll::Ready((SocketId(index), received));
+            }
+        }
+        Poll::Pending
     }
 
     /// Replaces the instance's GARP/NA schedule.

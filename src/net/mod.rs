@@ -16,4 +16,4 @@ pub mod vrrp_socket;
 
 pub use garp::FrameSender;
 pub use netlink::Netlink;
-pub use vrrp_socket::{Received, VrrpSocket};
+pub use vrrp_socket::{Received, RecvBatch, VrrpSocket};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use std::io::Read;
 use std::net::SocketAddrV6;
 
-use keepvip::net::{Received, VrrpSocket};
+use keepvip::net::{Received, RecvBatch, VrrpSocket};
 use netns_tests::{HOST_IF, in_netns, kernel};
 use socket2::{Domain, Protocol, Socket, Type};
 use vrrp_wire::VRRP_IPV6_GROUP;
@@ -96,6 +96,29 @@ pub async fn recv_one(socket: &VrrpSocket) -> (Received, Vec<u8>) {
         .unwrap();
     let payload = buf[got.payload.clone()].to_vec();
     (got, payload)
+}
+
+/// One datagram of a batch, copied out: payload, source, destination, TTL / hop limit.
+pub type Batched = (Vec<u8>, std::net::IpAddr, std::net::IpAddr, u8);
+
+/// Receives batches on `socket` until `want` datagrams came (within `WAIT`): the sizes of the batches
+/// and the datagrams.
+pub async fn recv_batches(socket: &VrrpSocket, want: usize) -> (Vec<usize>, Vec<Batched>) {
+    let mut batch = RecvBatch::new();
+    let (mut sizes, mut got) = (Vec::new(), Vec::new());
+    while got.len() < want {
+        let next = std::future::poll_fn(|cx| socket.poll_recv_batch(cx, &mut batch));
+        let count = tokio::time::timeout(WAIT, next)
+            .await
+            .expect("no batch within 5 s")
+            .unwrap();
+        sizes.push(count);
+        for index in 0..count {
+            let packet = batch.get(index).unwrap();
+            got.push((packet.payload.to_vec(), packet.src, packet.dst, packet.ttl));
+        }
+    }
+    (sizes, got)
 }
 
 /// A plain IPv6 raw socket for protocol 112 on `ifindex`, without keepvip's options: no

@@ -14,7 +14,6 @@ use crate::daemon::routes::RouteSet;
 use crate::daemon::setup;
 use crate::daemon::state::{Daemon, Inbox};
 use crate::daemon::table::InstanceInfo;
-use crate::daemon::tasks::{Feeders, spawn_receivers_from};
 use crate::daemon::tracker_setup::{ScriptUsers, interface_readings};
 use crate::daemon::vips::VipCommand;
 use crate::daemon::vmac;
@@ -28,7 +27,6 @@ impl Daemon {
         new: Config,
         users: ScriptUsers,
         inbox: &mut Inbox,
-        feeders: &mut Feeders,
     ) -> ReloadOutcome {
         let old = std::mem::replace(&mut self.reload.running, new.clone());
         let plan = plan::plan(&old, &new);
@@ -60,7 +58,7 @@ impl Daemon {
             .cloned()
             .chain(plan.replaced().map(str::to_owned))
             .collect();
-        let failed = match self.start_new(&arriving, &new, &plan, feeders).await {
+        let failed = match self.start_new(&arriving, &new, &plan).await {
             Ok(lines) => {
                 changes.extend(lines);
                 None
@@ -325,9 +323,7 @@ impl Daemon {
         names: &[String],
         new: &Config,
         plan: &Plan,
-        feeders: &mut Feeders,
     ) -> Result<Vec<String>, crate::daemon::error::DaemonError> {
-        let first_new_slot = self.io.sockets_mut().len();
         let mut started = Vec::new();
         for name in names {
             let Some(instance) = new.instances.iter().find(|i| &i.name == name) else {
@@ -352,8 +348,6 @@ impl Daemon {
             self.table.insert(built.id, built.info.clone());
             started.push(built);
         }
-        let watches = self.io.socket_watches();
-        spawn_receivers_from(first_new_slot, watches, &self.io.events, feeders);
         for group in &new.sync_groups {
             let ids: Vec<InstanceId> = started
                 .iter()

@@ -18,7 +18,6 @@ use tracing::{error, info, warn};
 
 use super::privileges::Privileges;
 use super::state::{Daemon, Inbox};
-use super::tasks::Feeders;
 use super::tracker_setup;
 use crate::config::{self, Config, LoadError};
 use crate::control::ReloadOutcome;
@@ -34,10 +33,10 @@ pub fn refused(error: &str) -> ReloadOutcome {
 
 impl Daemon {
     /// Reloads the config file, telling systemd (RELOADING=1 ... READY=1); logs and returns what it did.
-    pub async fn reload(&mut self, inbox: &mut Inbox, feeders: &mut Feeders) -> ReloadOutcome {
+    pub async fn reload(&mut self, inbox: &mut Inbox) -> ReloadOutcome {
         self.service.reloading();
         let outcome = match self.load_new() {
-            Ok((new, users)) => self.apply(new, users, inbox, feeders).await,
+            Ok((new, users)) => self.apply(new, users, inbox).await,
             Err(outcome) => outcome,
         };
         if outcome.applied {

@@ -166,7 +166,7 @@ impl VrrpSocket {
         if datagram.truncated || datagram.len > buf.len() {
             return Err(RecvError::Truncated { len: datagram.len });
         }
-        let header = ipv4_header::parse(&buf[..datagram.len])?;
+        let header = ipv4_header::parse(&buf[..datagram.len], false)?;
         Ok(Received {
             payload: header.payload,
             src: IpAddr::V4(header.src),

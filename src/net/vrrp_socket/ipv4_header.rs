@@ -19,7 +19,9 @@ pub(crate) struct Ipv4Header {
 
 const MIN_HEADER_LEN: usize = 20;
 
-pub(crate) fn parse(packet: &[u8]) -> Result<Ipv4Header, RecvError> {
+/// `cut`: `packet` is the start of a longer datagram (the receive buffer was shorter), so the payload
+/// runs to the end of `packet` rather than to the IP total length.
+pub(crate) fn parse(packet: &[u8], cut: bool) -> Result<Ipv4Header, RecvError> {
     let fixed: &[u8; MIN_HEADER_LEN] = packet
         .get(..MIN_HEADER_LEN)
         .and_then(|bytes| bytes.try_into().ok())
@@ -29,7 +31,9 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Ipv4Header, RecvError> {
     }
     let header_len = usize::from(fixed[0] & 0x0f) * 4;
     let total_len = usize::from(u16::from_be_bytes([fixed[2], fixed[3]]));
-    if header_len < MIN_HEADER_LEN || header_len > total_len || total_len > packet.len() {
+    let beyond = total_len > packet.len() && !cut;
+    if header_len < MIN_HEADER_LEN || header_len > total_len || header_len > packet.len() || beyond
+    {
         return Err(RecvError::Malformed(
             "IPv4 header or total length out of bounds",
         ));
@@ -38,7 +42,7 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Ipv4Header, RecvError> {
         src: Ipv4Addr::new(fixed[12], fixed[13], fixed[14], fixed[15]),
         dst: Ipv4Addr::new(fixed[16], fixed[17], fixed[18], fixed[19]),
         ttl: fixed[8],
-        payload: header_len..total_len,
+        payload: header_len..total_len.min(packet.len()),
     })
 }
 
@@ -57,7 +61,7 @@ mod tests {
     fn plain_header_gives_ttl_addresses_and_payload() {
         let mut packet = header(5, 32);
         packet.extend_from_slice(&[0x31; 12]);
-        let parsed = parse(&packet).unwrap();
+        let parsed = parse(&packet, false).unwrap();
         assert_eq!(parsed.ttl, 255);
         assert_eq!(parsed.src, Ipv4Addr::new(192, 0, 2, 1));
         assert_eq!(parsed.dst, Ipv4Addr::new(224, 0, 0, 18));
@@ -69,29 +73,40 @@ mod tests {
         let mut packet = header(6, 36);
         packet.extend_from_slice(&[0x94, 0x04, 0, 0]); // Router Alert option.
         packet.extend_from_slice(&[0x31; 12]);
-        assert_eq!(parse(&packet).unwrap().payload, 24..36);
+        assert_eq!(parse(&packet, false).unwrap().payload, 24..36);
     }
 
     #[test]
     fn bytes_beyond_total_length_are_not_payload() {
         let mut packet = header(5, 24);
         packet.extend_from_slice(&[1; 10]);
-        assert_eq!(parse(&packet).unwrap().payload, 20..24);
+        assert_eq!(parse(&packet, false).unwrap().payload, 20..24);
     }
 
     #[test]
     fn broken_headers_are_malformed() {
-        assert!(matches!(parse(&[0x45; 10]), Err(RecvError::Malformed(_))));
+        assert!(matches!(
+            parse(&[0x45; 10], false),
+            Err(RecvError::Malformed(_))
+        ));
         assert!(
-            matches!(parse(&header(4, 20)), Err(RecvError::Malformed(_))),
+            matches!(parse(&header(4, 20), false), Err(RecvError::Malformed(_))),
             "IHL below 5"
         );
         assert!(
-            matches!(parse(&header(5, 40)), Err(RecvError::Malformed(_))),
+            matches!(parse(&header(5, 40), false), Err(RecvError::Malformed(_))),
             "total beyond bytes"
         );
         let mut v6 = header(5, 20);
         v6[0] = 0x65;
-        assert!(matches!(parse(&v6), Err(RecvError::Malformed(_))));
+        assert!(matches!(parse(&v6, false), Err(RecvError::Malformed(_))));
+    }
+
+    #[test]
+    fn a_cut_datagram_runs_to_the_end_of_what_was_delivered() {
+        let mut packet = header(5, 5000);
+        packet.extend_from_slice(&[0x31; 12]);
+        assert_eq!(parse(&packet, true).unwrap().payload, 20..32);
+        assert!(parse(&packet, false).is_err());
     }
 }

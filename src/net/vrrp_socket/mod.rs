@@ -21,6 +21,7 @@
 //! explicit source keeps the IPv4 pseudo-header checksum right and keeps an IPv6 link-local VIP from
 //! being picked as the source.
 
+mod batch;
 mod error;
 mod io;
 mod ipv4_header;
@@ -33,6 +34,7 @@ use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
 use tokio::io::unix::AsyncFd;
 use vrrp_wire::{IP_PROTOCOL_VRRP, VRRP_HOP_LIMIT, VRRP_IPV4_GROUP, VRRP_IPV6_GROUP};
 
+pub use batch::{BATCH, Packet, RecvBatch};
 pub use error::{OpenError, RecvError, SendError};
 
 use crate::net::sys;

@@ -37,7 +37,7 @@ pub struct LoadFigures {
 }
 
 /// A lab of two hosts with `layout.interfaces` links each, a capture on every link.
-fn lab_for(layout: &Layout) -> Result<(Lab, Vec<Capture>)> {
+pub fn lab_for(layout: &Layout) -> Result<(Lab, Vec<Capture>)> {
     let mut lab = Lab::builder("benchload")
         .hosts(2)
         .ipv6(Ipv6Mode::NoDad)

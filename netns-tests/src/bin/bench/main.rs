@@ -8,6 +8,7 @@
 mod configs;
 mod load;
 mod peers;
+mod profile;
 mod stats;
 mod takeover;
 mod vips;
@@ -28,7 +29,7 @@ use stats::{Figure, markdown};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-const USAGE: &str = "usage: bench [--quick] [--runs N] [--only takeover|vips|load]\n\
+const USAGE: &str = "usage: bench [--quick] [--runs N] [--only takeover|vips|load|profile]\n\
     --quick: fewer runs and shorter windows (under 5 minutes); --runs sets the takeover runs per\n\
     interval and daemon; --only measures one part. Needs root; the keepvip binary is $KEEPVIP_BIN, else keepvip beside this\n\
     one, else target/debug/keepvip: build it with `cargo build --release --bin keepvip`.";
@@ -42,7 +43,9 @@ struct Plan {
     /// (interfaces, VRIDs, IPv6, interval ms) per load figure.
     loads: Vec<(usize, u8, bool, u64)>,
     vip_runs: usize,
-    /// `--only takeover|vips|load`: one part of the table.
+    /// The window of the instructions-per-advert figure (callgrind).
+    profile_window: Duration,
+    /// `--only takeover|vips|load|profile`: one part of the table.
     only: Option<String>,
 }
 
@@ -66,8 +69,10 @@ fn plan(args: &[String]) -> std::result::Result<Plan, String> {
             }
             "--only" => {
                 let value = rest.next().ok_or("--only needs a value")?;
-                if !["takeover", "vips", "load"].contains(&value.as_str()) {
-                    return Err(format!("--only {value}: one of takeover, vips, load"));
+                if !["takeover", "vips", "load", "profile"].contains(&value.as_str()) {
+                    return Err(format!(
+                        "--only {value}: one of takeover, vips, load, profile"
+                    ));
                 }
                 only = Some(value.clone());
             }
@@ -82,6 +87,7 @@ fn plan(args: &[String]) -> std::result::Result<Plan, String> {
             load_window: Duration::from_secs(8),
             loads: vec![(2, 250, true, 100), (1, 100, true, 10)],
             vip_runs: 3,
+            profile_window: Duration::from_secs(10),
             only,
         }
     } else {
@@ -95,6 +101,7 @@ fn plan(args: &[String]) -> std::result::Result<Plan, String> {
                 (1, 100, true, 10),
             ],
             vip_runs: 10,
+            profile_window: Duration::from_secs(30),
             only,
         }
     })
@@ -271,6 +278,41 @@ fn load_figures(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
     Ok(figures)
 }
 
+/// The backup's instructions per received advert (callgrind), 50 instances at 100 ms; none without
+/// valgrind.
+fn profile_figures(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
+    if !on_path("valgrind") || !on_path("callgrind_control") {
+        eprintln!(
+            "bench: no valgrind on PATH: skipping the instructions per advert (apt-get install valgrind)"
+        );
+        return Ok(Vec::new());
+    }
+    let layout = Layout {
+        interfaces: 1,
+        vrids: 25,
+        ipv6: true,
+        interval: Duration::from_millis(100),
+        excluded: 0,
+    };
+    let mut figure = Figure::new(
+        "50 instances at 100 ms (1 interface x 25 VRIDs x IPv4 and IPv6): backup instructions per received advert (callgrind)",
+        "instructions",
+    );
+    for kind in KINDS {
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            break;
+        }
+        eprintln!(
+            "{}: backup under callgrind for {:?}",
+            kind.name(),
+            plan.profile_window
+        );
+        let per_advert = profile::measure(kind, bin, &layout, plan.profile_window)?;
+        push(&mut figure, kind, [per_advert]);
+    }
+    Ok(vec![figure])
+}
+
 fn vip_figures(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
     let mut took = Figure::new(
         "1000 VIPs on one instance: first advert − last announcement",
@@ -304,6 +346,9 @@ fn run(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
     }
     if wanted("load") {
         figures.extend(load_figures(bin, plan)?);
+    }
+    if wanted("profile") {
+        figures.extend(profile_figures(bin, plan)?);
     }
     Ok(figures)
 }

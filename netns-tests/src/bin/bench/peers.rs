@@ -52,6 +52,28 @@ impl Peer {
         priority: u8,
         layout: &Layout,
     ) -> Result<Peer> {
+        Self::start_under(
+            lab,
+            kind,
+            keepvip_bin,
+            (index, label, priority),
+            layout,
+            &[],
+        )
+    }
+
+    /// [`Peer::start`] with the daemon's command line after `wrapper` (e.g. valgrind and its
+    /// options); the waits allow for a slow start there.
+    pub fn start_under(
+        lab: &Lab,
+        kind: Kind,
+        keepvip_bin: &Path,
+        (index, label, priority): (usize, &str, u8),
+        layout: &Layout,
+        wrapper: &[&str],
+    ) -> Result<Peer> {
+        let started_within = if wrapper.is_empty() { 20 } else { 120 };
+        let started_within = Duration::from_secs(started_within);
         let dir = lab.dir();
         let text = |path: &Path| path.to_string_lossy().into_owned();
         match kind {
@@ -61,7 +83,7 @@ impl Peer {
                 let socket = dir.join(format!("{label}.sock"));
                 let bin = text(keepvip_bin);
                 let (config, socket) = (text(&config), text(&socket));
-                let argv = [
+                let daemon = [
                     bin.as_str(),
                     "-c",
                     &config,
@@ -71,11 +93,12 @@ impl Peer {
                     "json",
                     "run",
                 ];
+                let argv: Vec<&str> = wrapper.iter().copied().chain(daemon).collect();
                 let proc = lab.spawn_on(index, label, &argv)?;
                 let protocol_pid = proc.pid();
                 wait_for_value(
                     &format!("{label}'s control socket"),
-                    Duration::from_secs(20),
+                    started_within,
                     Duration::from_millis(10),
                     || {
                         if let Some(status) = proc.try_status()? {
@@ -99,7 +122,7 @@ impl Peer {
                 }
                 let (config, pid, vrrp_pid) =
                     (text(&config), text(&pid_file), text(&vrrp_pid_file));
-                let argv = [
+                let daemon = [
                     KEEPALIVED_BIN,
                     "-n",
                     "-l",
@@ -113,10 +136,11 @@ impl Peer {
                     "-r",
                     &vrrp_pid,
                 ];
+                let argv: Vec<&str> = wrapper.iter().copied().chain(daemon).collect();
                 let proc = lab.spawn_on(index, label, &argv)?;
                 let (protocol_pid, _) = wait_for_value(
                     &format!("{label}'s VRRP child"),
-                    Duration::from_secs(20),
+                    started_within,
                     Duration::from_millis(10),
                     || {
                         if let Some(status) = proc.try_status()? {
