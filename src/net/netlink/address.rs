@@ -184,37 +184,29 @@ fn vip_message(
 }
 
 impl Netlink {
-    /// Install `vip` on `ifindex`, marked as keepvip's. Idempotent: adding an address that is already
-    /// there succeeds (NLM_F_REPLACE) and leaves one copy. An address keepvip did not install (an
+    /// Install `vip` on `ifindex`, marked as keepvip's. Idempotent: adding an address keepvip already
+    /// installed succeeds (NLM_F_REPLACE after the exclusive add's EEXIST) and leaves one copy. An address keepvip did not install (an
     /// owner's real address, say) is left exactly as it is: `Ok(false)`.
     pub async fn add_vip(&self, ifindex: u32, vip: &Vip) -> Result<bool, NetlinkError> {
         let mut outcomes = self.add_vips(ifindex, std::slice::from_ref(vip)).await?;
         outcomes.pop().unwrap_or(Ok(false))
     }
 
-    /// `add_vip` for each of `vips`, with one address dump for all and the adds pipelined (up to
-    /// `PIPELINE` requests in flight) instead of a dump and a round trip each: a thousand VIPs take
-    /// milliseconds, not a second. One outcome per VIP, in order; `Err` only if the dump failed.
+    /// `add_vip` for each of `vips`, the adds pipelined (up to `PIPELINE` requests in flight). Each
+    /// add is exclusive (NLM_F_EXCL), so the add's acknowledgement is the only round trip before the
+    /// VIP can be announced: the kernel refuses (EEXIST) an address that is already there, without
+    /// touching it. Only those refused are then looked up, in one address dump: keepvip's own (a
+    /// restart, a reload) is taken over with a replace, anyone else's is left exactly as it is. One
+    /// outcome per VIP, in order; `Err` only if that dump failed.
     pub async fn add_vips(
         &self,
         ifindex: u32,
         vips: &[Vip],
     ) -> Result<Vec<Result<bool, NetlinkError>>, NetlinkError> {
-        let foreign: HashSet<IpAddr> = self
-            .addresses(ifindex)
-            .await?
-            .into_iter()
-            .filter(|a| !a.is_keepvip())
-            .map(|a| a.address)
-            .collect();
         let mut outcomes = Vec::with_capacity(vips.len());
         let mut pending = FuturesOrdered::new();
         for vip in vips {
-            pending.push_back(self.add_unless_foreign(
-                ifindex,
-                vip,
-                foreign.contains(&vip.address),
-            ));
+            pending.push_back(self.add_marked(ifindex, vip, false));
             if pending.len() >= PIPELINE
                 && let Some(outcome) = pending.next().await
             {
@@ -224,7 +216,30 @@ impl Netlink {
         while let Some(outcome) = pending.next().await {
             outcomes.push(outcome);
         }
-        Ok(outcomes)
+        let exists = |outcome: &Result<(), NetlinkError>| {
+            matches!(outcome, Err(e) if e.errno() == Some(libc::EEXIST))
+        };
+        if !outcomes.iter().any(exists) {
+            return Ok(outcomes.into_iter().map(|o| o.map(|()| true)).collect());
+        }
+        let foreign: HashSet<IpAddr> = self
+            .addresses(ifindex)
+            .await?
+            .into_iter()
+            .filter(|a| !a.is_keepvip())
+            .map(|a| a.address)
+            .collect();
+        let mut settled = Vec::with_capacity(vips.len());
+        for (vip, outcome) in vips.iter().zip(outcomes) {
+            settled.push(match outcome {
+                Err(e) if e.errno() == Some(libc::EEXIST) => {
+                    self.add_unless_foreign(ifindex, vip, foreign.contains(&vip.address))
+                        .await
+                }
+                other => other.map(|()| true),
+            });
+        }
+        Ok(settled)
     }
 
     /// `Ok(false)` without a request for an address someone else configured.
@@ -237,16 +252,16 @@ impl Netlink {
         if foreign {
             return Ok(false);
         }
-        self.add_marked(ifindex, vip).await.map(|()| true)
+        self.add_marked(ifindex, vip, true).await.map(|()| true)
     }
 
-    /// RTM_NEWADDR with NLM_F_REPLACE and keepvip's marker.
-    async fn add_marked(&self, ifindex: u32, vip: &Vip) -> Result<(), NetlinkError> {
-        let mut request = self
+    /// RTM_NEWADDR with keepvip's marker: NLM_F_REPLACE when `replace`, NLM_F_EXCL otherwise.
+    async fn add_marked(&self, ifindex: u32, vip: &Vip, replace: bool) -> Result<(), NetlinkError> {
+        let request = self
             .handle
             .address()
-            .add(ifindex, vip.address, vip.prefix_len)
-            .replace();
+            .add(ifindex, vip.address, vip.prefix_len);
+        let mut request = if replace { request.replace() } else { request };
         let message = vip_message(ifindex, vip, std::mem::take(request.message_mut()))?;
         *request.message_mut() = message;
         request.execute().await.map_err(|err| {
