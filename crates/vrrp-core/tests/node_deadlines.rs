@@ -107,3 +107,47 @@ fn the_merged_deadline_always_matches_a_scan_of_every_instance() {
         assert_eq!(node.next_deadline(), scanned(&node), "step {step}");
     }
 }
+
+/// Instances that become master together do not advertise together: each one's first Adver_Timer is
+/// shortened by its phase (up to half an interval, never lengthened), so 200 of them spread over
+/// half an interval, and from then on each keeps an exact interval.
+#[test]
+fn masters_that_took_over_together_advertise_at_spread_phases() {
+    let mut node = Node::new();
+    let mut ids = Vec::new();
+    for index in 0..200u32 {
+        let mut config = config_at(1, 200);
+        config.vrid = u8::try_from(index % 200 + 1).unwrap();
+        config.advert_interval = cs(1);
+        let link = LinkId(2 + index / 200);
+        ids.push(node.add_instance(link, config).unwrap());
+    }
+    let start = ms(0);
+    node.handle(start, NodeInput::Startup);
+    // Master_Down_Interval of silence: every instance takes over at the same instant.
+    let down = node.next_deadline().unwrap();
+    node.handle(down, NodeInput::Timer);
+    let interval = 10_000u64;
+    let mut firsts: Vec<u64> = ids
+        .iter()
+        .map(|&id| node.router(id).unwrap().next_deadline().unwrap())
+        .map(|at| at.saturating_since(down).as_micros())
+        .collect();
+    for &after in &firsts {
+        assert!(after > interval / 2 && after <= interval, "{after} µs");
+    }
+    assert_eq!(
+        firsts[0], interval,
+        "a lone instance keeps the plain interval"
+    );
+    firsts.sort_unstable();
+    let closest = firsts.windows(2).map(|w| w[1] - w[0]).min().unwrap();
+    assert!(closest >= 1, "two instances share a phase");
+    let spread = firsts[firsts.len() - 1] - firsts[0];
+    assert!(spread >= interval / 2 - 100, "spread over {spread} µs only");
+    // The next advert of each comes one exact interval after its first.
+    let first_of_0 = node.router(ids[1]).unwrap().next_deadline().unwrap();
+    node.handle(first_of_0, NodeInput::Timer);
+    let next = node.router(ids[1]).unwrap().next_deadline().unwrap();
+    assert_eq!(next.saturating_since(first_of_0).as_micros(), interval);
+}

@@ -175,8 +175,9 @@ impl Node {
         if let Some(&existing) = self.dispatch.get(&key) {
             return Err(NodeError::DuplicateVrid { existing });
         }
-        let router = Router::new(config)?;
+        let mut router = Router::new(config)?;
         let id = InstanceId(u32::try_from(self.entries.len()).unwrap_or(u32::MAX));
+        router.advert_phase = advert_phase(id);
         self.entries.push(Some(Entry {
             link,
             router,
@@ -497,4 +498,13 @@ fn view(id: InstanceId, entry: &Entry) -> InstanceView<'_> {
 
 fn tag(id: InstanceId, actions: Vec<Action>) -> Vec<NodeAction> {
     actions.into_iter().map(|action| (id, action)).collect()
+}
+
+/// The advert phase of instance `id` (`Router::advert_phase`): the fractional parts of `id` times the
+/// golden ratio, in 65536ths. Consecutive instances land far apart and any number of them spread
+/// evenly over the range, with no randomness needed.
+fn advert_phase(id: InstanceId) -> u16 {
+    // 0.618034 x 65536.
+    const GOLDEN: u32 = 40_503;
+    (id.0.wrapping_mul(GOLDEN) & 0xffff) as u16
 }

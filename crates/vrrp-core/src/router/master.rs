@@ -36,8 +36,9 @@ impl Router {
             address: self.config.primary_address,
             priority: self.effective_priority(),
         });
-        // (140) / (405): Adver_Timer = Advertisement_Interval; (145) / (410): -> Master.
-        let advert_at = now + self.advert_interval();
+        // (140) / (405): Adver_Timer = Advertisement_Interval, shortened by the instance's phase
+        // (`first_advert_after`); (145) / (410): -> Master.
+        let advert_at = now + self.first_advert_after();
         self.transition(State::Master { advert_at }, reason, out);
     }
 
@@ -184,6 +185,20 @@ impl Router {
     /// Advertisement_Interval as a duration.
     fn advert_interval(&self) -> Micros {
         Micros::from_centisecs(self.config.advert_interval)
+    }
+
+    /// The first Adver_Timer of a new master: Advertisement_Interval (6.4.1 (140), 6.4.2 (405)) less
+    /// the instance's phase, up to half an interval. Instances that became master together (a host
+    /// starting, a failover of every instance) would otherwise advertise in the same microsecond at
+    /// every interval for as long as they stay master (the timer restarts from when it was due,
+    /// `advert_timer`), and each backup would receive them as one burst. Only ever earlier, never
+    /// later: no advert comes more than Advertisement_Interval after the previous one, so a backup's
+    /// Master_Down_Interval (3 x Master_Adver_Interval + Skew_Time, 6.1) still measures silence
+    /// alone, and after this first one the interval is exact (6.4.3 (690)).
+    fn first_advert_after(&self) -> Micros {
+        let interval = self.advert_interval().as_micros();
+        let earlier = interval / 2 * u64::from(self.advert_phase) / 65_536;
+        Micros::from_micros(interval - earlier)
     }
 }
 

@@ -103,6 +103,9 @@ pub struct Router {
     other_master: Option<split_brain::Episode>,
     /// The checksum variant the advert being handled verified with, when the caller knows it.
     pub(crate) received_checksum: Option<ChecksumMode>,
+    /// Where this instance's adverts fall within the interval after it becomes master, in 65536ths
+    /// of half an interval (`master.rs`, `first_advert_after`); 0 for a lone router.
+    pub(crate) advert_phase: u16,
 }
 
 impl Router {
@@ -126,6 +129,7 @@ impl Router {
             interop: interop::InteropMemory::default(),
             other_master: None,
             received_checksum: None,
+            advert_phase: 0,
             config,
         })
     }

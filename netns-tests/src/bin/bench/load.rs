@@ -154,12 +154,43 @@ fn judge_wire(all: &[(usize, Advert)], layout: &Layout, from: Duration, until: D
     if std::env::var_os("BENCH_DEBUG").is_some() {
         eprintln!("(link, ipv6) -> (instances, adverts, late): {late_by:?}");
     }
+    eprintln!("master advert bursts: {}", bursts(all));
     let expected = layout.instances().len();
     Wire {
         late,
         missing: expected.saturating_sub(by_instance.len()),
         backup_adverts,
     }
+}
+
+/// How bunched the master's adverts are on each link: the share that left within 50 µs of the
+/// previous one there, and the longest such run (instances advertising in lockstep make a backup
+/// receive them as bursts).
+fn bursts(all: &[(usize, Advert)]) -> String {
+    let mut by_link: HashMap<usize, Vec<Duration>> = HashMap::new();
+    for (link, advert) in all {
+        if advert.priority == Some(MASTER) {
+            by_link.entry(*link).or_default().push(advert.timestamp);
+        }
+    }
+    let (mut close, mut total, mut longest) = (0usize, 0usize, 0usize);
+    for stamps in by_link.values_mut() {
+        stamps.sort_unstable();
+        total += stamps.len();
+        let mut run = 1;
+        for pair in stamps.windows(2) {
+            if pair[1].saturating_sub(pair[0]) <= Duration::from_micros(50) {
+                close += 1;
+                run += 1;
+                longest = longest.max(run);
+            } else {
+                run = 1;
+            }
+        }
+    }
+    format!(
+        "{close} of {total} within 50 µs of the previous one on their link, longest run {longest}"
+    )
 }
 
 #[cfg(test)]
