@@ -216,9 +216,7 @@ impl Netlink {
         while let Some(outcome) = pending.next().await {
             outcomes.push(outcome);
         }
-        let exists = |outcome: &Result<(), NetlinkError>| {
-            matches!(outcome, Err(e) if e.errno() == Some(libc::EEXIST))
-        };
+        let exists = |outcome: &Result<(), NetlinkError>| matches!(outcome, Err(e) if e.errno() == Some(libc::EEXIST));
         if !outcomes.iter().any(exists) {
             return Ok(outcomes.into_iter().map(|o| o.map(|()| true)).collect());
         }
