@@ -38,12 +38,18 @@ pub struct Style {
 /// Keeps the log writer thread alive; logs written after it is dropped are lost.
 pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
 
+/// Lines the background writer holds before it drops new ones: room for a failover of a thousand
+/// instances (a transition line each, their notify lines). tracing-appender's default, 128 000,
+/// allocates and touches its whole queue up front: 4 MiB of the daemon's resident memory (smaps).
+const BUFFERED_LINES: usize = 8_192;
+
 /// Installs the global subscriber. Lines go through a lossy background writer: a stalled stderr
 /// (journald busy, a full pipe) drops log lines instead of stalling adverts. Safe to call more than
 /// once: later calls are ignored.
 pub fn init(format: LogFormat) -> LogGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(BUFFERED_LINES)
         .lossy(true)
         .finish(std::io::stderr());
     let journal = journal::stderr_is_journal();
