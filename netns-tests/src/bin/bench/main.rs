@@ -6,6 +6,7 @@
 //! starts denied). Ctrl-C stops after the current step and cleans the labs up.
 
 mod configs;
+mod jitter;
 mod load;
 mod peers;
 mod profile;
@@ -29,7 +30,7 @@ use stats::{Figure, markdown};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-const USAGE: &str = "usage: bench [--quick] [--runs N] [--only takeover|vips|load|profile]\n\
+const USAGE: &str = "usage: bench [--quick] [--runs N] [--only takeover|vips|load|profile|jitter]\n\
     --quick: fewer runs and shorter windows (under 5 minutes); --runs sets the takeover runs per\n\
     interval and daemon; --only measures one part. Needs root; the keepvip binary is $KEEPVIP_BIN, else keepvip beside this\n\
     one, else target/debug/keepvip: build it with `cargo build --release --bin keepvip`.";
@@ -69,9 +70,9 @@ fn plan(args: &[String]) -> std::result::Result<Plan, String> {
             }
             "--only" => {
                 let value = rest.next().ok_or("--only needs a value")?;
-                if !["takeover", "vips", "load", "profile"].contains(&value.as_str()) {
+                if !["takeover", "vips", "load", "profile", "jitter"].contains(&value.as_str()) {
                     return Err(format!(
-                        "--only {value}: one of takeover, vips, load, profile"
+                        "--only {value}: one of takeover, vips, load, profile, jitter"
                     ));
                 }
                 only = Some(value.clone());
@@ -278,6 +279,27 @@ fn load_figures(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
     Ok(figures)
 }
 
+/// Advert interval jitter at 10 ms with every core busy.
+fn jitter_figures(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
+    let mut figure = Figure::new(
+        "advert interval jitter at 10 ms, every core busy with a spinning thread: |gap − 10 ms|",
+        "ms",
+    );
+    for kind in KINDS {
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            break;
+        }
+        eprintln!(
+            "{}: jitter at 10 ms under load for {:?}",
+            kind.name(),
+            plan.load_window
+        );
+        let gaps = jitter::measure(kind, bin, Duration::from_millis(10), plan.load_window)?;
+        push(&mut figure, kind, gaps);
+    }
+    Ok(vec![figure])
+}
+
 /// The backup's instructions per received advert (callgrind), 50 instances at 100 ms; none without
 /// valgrind.
 fn profile_figures(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
@@ -346,6 +368,9 @@ fn run(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
     }
     if wanted("load") {
         figures.extend(load_figures(bin, plan)?);
+    }
+    if wanted("jitter") {
+        figures.extend(jitter_figures(bin, plan)?);
     }
     if wanted("profile") {
         figures.extend(profile_figures(bin, plan)?);
