@@ -23,7 +23,8 @@ const BACKUP: u8 = 100;
 fn callgrind_control(action: &str, pid: u32) -> Result<()> {
     let out = Command::new("callgrind_control")
         .args([action, &pid.to_string()])
-        .output()?;
+        .output()
+        .map_err(|e| HarnessError::new(format!("callgrind_control: {e}")))?;
     if !out.status.success() {
         return Err(HarnessError::new(format!(
             "callgrind_control {action} {pid}: {}",
@@ -35,7 +36,8 @@ fn callgrind_control(action: &str, pid: u32) -> Result<()> {
 
 /// The `totals:` (or `summary:`) instruction count of a callgrind dump.
 fn total_instructions(dump: &Path) -> Result<u64> {
-    let text = std::fs::read_to_string(dump)?;
+    let text = std::fs::read_to_string(dump)
+        .map_err(|e| HarnessError::new(format!("{}: {e}", dump.display())))?;
     text.lines()
         .find_map(|line| {
             let value = line
@@ -46,6 +48,31 @@ fn total_instructions(dump: &Path) -> Result<u64> {
         .ok_or_else(|| HarnessError::new(format!("{}: no totals line", dump.display())))
 }
 
+/// The dump `--dump` wrote for `pid`: `b.callgrind.<pid>.1`; a forked child (keepalived's VRRP
+/// process) may carry its parent's pid in the name, so any single `.1` dump will do.
+fn dump_of(dir: &Path, pid: u32) -> Result<std::path::PathBuf> {
+    let exact = dir.join(format!("b.callgrind.{pid}.1"));
+    if exact.exists() {
+        return Ok(exact);
+    }
+    let listed = std::fs::read_dir(dir)
+        .map_err(|e| HarnessError::new(format!("{}: {e}", dir.display())))?;
+    let dumps: Vec<std::path::PathBuf> = listed
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            name.is_some_and(|n| n.starts_with("b.callgrind.") && n.ends_with(".1"))
+        })
+        .collect();
+    match dumps.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(HarnessError::new(format!(
+            "no single callgrind dump for {pid} in {}: {dumps:?}",
+            dir.display()
+        ))),
+    }
+}
+
 /// Runs `layout` with the backup under callgrind for `window`; instructions per received advert.
 pub fn measure(kind: Kind, bin: &Path, layout: &Layout, window: Duration) -> Result<f64> {
     let (lab, captures) = lab_for(layout)?;
@@ -54,7 +81,8 @@ pub fn measure(kind: Kind, bin: &Path, layout: &Layout, window: Duration) -> Res
     let out_file = lab.dir().join("b.callgrind.%p");
     let out_option = format!("--callgrind-out-file={}", out_file.display());
     let wrapper = ["valgrind", "--tool=callgrind", &out_option];
-    let backup = Peer::start_under(&lab, kind, bin, (1, "b", BACKUP), layout, &wrapper)?;
+    let backup = Peer::start_under(&lab, kind, bin, (1, "b", BACKUP), layout, &wrapper)
+        .map_err(|e| HarnessError::new(format!("backup under valgrind: {e}")))?;
     // Under callgrind the backup runs tens of times slower: more time to settle.
     std::thread::sleep(layout.interval * 10 + Duration::from_secs(5));
     callgrind_control("--zero", backup.protocol_pid)?;
