@@ -235,3 +235,57 @@ fn queued_adverts_come_a_batch_at_a_time_in_order_and_an_oversized_one_is_cut() 
     );
     assert_eq!(cut[..adverts[0].len()], adverts[0][..]);
 }
+
+/// Once the kernel dropped datagrams on a full socket, every later one carries SO_RXQ_OVFL: a batch
+/// after batches without that control message must still read it (a receive path that reused the
+/// kernel-shortened control lengths of earlier calls lost whole batches to MSG_CTRUNC here).
+#[test]
+fn after_an_overflow_the_next_batch_carries_the_drop_count() {
+    let lab = Lab::builder("v4ovfl").build().unwrap();
+    let (a, b) = (lab.host(0), lab.host(1));
+    let (a_index, b_index) = (ifindex(&a.ns), ifindex(&b.ns));
+    let advert = advert_v4_bytes(1, 100, &[VIP], a.ipv4, ChecksumMode::PseudoHeader).unwrap();
+    let pause = std::time::Duration::from_millis(1500);
+    let ((drained, (sizes, got)), ()) = exchange(
+        &b.ns,
+        |cue| {
+            run(async {
+                let socket = VrrpSocket::open_v4(HOST_IF, b_index, b.ipv4).unwrap();
+                let mut batch = keepvip::net::RecvBatch::new();
+                cue.ready();
+                // The flood (more than the receive buffer holds) arrives meanwhile; then drain it.
+                tokio::time::sleep(pause / 2).await;
+                let mut drained = 0;
+                loop {
+                    let next = std::future::poll_fn(|cx| socket.poll_recv_batch(cx, &mut batch));
+                    match tokio::time::timeout(pause / 4, next).await {
+                        Ok(count) => drained += count.unwrap(),
+                        Err(_) => break,
+                    }
+                }
+                cue.wait_sent();
+                (drained, recv_batches(&socket, 3).await)
+            })
+        },
+        &a.ns,
+        || {
+            run(async {
+                let socket = VrrpSocket::open_v4(HOST_IF, a_index, a.ipv4).unwrap();
+                let group = IpAddr::V4(VRRP_IPV4_GROUP);
+                for _ in 0..2000 {
+                    socket.send(&advert, group).await.unwrap();
+                }
+                tokio::time::sleep(pause * 2).await;
+                for _ in 0..3 {
+                    socket.send(&advert, group).await.unwrap();
+                }
+            })
+        },
+    );
+    assert!(
+        (1..2000).contains(&drained),
+        "{drained} of 2000 queued: no overflow"
+    );
+    assert_eq!(sizes, [3]);
+    assert!(got.iter().all(|(payload, ..)| *payload == advert));
+}

@@ -74,6 +74,7 @@ impl Node {
             config.startup_delay = crate::Micros::ZERO;
             let mut router = Router::new(config)?;
             router.sync_gated = entry.group.is_some();
+            router.advert_phase = entry.router.advert_phase;
             router.inherit_health(&entry.router);
             router.inherit_startup_hold(&entry.router);
             if let Some(status) = status {

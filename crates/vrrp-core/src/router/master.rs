@@ -45,7 +45,9 @@ impl Router {
     /// 6.4.3 (680)-(690): the Adver_Timer fired. The timer restarts from when it was due, not from
     /// when the caller got round to it: a wake-up that is always a little late (a 1 ms timer wheel
     /// at a 10 ms interval) must not stretch every interval. More than a whole interval late, it
-    /// restarts from `now` instead, so a stalled daemon never sends a burst to catch up.
+    /// skips to the first point of its cadence after `now`, so a stalled daemon never sends a burst
+    /// to catch up, and its instances keep their phases (`first_advert_after`) instead of all
+    /// restarting from the same `now`.
     pub(super) fn advert_timer(&mut self, now: Instant, out: &mut Vec<Action>) {
         let State::Master { advert_at: due } = self.state else {
             return;
@@ -54,12 +56,9 @@ impl Router {
         if self.other_master.as_ref().is_some_and(|e| e.is_over(now)) {
             split_brain::end(&mut self.other_master, out);
         }
-        let on_cadence = due + self.advert_interval();
-        let advert_at = if on_cadence > now {
-            on_cadence
-        } else {
-            now + self.advert_interval()
-        };
+        let interval = self.advert_interval().as_micros().max(1);
+        let missed = now.saturating_since(due).as_micros() / interval;
+        let advert_at = due + Micros::from_micros(interval * (missed + 1));
         self.state = State::Master { advert_at };
     }
 

@@ -55,8 +55,8 @@ fn dump_of(dir: &Path, pid: u32) -> Result<std::path::PathBuf> {
     if exact.exists() {
         return Ok(exact);
     }
-    let listed = std::fs::read_dir(dir)
-        .map_err(|e| HarnessError::new(format!("{}: {e}", dir.display())))?;
+    let listed =
+        std::fs::read_dir(dir).map_err(|e| HarnessError::new(format!("{}: {e}", dir.display())))?;
     let dumps: Vec<std::path::PathBuf> = listed
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| {
