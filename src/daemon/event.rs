@@ -1,6 +1,6 @@
 //! What the feeder tasks tell the protocol loop, and the ids that name sockets.
 
-use std::net::Ipv6Addr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use crate::net::netlink::{AddressEvent, InterfaceAddress, LinkEvent};
 

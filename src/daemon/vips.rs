@@ -126,11 +126,13 @@ async fn execute(
                 let addresses = vips.iter().map(|vip| vip.address).collect();
                 filter.drop_for(&instance, addresses).await;
             }
-            if adopt {
-                adopt_copies(netlink, &instance, ifindex, &vips).await;
-            }
-            add_vips(netlink, &instance, ifindex, &vips).await;
+            let added = add_vips(netlink, &instance, ifindex, &vips).await;
+            // The add is the only round trip before the announcement: a VIP on the interface
+            // already, keepvip's or not, answers ARP and ND.
             let _ = installed.send(());
+            if adopt && added.len() < vips.len() {
+                adopt_refused(netlink, &instance, ifindex, &vips, &added).await;
+            }
             // Never waits: at shutdown the loop drains this worker and no longer reads events.
             if let Some((id, decided)) = takeover {
                 let took = decided.elapsed();
@@ -177,6 +179,30 @@ async fn execute(
         VipCommand::RemoveRoutes { instance, set } => {
             routes::remove(netlink, &instance, &set).await
         }
+    }
+}
+
+/// The VIPs of `vips` not in `added` (the exclusive add found them there already: someone else's
+/// copies) are replaced by keepvip's own, so they leave with this master.
+async fn adopt_refused(
+    netlink: &Netlink,
+    instance: &str,
+    ifindex: u32,
+    vips: &[Vip],
+    added: &[IpAddr],
+) {
+    let refused: Vec<Vip> = vips
+        .iter()
+        .filter(|vip| !added.contains(&vip.address))
+        .cloned()
+        .collect();
+    let removed = adopt_copies(netlink, instance, ifindex, &refused).await;
+    let again: Vec<Vip> = refused
+        .into_iter()
+        .filter(|vip| removed.contains(&vip.address))
+        .collect();
+    if !again.is_empty() {
+        add_vips(netlink, instance, ifindex, &again).await;
     }
 }
 

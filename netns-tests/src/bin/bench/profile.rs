@@ -48,31 +48,6 @@ fn total_instructions(dump: &Path) -> Result<u64> {
         .ok_or_else(|| HarnessError::new(format!("{}: no totals line", dump.display())))
 }
 
-/// The dump `--dump` wrote for `pid`: `b.callgrind.<pid>.1`; a forked child (keepalived's VRRP
-/// process) may carry its parent's pid in the name, so any single `.1` dump will do.
-fn dump_of(dir: &Path, pid: u32) -> Result<std::path::PathBuf> {
-    let exact = dir.join(format!("b.callgrind.{pid}.1"));
-    if exact.exists() {
-        return Ok(exact);
-    }
-    let listed =
-        std::fs::read_dir(dir).map_err(|e| HarnessError::new(format!("{}: {e}", dir.display())))?;
-    let dumps: Vec<std::path::PathBuf> = listed
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            name.is_some_and(|n| n.starts_with("b.callgrind.") && n.ends_with(".1"))
-        })
-        .collect();
-    match dumps.as_slice() {
-        [one] => Ok(one.clone()),
-        _ => Err(HarnessError::new(format!(
-            "no single callgrind dump for {pid} in {}: {dumps:?}",
-            dir.display()
-        ))),
-    }
-}
-
 /// Runs `layout` with the backup under callgrind for `window`; instructions per received advert.
 pub fn measure(kind: Kind, bin: &Path, layout: &Layout, window: Duration) -> Result<f64> {
     let (lab, captures) = lab_for(layout)?;
@@ -113,7 +88,13 @@ pub fn measure(kind: Kind, bin: &Path, layout: &Layout, window: Duration) -> Res
     let dump = lab
         .dir()
         .join(format!("b.callgrind.{}.1", backup.protocol_pid));
-    let instructions = total_instructions(&dump)?;
+    // callgrind_control returns once the command is delivered; the dump is written after.
+    let (instructions, _) = netns_tests::wait_for_value(
+        "the callgrind dump",
+        Duration::from_secs(30),
+        Duration::from_millis(200),
+        || Ok(total_instructions(&dump).ok()),
+    )?;
     drop(master);
     if received == 0 {
         return Err(HarnessError::new(
