@@ -33,7 +33,7 @@ pub mod trace;
 pub use check::{Checker, Invariant, RouterView, Violation, Vips};
 pub use model::{
     Event, HostId, HostSel, HostSpec, NetParams, Weather, host_address, ipv4_router, ipv6_router,
-    router_config, virtual_addresses,
+    router_config, vip_set, virtual_addresses,
 };
 pub use rng::Rng;
 pub use run::{

@@ -78,6 +78,9 @@ pub enum HostSel {
     FirstDown,
     /// The host whose link went down first among those still down; no-op if none.
     FirstLinkDown,
+    /// The host a reload removed this VRID's router from first, among those still without it; no-op
+    /// if none.
+    FirstRemoved(u8),
 }
 
 /// Something that happens to the segment or a host at a scheduled instant.
@@ -113,6 +116,26 @@ pub enum Event {
         vrid: u8,
         priority: u8,
     },
+    /// A reload removing the router for `vrid` from the host's config (`Node::remove_instance`: a
+    /// master resigns with priority 0 and drops its VIPs, as the daemon's reload does). Not on a
+    /// sync-group host (a group that loses a member is a new group).
+    RemoveInstance {
+        host: HostSel,
+        vrid: u8,
+    },
+    /// A reload adding the router for `vrid` back (`Node::add_instance`, told its trackers and link,
+    /// then `Startup`), with its current base priority and VIP set. Not on a sync-group host.
+    AddInstance {
+        host: HostSel,
+        vrid: u8,
+    },
+    /// A reload giving the router for `vrid` VIP set number `set` ([`vip_set`]): `Node::reconfigure`,
+    /// in place (a master swaps the VIPs that changed).
+    ReloadVips {
+        host: HostSel,
+        vrid: u8,
+        set: u8,
+    },
     /// A tracker of the router for `vrid` changes status.
     Tracker {
         host: HostSel,
@@ -130,6 +153,7 @@ impl fmt::Display for HostSel {
             HostSel::MasterOf(vrid) => write!(f, "master of v{vrid}"),
             HostSel::FirstDown => write!(f, "first down host"),
             HostSel::FirstLinkDown => write!(f, "first link-down host"),
+            HostSel::FirstRemoved(vrid) => write!(f, "first host without v{vrid}"),
         }
     }
 }
@@ -156,6 +180,11 @@ impl fmt::Display for Event {
                 vrid,
                 priority,
             } => write!(f, "reload {host} v{vrid} with priority {priority}"),
+            Event::RemoveInstance { host, vrid } => write!(f, "reload {host} without v{vrid}"),
+            Event::AddInstance { host, vrid } => write!(f, "reload {host} adding v{vrid}"),
+            Event::ReloadVips { host, vrid, set } => {
+                write!(f, "reload {host} v{vrid} with VIP set {set}")
+            }
             Event::Tracker {
                 host,
                 vrid,
@@ -194,6 +223,29 @@ pub fn virtual_addresses(ipv6: bool, vrid: u8) -> Addresses {
         ])
     } else {
         Addresses::V4(vec![Ipv4Addr::new(198, 51, 100, vrid)])
+    }
+}
+
+/// The VIP sets a reload may give `vrid` (`set` modulo 3): 0 its usual [`virtual_addresses`], 1 those
+/// and one more (203.0.113.`vrid` or 2001:db8::1:`vrid`), 2 only the extra one (every usual VIP
+/// replaced; IPv6 keeps its link-local first, RFC 5798 §5.2.9).
+pub fn vip_set(ipv6: bool, vrid: u8, set: u8) -> Addresses {
+    let usual = virtual_addresses(ipv6, vrid);
+    let extra_v4 = Ipv4Addr::new(203, 0, 113, vrid);
+    let extra_v6 = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 1, u16::from(vrid));
+    let link_local = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 1, u16::from(vrid));
+    match (set % 3, usual) {
+        (1, Addresses::V4(mut list)) => {
+            list.push(extra_v4);
+            Addresses::V4(list)
+        }
+        (1, Addresses::V6(mut list)) => {
+            list.push(extra_v6);
+            Addresses::V6(list)
+        }
+        (2, Addresses::V4(_)) => Addresses::V4(vec![extra_v4]),
+        (2, Addresses::V6(_)) => Addresses::V6(vec![link_local, extra_v6]),
+        (_, usual) => usual,
     }
 }
 

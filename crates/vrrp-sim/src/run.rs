@@ -69,7 +69,8 @@ impl Summary {
         format!(
             "vrrp-sim: {} seeds in {:.2} s: {} failures; {} events, {} adverts, {} deliveries, {} lost, \
              {} state changes, {} settled checks, {} takeovers timed exactly, {} masters kept by \
-             non-preempting newcomers, max {} masters at once",
+             non-preempting newcomers, max {} masters at once; reloads: {} instances removed, {} \
+             added, {} VIP sets changed",
             self.seeds,
             self.elapsed.as_secs_f64(),
             self.failures.len(),
@@ -81,7 +82,10 @@ impl Summary {
             t.settled_checks,
             t.takeovers_verified,
             t.incumbents_kept,
-            t.max_masters
+            t.max_masters,
+            t.instances_removed,
+            t.instances_added,
+            t.vip_reloads
         )
     }
 }
@@ -112,6 +116,9 @@ fn add(total: &mut Stats, one: &Stats) {
     total.takeovers_verified += one.takeovers_verified;
     total.incumbents_kept += one.incumbents_kept;
     total.max_masters = total.max_masters.max(one.max_masters);
+    total.instances_removed += one.instances_removed;
+    total.instances_added += one.instances_added;
+    total.vip_reloads += one.vip_reloads;
 }
 
 /// The command that replays `seed` with its full trace.

@@ -17,6 +17,8 @@ pub(super) struct Timeline {
     vrids: u8,
     sync_group: bool,
     now: u64,
+    /// When each host's last VIP-set reload is scheduled.
+    vip_reloads: Vec<u64>,
 }
 
 impl Timeline {
@@ -41,6 +43,7 @@ impl Timeline {
             vrids,
             sync_group,
             now: 0,
+            vip_reloads: Vec::new(),
         }
     }
 
@@ -135,21 +138,28 @@ impl Timeline {
             }
             58..=71 if !self.sync_group => {
                 let priority = priority(rng);
-                // Half through the input, half through a reload (Node::reconfigure).
-                let event = if rng.chance(500) {
-                    Event::Reload {
-                        host: target,
-                        vrid,
-                        priority,
-                    }
-                } else {
-                    Event::SetBasePriority {
-                        host: target,
-                        vrid,
-                        priority,
-                    }
-                };
-                self.at(now, event);
+                // A new priority through the input or through a reload (Node::reconfigure), or a
+                // reload removing an instance (maybe adding it back later) or changing its VIPs.
+                match rng.below(100) {
+                    0..=29 => self.at(
+                        now,
+                        Event::Reload {
+                            host: target,
+                            vrid,
+                            priority,
+                        },
+                    ),
+                    30..=59 => self.at(
+                        now,
+                        Event::SetBasePriority {
+                            host: target,
+                            vrid,
+                            priority,
+                        },
+                    ),
+                    60..=84 => self.membership(rng, &draw, target),
+                    _ => self.vip_rollout(rng, &draw, count),
+                }
             }
             58..=83 => {
                 let ok = rng.chance(500);
@@ -204,6 +214,38 @@ impl Timeline {
             self.at(at, event);
             at += rng.between(1, self.interval);
             ok = !ok;
+        }
+    }
+
+    /// A reload removing `target`'s router for the VRID, usually added back by another reload later.
+    fn membership(&mut self, rng: &mut Rng, draw: &FaultDraw, target: HostSel) {
+        let vrid = draw.vrid;
+        self.at(draw.now, Event::RemoveInstance { host: target, vrid });
+        if rng.chance(800) {
+            let host = HostSel::FirstRemoved(vrid);
+            let at = if rng.chance(500) {
+                draw.later
+            } else {
+                draw.restart_at
+            };
+            self.at(at, Event::AddInstance { host, vrid });
+        }
+    }
+
+    /// A new VIP set for the VRID, reloaded on every host one after the other within one interval,
+    /// as an operator rolls a change out. (In VRRPv2 a backup must drop adverts whose address list
+    /// differs from its own, RFC 3768 §7.1: the hosts disagree until the last reload.)
+    /// Each host's reloads stay in rollout order, so a rollout overlapping the last one still ends
+    /// with every host on its set.
+    fn vip_rollout(&mut self, rng: &mut Rng, draw: &FaultDraw, count: usize) {
+        let set = u8::try_from(rng.below(3)).unwrap_or(0);
+        self.vip_reloads.resize(count, 0);
+        for host in 0..count {
+            let at = (draw.now + rng.below(self.interval)).max(self.vip_reloads[host] + 1);
+            self.vip_reloads[host] = at;
+            let host = HostSel::Host(host);
+            let vrid = draw.vrid;
+            self.at(at, Event::ReloadVips { host, vrid, set });
         }
     }
 

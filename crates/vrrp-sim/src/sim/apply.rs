@@ -55,7 +55,7 @@ impl Sim {
         let mut outcome = Outcome::default();
         outcome.changed = match (event, target) {
             (Event::Start { reuse, .. }, Some(h)) => {
-                outcome.incumbents = self.plan_incumbents(settled, h);
+                outcome.incumbents = self.plan_incumbents(settled, h, None);
                 self.start(h, *reuse)
             }
             (Event::Crash(_), Some(h)) => {
@@ -84,6 +84,16 @@ impl Sim {
                 outcome.plans = plans;
                 changed
             }
+            (Event::RemoveInstance { vrid, .. }, Some(h)) => {
+                outcome.plans = self.plan_takeovers(settled, h, Some(*vrid), Leaving::Stop);
+                self.remove_instance(h, *vrid)
+            }
+            (Event::AddInstance { vrid, .. }, Some(h)) => {
+                let running = self.hosts[h].running();
+                outcome.incumbents = self.plan_incumbents(settled && running, h, Some(*vrid));
+                self.add_instance(h, *vrid)
+            }
+            (Event::ReloadVips { vrid, set, .. }, Some(h)) => self.reload_vips(h, *vrid, *set),
             (
                 Event::Tracker {
                     vrid, tracker, ok, ..
@@ -189,6 +199,13 @@ impl Sim {
                 .filter(|(_, h)| !h.link_up)
                 .min_by_key(|(i, h)| (h.link_down_since, *i))
                 .map(|(i, _)| i),
+            HostSel::FirstRemoved(vrid) => hosts
+                .filter_map(|(i, h)| {
+                    let slot = &h.slots[h.slot_of(vrid)?];
+                    (!slot.present).then_some((slot.removed_since, i))
+                })
+                .min()
+                .map(|(_, i)| i),
         }
     }
 
@@ -213,7 +230,9 @@ impl Sim {
             return false;
         }
         for slot in 0..self.hosts[host].slots.len() {
-            self.open_preempt_window(host, slot);
+            if self.hosts[host].slots[slot].present {
+                self.open_preempt_window(host, slot);
+            }
         }
         self.feed(host, None, NodeInput::Startup);
         true
@@ -223,7 +242,7 @@ impl Sim {
     /// `Startup` (tracker status and link), as a restarted daemon would.
     fn new_node(&mut self, host: HostId) -> bool {
         let h = &mut self.hosts[host];
-        let configs = h.slots.iter().map(|s| s.current_config()).collect();
+        let configs = h.slots.iter().map(|s| s.present_config()).collect();
         match HostNode::new(configs, h.sync_group) {
             Ok(node) => h.node = Some(node),
             Err(error) => {
@@ -231,18 +250,10 @@ impl Sim {
                 return false;
             }
         }
-        let mut changed_trackers = Vec::new();
-        for (slot_id, slot) in self.hosts[host].slots.iter().enumerate() {
-            let trackers = slot.trackers_ok.iter().zip(&slot.config.trackers);
-            for (i, (&ok, t)) in trackers.enumerate() {
-                if ok != t.initially_ok {
-                    let tracker = TrackerId(i);
-                    changed_trackers.push((slot_id, Input::Tracker { tracker, ok }));
-                }
+        for slot in 0..self.hosts[host].slots.len() {
+            for input in self.hosts[host].slots[slot].tracker_news() {
+                self.feed_instance(host, slot, input);
             }
-        }
-        for (slot, input) in changed_trackers {
-            self.feed_instance(host, slot, input);
         }
         if !self.hosts[host].link_up {
             self.feed(host, None, link_input(false));
@@ -325,8 +336,8 @@ impl Sim {
         }
         s.base = priority;
         let config = s.current_config();
-        let Some(node) = h.node.as_mut() else {
-            // Not running: the next start builds the node with the new priority.
+        let Some(node) = h.node.as_mut().filter(|_| s.present) else {
+            // Not running (or not in the config): the next start (or add) uses the new priority.
             return true;
         };
         match node.reconfigure(now, slot, config) {
@@ -383,6 +394,9 @@ fn event_host(event: &Event) -> Option<HostSel> {
         | Event::LinkUp(host)
         | Event::SetBasePriority { host, .. }
         | Event::Reload { host, .. }
+        | Event::RemoveInstance { host, .. }
+        | Event::AddInstance { host, .. }
+        | Event::ReloadVips { host, .. }
         | Event::Tracker { host, .. } => Some(*host),
         Event::Partition(_) | Event::Heal | Event::Weather(_) => None,
     }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use vrrp_core::{
-    Config, InstanceId, Instant, LinkId, Node, NodeAction, NodeError, NodeInput, OWNER_PRIORITY,
-    Router,
+    Config, Input, InstanceId, Instant, LinkId, Node, NodeAction, NodeError, NodeInput,
+    OWNER_PRIORITY, Router, TrackerId,
 };
 use vrrp_wire::Addresses;
 
@@ -20,20 +20,24 @@ pub(crate) const SEGMENT: LinkId = LinkId(0);
 #[derive(Debug, Clone)]
 pub(crate) struct HostNode {
     node: Node,
-    /// `instances[slot]`: the instance of slot `slot` (added in slot order).
-    instances: Vec<InstanceId>,
+    /// `instances[slot]`: the instance of slot `slot`; `None` while a reload has removed it.
+    instances: Vec<Option<InstanceId>>,
 }
 
 impl HostNode {
-    /// One instance per config on [`SEGMENT`], in slot order; with `sync_group`, all in one group.
-    pub(crate) fn new(configs: Vec<Config>, sync_group: bool) -> Result<HostNode, NodeError> {
+    /// One instance per present config on [`SEGMENT`], in slot order; with `sync_group`, all in one
+    /// group.
+    pub(crate) fn new(
+        configs: Vec<Option<Config>>,
+        sync_group: bool,
+    ) -> Result<HostNode, NodeError> {
         let mut node = Node::new();
         let instances = configs
             .into_iter()
-            .map(|config| node.add_instance(SEGMENT, config))
+            .map(|config| config.map(|c| node.add_instance(SEGMENT, c)).transpose())
             .collect::<Result<Vec<_>, _>>()?;
         if sync_group {
-            node.add_sync_group(&instances)?;
+            node.add_sync_group(&instances.iter().flatten().copied().collect::<Vec<_>>())?;
         }
         Ok(HostNode { node, instances })
     }
@@ -43,11 +47,39 @@ impl HostNode {
     }
 
     pub(crate) fn instance(&self, slot: usize) -> Option<InstanceId> {
-        self.instances.get(slot).copied()
+        self.instances.get(slot).copied().flatten()
     }
 
     pub(crate) fn slot(&self, id: InstanceId) -> Option<usize> {
-        self.instances.iter().position(|&i| i == id)
+        self.instances.iter().position(|&i| i == Some(id))
+    }
+
+    /// `Node::add_instance` for `slot` (a reload adding it); it waits in Initialize for `Startup`.
+    pub(crate) fn add(&mut self, slot: usize, config: Config) -> Result<InstanceId, NodeError> {
+        let id = self.node.add_instance(SEGMENT, config)?;
+        if let Some(entry) = self.instances.get_mut(slot) {
+            *entry = Some(id);
+        }
+        Ok(id)
+    }
+
+    /// `Node::remove_instance` of `slot` (a reload removing it). The slot keeps its instance id
+    /// until [`HostNode::forget`], so the actions of its resignation can still be told apart.
+    pub(crate) fn remove(
+        &mut self,
+        now: Instant,
+        slot: usize,
+    ) -> Result<Vec<NodeAction>, NodeError> {
+        let id = self
+            .instance(slot)
+            .ok_or(NodeError::UnknownInstance(InstanceId(u32::MAX)))?;
+        self.node.remove_instance(now, id)
+    }
+
+    pub(crate) fn forget(&mut self, slot: usize) {
+        if let Some(entry) = self.instances.get_mut(slot) {
+            *entry = None;
+        }
     }
 
     pub(crate) fn handle(&mut self, now: Instant, input: NodeInput<'_>) -> Vec<NodeAction> {
@@ -94,6 +126,10 @@ pub(crate) struct Slot {
     pub(crate) last_sent: Option<Instant>,
     /// Mixed mode (RFC 5798 §8.4): the last VRRPv3 advert this router took (`interop.rs`).
     pub(crate) last_v3: super::interop::LastV3,
+    /// In the host's config: false after a reload removed it, until one adds it back.
+    pub(crate) present: bool,
+    /// When a reload last removed it.
+    pub(crate) removed_since: Instant,
 }
 
 impl Slot {
@@ -105,6 +141,8 @@ impl Slot {
             last_arrival: vec![None; hosts],
             last_sent: None,
             last_v3: None,
+            present: true,
+            removed_since: Instant::ZERO,
             config,
         }
     }
@@ -134,6 +172,25 @@ impl Slot {
         let mut config = self.config.clone();
         config.priority = self.base;
         config
+    }
+
+    /// What a new router must be told before `Startup`: each tracker whose status is not the one it
+    /// starts with.
+    pub(crate) fn tracker_news(&self) -> Vec<Input> {
+        let trackers = self.trackers_ok.iter().zip(&self.config.trackers);
+        trackers
+            .enumerate()
+            .filter(|(_, (ok, t))| **ok != t.initially_ok)
+            .map(|(i, (&ok, _))| Input::Tracker {
+                tracker: TrackerId(i),
+                ok,
+            })
+            .collect()
+    }
+
+    /// [`Slot::current_config`] if the slot is in the host's config.
+    pub(crate) fn present_config(&self) -> Option<Config> {
+        self.present.then(|| self.current_config())
     }
 
     /// Startup or leaving FAULT starts the preempt-delay window (an owner always preempts). Returns

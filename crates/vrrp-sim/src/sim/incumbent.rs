@@ -25,15 +25,23 @@ pub(crate) struct Incumbent {
 }
 
 impl Sim {
-    /// Before `host` starts: what its non-preempting routers must leave alone.
-    pub(super) fn plan_incumbents(&self, settled: bool, host: HostId) -> Vec<Incumbent> {
+    /// Before `host` starts (or a reload adds its router for `only`): what its non-preempting routers
+    /// must leave alone.
+    pub(super) fn plan_incumbents(
+        &self,
+        settled: bool,
+        host: HostId,
+        only: Option<u8>,
+    ) -> Vec<Incumbent> {
         let h = &self.hosts[host];
         if !settled || h.sync_group || !h.link_up {
             return Vec::new();
         }
         let side = self.net.side(host);
         let mut plans = Vec::new();
-        for slot in &h.slots {
+        // A router a reload adds is not in the config yet.
+        let starting = |s: &&super::host::Slot| only.map_or(s.present, |v| v == s.config.vrid);
+        for slot in h.slots.iter().filter(starting) {
             let config = &slot.config;
             let delayed = config.preempt && config.preempt_delay > Micros::ZERO;
             if (config.preempt && !delayed) || config.is_owner() {

@@ -7,6 +7,7 @@ mod apply;
 mod host;
 mod incumbent;
 mod interop;
+mod membership;
 mod observe;
 mod queue;
 mod takeover;
@@ -55,6 +56,11 @@ pub struct Stats {
     pub incumbents_kept: u64,
     /// The most masters one VRID had at once (anywhere, settled or not).
     pub max_masters: usize,
+    /// Instances a reload removed from a running host, and added to one.
+    pub instances_removed: u64,
+    pub instances_added: u64,
+    /// Reloads that changed a running router's VIPs.
+    pub vip_reloads: u64,
 }
 
 /// Why a simulation could not be set up.
@@ -299,6 +305,14 @@ impl Sim {
             .get(host)
             .and_then(|h| h.slot_of(vrid).map(|s| h.holding(s)))
             == Some(crate::check::Vips::All)
+    }
+
+    /// The addresses on `host`'s interface (the VIPs its routers added and not removed).
+    pub fn vips(&self, host: HostId) -> Vec<std::net::IpAddr> {
+        self.hosts
+            .get(host)
+            .map(|h| h.vips.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Fault injection for the checker's own tests: puts `vrid`'s VIPs on `host`'s interface behind the

@@ -66,6 +66,9 @@ impl Sim {
         if let Some(detail) = wrong_priority {
             self.fail(Invariant::EffectivePriority, detail);
         }
+        if let Some(detail) = self.stray_vip() {
+            self.fail(Invariant::VipsOnlyOnMaster, detail);
+        }
         if let Err(violation) = result {
             self.fail_with(violation);
         }
