@@ -56,7 +56,9 @@ pub fn parse(head: &[u8]) -> Result<Request, Refusal> {
     if !matches!(version, "HTTP/1.0" | "HTTP/1.1") {
         return Err(bad("unsupported HTTP version"));
     }
-    if !target.starts_with('/') || target.bytes().any(|b| b.is_ascii_control()) {
+    // Any control character, C1 (U+0080..U+009F) included: none belongs in a path, and a path may
+    // name an instance (/health/NAME) that could end up in a log line.
+    if !target.starts_with('/') || target.chars().any(char::is_control) {
         return Err(bad("malformed target"));
     }
     for header in lines.take_while(|line| !line.is_empty()) {
@@ -110,7 +112,7 @@ mod tests {
 
     #[test]
     fn bad_requests_are_refused_with_400_and_a_reason() {
-        let cases: [&[u8]; 10] = [
+        let cases: [&[u8]; 12] = [
             b"\r\n\r\n",
             b"GET\r\n\r\n",
             b"GET /metrics\r\n\r\n",
@@ -121,6 +123,9 @@ mod tests {
             b"GET /metrics HTTP/1.1\r\nno colon here\r\n\r\n",
             b"GET /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
             b"G\xffT /metrics HTTP/1.1\r\n\r\n",
+            b"GET /health/a\x1bb HTTP/1.1\r\n\r\n",
+            // U+0087, a C1 control (found by the metrics_request fuzz target).
+            b"GET /health/a\xc2\x87b HTTP/1.1\r\n\r\n",
         ];
         for head in cases {
             let refusal = parse(head).unwrap_err();
