@@ -98,3 +98,35 @@ fn memory_globs_match_within_one_directory_in_order() {
     let names: Vec<&str> = statements.iter().map(|s| s.args()[0].as_str()).collect();
     assert_eq!(names, ["A", "B"]);
 }
+
+#[test]
+fn a_rule_or_route_giving_an_option_twice_is_not_carried() {
+    let conf = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 1\n    \
+                virtual_ipaddress {\n        192.0.2.1/24\n    }\n    virtual_rules {\n        \
+                to 192.0.2.0/24 lookup 124 lookup 100 prio 200\n        \
+                from 198.51.100.0/24 table 100\n    }\n    virtual_routes {\n        \
+                198.51.100.0/24 via 192.0.2.254 metric 5 preference 7\n    }\n}\n";
+    let files = files(&[("/etc/keepalived/keepalived.conf", conf.to_owned())]);
+    let path = Path::new("/etc/keepalived/keepalived.conf");
+    let import = import_from(&files, path, &Options::default()).unwrap();
+    assert!(
+        import.toml.contains("from = \"198.51.100.0/24\""),
+        "{}",
+        import.toml
+    );
+    assert!(!import.toml.contains("table = 124"), "{}", import.toml);
+    assert!(!import.toml.contains("metric = 5"), "{}", import.toml);
+    let warnings: Vec<String> = import.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("`lookup` is given twice")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("`preference` is given twice")),
+        "{warnings:?}"
+    );
+}

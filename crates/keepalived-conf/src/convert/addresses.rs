@@ -195,6 +195,10 @@ fn route(words: &[String], loc: &Loc, ctx: &mut Ctx) -> Option<Vec<(String, Valu
             "blackhole" | "unreachable" | "prohibit" => kind = Some(word),
             "src" | "via" | "gw" | "dev" => {
                 let key = if word == "gw" { "via" } else { word };
+                if given_twice(&fields, key) {
+                    ctx.warn(loc, format!("route `{text}`: `{word}` is given twice: route not carried"));
+                    return None;
+                }
                 fields.push((key.to_owned(), Value::str(rest.next()?.as_str())));
             }
             "table" | "metric" | "preference" | "priority" => {
@@ -205,6 +209,10 @@ fn route(words: &[String], loc: &Loc, ctx: &mut Ctx) -> Option<Vec<(String, Valu
                     return None;
                 };
                 let key = if word == "table" { "table" } else { "metric" };
+                if given_twice(&fields, key) {
+                    ctx.warn(loc, format!("route `{text}`: `{word}` is given twice: route not carried"));
+                    return None;
+                }
                 fields.push((key.to_owned(), Value::Int(number)));
             }
             "no_track" => ctx.warn(loc, format!("route `{text}`: `no_track` is not supported: keepvip always removes it when the instance leaves MASTER")),
@@ -263,6 +271,14 @@ pub fn rules(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
                 _ => None,
             };
             match entry {
+                // TOML refuses a key twice in a table (found by the keepalived_import fuzz target).
+                Some((key, _)) if given_twice(&rule, &key) => {
+                    ctx.warn(
+                        &line.loc,
+                        format!("rule `{text}`: `{word}` is given twice: rule not carried"),
+                    );
+                    continue 'lines;
+                }
                 Some(entry) => rule.push(entry),
                 None => {
                     ctx.warn(&line.loc, format!("rule `{text}`: `{word}` is not supported by keepvip (it takes from, to, table, preference): rule not carried"));
@@ -272,6 +288,11 @@ pub fn rules(block: &Stmt, table: &mut Table, ctx: &mut Ctx) {
         }
         table.push("rules", Value::Inline(rule));
     }
+}
+
+/// Whether `key` is already among the `fields` of a route or rule being built.
+fn given_twice(fields: &[(String, Value)], key: &str) -> bool {
+    fields.iter().any(|(k, _)| k == key)
 }
 
 /// `unicast_peer { ADDRESS [min_ttl N] [max_ttl N] ... }`.
