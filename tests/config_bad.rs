@@ -387,3 +387,11 @@ fn v2_interop_needs_vrrpv3_ipv4_a_whole_second_interval_and_no_password() {
         ],
     );
 }
+
+#[test]
+fn rt_priority_is_a_sched_rr_priority() {
+    assert_rejected(
+        "rt_priority.toml",
+        &["2:15: rt_priority = 100: expected an integer 1..=99"],
+    );
+}

@@ -59,6 +59,7 @@ pub(crate) struct RawGlobal {
     pub metrics_listen: Option<Spanned<String>>,
     pub control_group: Option<Spanned<String>>,
     pub startup_delay: Option<Spanned<DurationText>>,
+    pub rt_priority: Option<Spanned<Int>>,
 }
 
 #[derive(Debug, Deserialize)]

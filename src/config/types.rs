@@ -61,6 +61,9 @@ pub struct Global {
     /// keepalived's `vrrp_startup_delay`: no instance becomes master for this long after startup.
     /// Default 0 (off).
     pub startup_delay: Duration,
+    /// keepalived's `vrrp_rt_priority`: the event loop under SCHED_RR at this priority (1..=99).
+    /// Default none (the ordinary policy).
+    pub rt_priority: Option<u8>,
 }
 
 impl Default for Global {
@@ -77,6 +80,7 @@ impl Default for Global {
             metrics_listen: None,
             control_group: None,
             startup_delay: Duration::ZERO,
+            rt_priority: None,
         }
     }
 }

@@ -156,7 +156,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
 
 /// Before anything touches the interfaces: the capabilities, the single-instance lock (a second
 /// daemon must not clear the first's VIPs) and the scripts; then the ambient capabilities go, so no
-/// script inherits them.
+/// script inherits them, and the event loop's thread takes `rt_priority`.
 fn preflight(
     config: &Config,
     options: &RunOptions,
@@ -167,6 +167,7 @@ fn preflight(
     let lock = lock::acquire(&options.control_socket)?;
     let script_users = trackers::prepare_scripts(config, &privileges)?;
     privileges::clear_ambient_capabilities()?;
+    super::realtime::apply(config.global.rt_priority);
     Ok((lock, script_users))
 }
 

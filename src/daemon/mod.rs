@@ -43,6 +43,7 @@ mod link_local;
 mod links;
 mod lock;
 mod privileges;
+mod realtime;
 mod receive;
 mod reload;
 mod routes;

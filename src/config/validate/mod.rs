@@ -115,6 +115,7 @@ fn global(sink: &mut Sink<'_>, raw: &RawGlobal) -> Option<Global> {
         metrics_listen: metrics_listen?,
         control_group: service.control_group?,
         startup_delay: service.startup_delay?,
+        rt_priority: service.rt_priority?,
     })
 }
 

@@ -1,11 +1,12 @@
-//! `[global]` keys for running as a service: `control_group` (who may read `keepvip status`) and
-//! `startup_delay` (keepalived's `vrrp_startup_delay`).
+//! `[global]` keys for running as a service: `control_group` (who may read `keepvip status`),
+//! `startup_delay` (keepalived's `vrrp_startup_delay`) and `rt_priority` (keepalived's
+//! `vrrp_rt_priority`).
 
 use std::time::Duration;
 
 use toml::Spanned;
 
-use super::values::millis_in;
+use super::values::{millis_in, u8_or};
 use crate::config::diagnostic::Sink;
 use crate::config::raw::{DurationText, RawGlobal};
 
@@ -16,6 +17,7 @@ const STARTUP_DELAY_MAX_MS: u64 = 3_600_000;
 pub(crate) struct ServiceKeys {
     pub control_group: Option<Option<String>>,
     pub startup_delay: Option<Duration>,
+    pub rt_priority: Option<Option<u8>>,
 }
 
 pub(crate) fn global_service_keys(sink: &mut Sink<'_>, raw: &RawGlobal) -> ServiceKeys {
@@ -28,6 +30,10 @@ pub(crate) fn global_service_keys(sink: &mut Sink<'_>, raw: &RawGlobal) -> Servi
             .startup_delay
             .as_ref()
             .map_or(Some(Duration::ZERO), |d| startup_delay(sink, d)),
+        // SCHED_RR's priorities (sched_get_priority_min/max).
+        rt_priority: raw.rt_priority.as_ref().map_or(Some(None), |p| {
+            u8_or(sink, "rt_priority", Some(p), 1..=99, 1).map(Some)
+        }),
     }
 }
 

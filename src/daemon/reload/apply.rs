@@ -76,6 +76,8 @@ impl Daemon {
         }
         changes.extend(plan.globals_applied.iter().map(|g| format!("{g}: applied")));
         self.router_id = new.global.router_id.clone();
+        // This is the event loop's thread: its policy follows the new value.
+        crate::daemon::realtime::follow(old.global.rt_priority, new.global.rt_priority);
         ReloadOutcome {
             applied: true,
             error: failed,

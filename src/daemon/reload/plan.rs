@@ -155,6 +155,7 @@ fn globals(old: &Config, new: &Config, plan: &mut Plan) {
     applied(a.router_id != b.router_id, "router_id");
     applied(a.notify_fifo != b.notify_fifo, "notify_fifo");
     applied(a.notify_timeout != b.notify_timeout, "notify_timeout");
+    applied(a.rt_priority != b.rt_priority, "rt_priority");
     applied(a.script_user != b.script_user, "script_user");
     applied(
         a.allow_insecure_scripts != b.allow_insecure_scripts,
@@ -300,14 +301,19 @@ vips = ["192.0.2.20/24"]
         let old = parse(BASE);
         let new = parse(&BASE.replace(
             "router_id = \"lb1\"",
-            "router_id = \"lb2\"\nmetrics_listen = \"192.0.2.1:9650\"\nnotify_timeout = \"3s\"",
+            "router_id = \"lb2\"\nmetrics_listen = \"192.0.2.1:9650\"\nnotify_timeout = \"3s\"\n\
+             rt_priority = 10",
         ));
         let plan = plan(&old, &new);
         assert_eq!(plan.needs_restart.len(), 1);
         assert!(plan.needs_restart[0].starts_with("[global] metrics_listen"));
         assert_eq!(
             plan.globals_applied,
-            ["[global] router_id", "[global] notify_timeout"]
+            [
+                "[global] router_id",
+                "[global] notify_timeout",
+                "[global] rt_priority"
+            ]
         );
     }
 }

@@ -34,6 +34,11 @@ fn global_key(stmt: &Stmt, global: &mut Table, ctx: &mut Ctx) {
                 global.set("garp_repeat", Value::Int(n));
             }
         }
+        "vrrp_rt_priority" => {
+            if let Some(n) = ctx.int_arg(stmt, 1..=99) {
+                global.set("rt_priority", Value::Int(n));
+            }
+        }
         "vrrp_garp_master_delay" => set_seconds(stmt, global, "garp_delay", ctx),
         "vrrp_startup_delay" => set_seconds(stmt, global, "startup_delay", ctx),
         "vrrp_garp_master_refresh" => set_seconds(stmt, global, "garp_refresh", ctx),
