@@ -220,12 +220,20 @@ impl Daemon {
             (Some(_), None) => return,
         };
         let frames = announce::frames_for(&link, vips.iter());
+        // No install to wait for: the VIPs are in place and another router's advert made the core
+        // announce them again.
+        let start = match installed {
+            Some(installed) => announce::Start::Installed(installed),
+            None => announce::Start::Again(std::time::Duration::from_micros(
+                info.config.advert_interval.as_micros(),
+            )),
+        };
         let schedule = tokio::spawn(announce::run(
             self.io.frames.clone(),
             link.index,
             frames,
             info.config.garp,
-            installed,
+            start,
         ));
         self.io.start_announcing(id, schedule);
     }
