@@ -343,6 +343,11 @@ impl FaultLab {
         verdict
     }
 
+    /// The probe's requests from number `from` on (see `Probe::requests_since`).
+    pub fn requests_since(&self, from: usize) -> Vec<Request> {
+        self.probe.requests_since(from)
+    }
+
     /// Every daemon's log, for a failure message.
     pub fn describe(&self) -> String {
         self.routers

@@ -111,6 +111,19 @@ impl Probe {
             .clone()
     }
 
+    /// The requests from number `from` on (all of them from 0), oldest first: a long run (the soak)
+    /// reads only what is new instead of copying hours of requests.
+    pub fn requests_since(&self, from: usize) -> Vec<Request> {
+        let requests = self
+            .requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        requests
+            .get(from..)
+            .map(<[Request]>::to_vec)
+            .unwrap_or_default()
+    }
+
     /// Stop every thread; an error if one of them failed.
     pub fn stop(mut self) -> Result<Vec<Request>> {
         self.finish()?;
