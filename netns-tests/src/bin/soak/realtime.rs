@@ -1,17 +1,21 @@
 //! Real-time scheduling for the soak's own measuring threads (the holder sampler, the probe's client
 //! and responders, the advert watcher): on a loaded machine a measuring thread that waits for a CPU
 //! would report a stall of its own as a keepvip fault. They run above the daemons' `rt_priority`, so
-//! a busy daemon never delays the measurement either. The main thread (which starts the daemons and
-//! the `ip`/`nft` commands) keeps the ordinary policy, so nothing it starts inherits real time.
+//! a busy daemon never delays the measurement either. The main thread, which reads their timelines
+//! under their locks (an ordinary thread preempted there would stall them), runs at the same
+//! priority with SCHED_RESET_ON_FORK: the daemons and the `ip`/`nft` commands it starts run under
+//! the ordinary policy (a daemon then takes its own `rt_priority`).
 
 #![allow(unsafe_code)]
 
 use netns_tests::{HarnessError, Result};
 
-/// SCHED_RR at `priority` for every thread of this process but the calling one; how many.
+/// SCHED_RR at `priority` for every thread of this process, the calling one with
+/// SCHED_RESET_ON_FORK; how many.
 pub fn measuring_threads(priority: u8) -> Result<usize> {
     let own = thread_id();
-    let mut set = 0;
+    set_policy(own, libc::SCHED_RR | libc::SCHED_RESET_ON_FORK, priority)?;
+    let mut set = 1;
     for entry in std::fs::read_dir("/proc/self/task")? {
         let Some(tid) = entry?
             .file_name()
@@ -23,24 +27,31 @@ pub fn measuring_threads(priority: u8) -> Result<usize> {
         if tid == own {
             continue;
         }
-        let param = libc::sched_param {
-            sched_priority: libc::c_int::from(priority),
-        };
-        // SAFETY: reads one sched_param we own for the duration of the call.
-        let rc = unsafe { libc::sched_setscheduler(tid, libc::SCHED_RR, &param) };
-        if rc != 0 {
-            let err = std::io::Error::last_os_error();
+        match set_policy(tid, libc::SCHED_RR, priority) {
+            Ok(()) => set += 1,
             // A thread that ended meanwhile is fine.
-            if err.raw_os_error() != Some(libc::ESRCH) {
+            Err(err) if err.raw_os_error() == Some(libc::ESRCH) => {}
+            Err(err) => {
                 return Err(HarnessError::new(format!(
                     "SCHED_RR for thread {tid}: {err}"
                 )));
             }
-        } else {
-            set += 1;
         }
     }
     Ok(set)
+}
+
+fn set_policy(tid: i32, policy: libc::c_int, priority: u8) -> std::io::Result<()> {
+    let param = libc::sched_param {
+        sched_priority: libc::c_int::from(priority),
+    };
+    // SAFETY: reads one sched_param we own for the duration of the call.
+    let rc = unsafe { libc::sched_setscheduler(tid, policy, &param) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 fn thread_id() -> i32 {
