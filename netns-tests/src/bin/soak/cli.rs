@@ -2,11 +2,14 @@
 
 use std::time::Duration;
 
-pub const USAGE: &str = "usage: soak --minutes N [--seed S] [--interval-ms MS] [--rt-priority P] [--verbose]\n\
+use crate::schedule::FaultKind;
+
+pub const USAGE: &str = "usage: soak --minutes N [--seed S] [--interval-ms MS] [--rt-priority P] [--without KINDS] [--verbose]\n\
     Runs three keepvip routers at 10 ms adverts (or --interval-ms) in network namespaces for N minutes\n\
     (a fraction is fine: --minutes 0.5) with random faults every few seconds, checking the invariants\n\
     continuously. The seed is printed at the start; --seed replays that schedule. The daemons run with\n\
-    `rt_priority = P` (default 10; 0: the ordinary policy). Needs root; the\n\
+    `rt_priority = P` (default 10; 0: the ordinary policy). --without loss,kill,... leaves kinds out of\n\
+    the schedule (kill term stop flaps loss partition priority tracker-weight tracker-fault). Needs root; the\n\
     keepvip binary is $KEEPVIP_BIN, else keepvip beside this one, else target/debug/keepvip.\n\
     Exits 0 when no invariant was violated, 1 when one was, 2 on a usage error, 3 when the lab failed.";
 
@@ -15,6 +18,8 @@ pub struct Options {
     pub duration: Duration,
     pub seed: Option<u64>,
     pub interval_ms: u64,
+    /// Fault kinds never drawn.
+    pub without: Vec<FaultKind>,
     /// The daemons' `rt_priority`; 0: none.
     pub rt_priority: u8,
     /// Print every fault as it is injected.
@@ -35,6 +40,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
     let mut interval_ms = 10;
     let mut verbose = false;
     let mut rt_priority = 10;
+    let mut without = Vec::new();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -71,6 +77,15 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                     .filter(|p| *p <= 89)
                     .ok_or(format!("--rt-priority {text}: 0 (off) or 1..=89"))?;
             }
+            "--without" => {
+                let text = value(&mut rest, arg)?;
+                for name in text.split(',') {
+                    without.push(
+                        FaultKind::from_flag(name)
+                            .ok_or(format!("--without {name}: not a fault kind\n{USAGE}"))?,
+                    );
+                }
+            }
             "--verbose" | "-v" => verbose = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
@@ -82,6 +97,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         seed,
         interval_ms,
         rt_priority,
+        without,
         verbose,
     })
 }

@@ -123,7 +123,7 @@ impl Feed {
 /// Build the lab, run the schedule drawn from `seed`, and return what happened.
 pub fn run(options: &Options, seed: u64) -> Result<(RunFacts, Checker)> {
     let interval = Interval::from_millis(options.interval_ms);
-    let faults = schedule(seed, options.duration, ROUTERS);
+    let faults = schedule(seed, options.duration, ROUTERS, &options.without);
     println!(
         "soak: {} faults scheduled over {:.1} min at {} ms adverts",
         faults.len(),
@@ -134,6 +134,12 @@ pub fn run(options: &Options, seed: u64) -> Result<(RunFacts, Checker)> {
         seed,
         planned: options.duration,
         load_start: first_line("/proc/loadavg"),
+        without: if options.without.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = options.without.iter().map(|kind| kind.flag()).collect();
+            format!(" --without {}", names.join(","))
+        },
         ..RunFacts::default()
     };
     let settings = Settings {

@@ -62,6 +62,27 @@ impl FaultKind {
         }
     }
 
+    /// The short name `--without` takes.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::Kill => "kill",
+            Self::Term => "term",
+            Self::Stop => "stop",
+            Self::LinkFlaps => "flaps",
+            Self::Loss => "loss",
+            Self::Delay => "delay",
+            Self::Partition => "partition",
+            Self::Priority => "priority",
+            Self::TrackerWeight => "tracker-weight",
+            Self::TrackerFault => "tracker-fault",
+        }
+    }
+
+    /// The kind `--without` names `flag`.
+    pub fn from_flag(flag: &str) -> Option<Self> {
+        ALL_KINDS.into_iter().find(|kind| kind.flag() == flag)
+    }
+
     /// Whether the fault hits the whole segment rather than one node.
     pub fn is_segment_wide(self) -> bool {
         matches!(self, Self::Loss | Self::Delay)
@@ -146,14 +167,21 @@ pub fn active_time(fault: &Fault) -> Duration {
 }
 
 /// Every fault that starts within `total`, drawn from `seed` for a lab of `nodes` routers.
-pub fn schedule(seed: u64, total: Duration, nodes: usize) -> Vec<Fault> {
+/// Kinds in `without` are never drawn (the others keep their weights).
+pub fn schedule(seed: u64, total: Duration, nodes: usize, without: &[FaultKind]) -> Vec<Fault> {
     let mut rng = Rng::new(seed);
+    let mut weights = KIND_WEIGHTS;
+    for (weight, kind) in weights.iter_mut().zip(ALL_KINDS) {
+        if without.contains(&kind) {
+            *weight = 0;
+        }
+    }
     let node_weights = &NODE_WEIGHTS[..nodes.clamp(1, NODE_WEIGHTS.len())];
     let mut faults = Vec::new();
     // A first quiet stretch: the lab settles (one master) before anything happens.
     let mut at = millis(&mut rng, GAP_MS);
     while at < total {
-        let kind = ALL_KINDS[rng.weighted(&KIND_WEIGHTS)];
+        let kind = ALL_KINDS[rng.weighted(&weights)];
         let node = rng.weighted(node_weights);
         let (hold, value) = draw_hold_and_value(&mut rng, kind);
         let fault = Fault {
@@ -177,14 +205,14 @@ mod tests {
     #[test]
     fn a_seed_replays_the_same_schedule_and_another_differs() {
         let ten_minutes = Duration::from_secs(600);
-        let first = schedule(1234, ten_minutes, 3);
-        assert_eq!(first, schedule(1234, ten_minutes, 3));
-        assert_ne!(first, schedule(1235, ten_minutes, 3));
+        let first = schedule(1234, ten_minutes, 3, &[]);
+        assert_eq!(first, schedule(1234, ten_minutes, 3, &[]));
+        assert_ne!(first, schedule(1235, ten_minutes, 3, &[]));
     }
 
     #[test]
     fn faults_come_every_few_seconds_and_never_overlap() {
-        let faults = schedule(99, Duration::from_secs(1800), 3);
+        let faults = schedule(99, Duration::from_secs(1800), 3, &[]);
         // 30 minutes at one fault every 2-8 s.
         assert!((200..=1200).contains(&faults.len()), "{}", faults.len());
         for pair in faults.windows(2) {
@@ -208,13 +236,32 @@ mod tests {
 
     #[test]
     fn every_kind_is_drawn_in_a_long_schedule() {
-        let faults = schedule(5, Duration::from_secs(1800), 3);
+        let faults = schedule(5, Duration::from_secs(1800), 3, &[]);
         for (kind, weight) in ALL_KINDS.iter().zip(KIND_WEIGHTS) {
             let drawn = faults.iter().any(|fault| fault.kind == *kind);
             assert_eq!(drawn, weight > 0, "{kind:?}");
         }
         let storm = faults.iter().find(|f| f.kind == FaultKind::LinkFlaps);
         assert!(storm.is_some_and(|f| (1..=20).contains(&f.value)));
+    }
+
+    #[test]
+    fn without_leaves_a_kind_out_and_names_round_trip() {
+        let faults = schedule(
+            5,
+            Duration::from_secs(600),
+            3,
+            &[FaultKind::Loss, FaultKind::Kill],
+        );
+        assert!(
+            faults
+                .iter()
+                .all(|f| !matches!(f.kind, FaultKind::Loss | FaultKind::Kill))
+        );
+        assert!(faults.iter().any(|f| f.kind == FaultKind::Term));
+        for kind in ALL_KINDS {
+            assert_eq!(FaultKind::from_flag(kind.flag()), Some(kind));
+        }
     }
 
     #[test]

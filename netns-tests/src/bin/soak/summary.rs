@@ -20,6 +20,8 @@ pub struct RunFacts {
     pub load_end: String,
     /// Lab problems that are not keepvip's (an `ip` command failing, say): reported, and the run fails.
     pub lab_errors: Vec<String>,
+    /// `--without` as given, for the replay line.
+    pub without: String,
     /// The holder sampler's sample count and its longest gap between two samples (its own stalls).
     pub sampler: (u64, Duration),
 }
@@ -90,9 +92,10 @@ pub fn render(facts: &RunFacts, checker: &Checker) -> String {
     if !violations.is_empty() {
         let _ = writeln!(
             out,
-            "\nreplay: soak --minutes {:.2} --seed {}",
+            "\nreplay: soak --minutes {:.2} --seed {}{}",
             facts.planned.as_secs_f64() / 60.0,
-            facts.seed
+            facts.seed,
+            facts.without
         );
     }
     out
