@@ -68,6 +68,9 @@ struct Router {
     down_since: Option<Duration>,
 }
 
+/// Router `index`'s config for a daemon labelled `label` (see `FaultLab::set_config`).
+pub type ConfigWriter = Box<dyn Fn(usize, &str) -> String + Send + Sync>;
+
 /// A running fault lab; everything stops and is deleted when it is dropped.
 pub struct FaultLab {
     // Field order is drop order: the threads before the namespaces they use.
@@ -76,6 +79,7 @@ pub struct FaultLab {
     routers: Vec<Router>,
     excused: Vec<Excused>,
     plan: LabPlan,
+    config_writer: Option<ConfigWriter>,
     pub lab: Lab,
 }
 
@@ -98,6 +102,7 @@ impl FaultLab {
             routers: Vec::new(),
             excused: Vec::new(),
             plan,
+            config_writer: None,
             lab,
         };
         match plan.start {
@@ -140,10 +145,21 @@ impl FaultLab {
         self.plan.routers
     }
 
+    /// From now on routers start (`restart`) with the config `writer(index, label)` returns instead
+    /// of the lab's own (the soak's: trackers, `rt_priority`), so a restarted daemon runs it from its
+    /// first instant.
+    pub fn set_config(&mut self, writer: ConfigWriter) {
+        self.config_writer = Some(writer);
+    }
+
     /// The config router `index` runs: one instance on `eth0`, preempting, with keepvip's GARP
     /// defaults (5 at once on becoming master, 5 more 5 s later), as an operator runs it; a single
-    /// gratuitous ARP lost on a lossy segment would leave the client on the wrong MAC.
+    /// gratuitous ARP lost on a lossy segment would leave the client on the wrong MAC. A writer given
+    /// to `set_config` replaces it.
     pub fn config(&self, index: usize, run: usize) -> String {
+        if let Some(writer) = &self.config_writer {
+            return writer(index, &label(index, run));
+        }
         format!(
             "[global]\nrouter_id = \"{}\"\n\n[[instance]]\nname = \"{INSTANCE}\"\n\
              interface = \"eth0\"\nvrid = 1\npriority = {}\nadvert_interval = \"{}ms\"\n\

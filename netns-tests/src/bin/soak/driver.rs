@@ -19,7 +19,7 @@ use crate::STOP;
 use crate::adverts::{AdvertWatch, Seen};
 use crate::checker::{Bounds, Checker};
 use crate::cli::Options;
-use crate::config::{Settings, base_priority};
+use crate::config::{Settings, base_priority, soak_config};
 use crate::exec::{Event, Executor, apply_config, write_tracker};
 use crate::realtime;
 use crate::schedule::{FaultKind, schedule};
@@ -152,6 +152,10 @@ pub fn run(options: &Options, seed: u64) -> Result<(RunFacts, Checker)> {
         rt_priority: options.rt_priority,
     };
     let mut lab = FaultLab::start("soak", LabPlan::new(ROUTERS, interval))?;
+    let dir = lab.lab.dir().to_path_buf();
+    lab.set_config(Box::new(move |index, label| {
+        soak_config(label, index, base_priority(index), settings, &dir)
+    }));
     for node in 0..ROUTERS {
         write_tracker(&lab, node, FaultKind::TrackerWeight, "0")?;
         write_tracker(&lab, node, FaultKind::TrackerFault, "0")?;

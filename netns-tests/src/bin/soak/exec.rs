@@ -166,9 +166,9 @@ impl Executor {
     ) -> Result<()> {
         let node = active.fault.node;
         match active.fault.kind {
+            // The daemon starts with the soak's config (`FaultLab::set_config`).
             FaultKind::Kill | FaultKind::Term => {
                 lab.restart(node)?;
-                apply_config(lab, node, base_priority(node), self.settings)?;
             }
             FaultKind::Stop => {
                 lab.signal(node, Signal::SIGCONT)?;
@@ -241,7 +241,6 @@ impl Executor {
                     how: format!("{status}; last log lines: {tail}"),
                 });
                 lab.restart(node)?;
-                apply_config(lab, node, base_priority(node), self.settings)?;
             }
         }
         Ok(())
