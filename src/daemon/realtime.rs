@@ -19,7 +19,8 @@ pub fn apply(priority: Option<u8>) {
         Ok(()) => info!(rt_priority = priority, "event loop under SCHED_RR"),
         Err(e) => warn!(
             rt_priority = priority,
-            "cannot set SCHED_RR ({e}); running under the ordinary scheduling policy"
+            "cannot set SCHED_RR ({e}): it needs CAP_SYS_NICE or RLIMIT_RTPRIO >= rt_priority \
+             (systemd LimitRTPRIO=); running under the ordinary scheduling policy"
         ),
     }
 }

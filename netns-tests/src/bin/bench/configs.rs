@@ -18,6 +18,8 @@ pub struct Layout {
     /// `excluded_vips`, keepalived's `virtual_ipaddress_excluded`): 2001:db8:ffff::/64 addresses, as
     /// IPv4 documentation space has too few.
     pub excluded: u16,
+    /// keepvip's `rt_priority` and keepalived's `vrrp_rt_priority` (SCHED_RR); none: normal.
+    pub rt_priority: Option<u8>,
 }
 
 /// One instance of a layout.
@@ -37,6 +39,7 @@ impl Layout {
             ipv6: false,
             interval,
             excluded: 0,
+            rt_priority: None,
         }
     }
 
@@ -80,6 +83,9 @@ impl Layout {
         let mut out = String::new();
         let _ = writeln!(out, "[global]\nrouter_id = \"{router_id}\"");
         let _ = writeln!(out, "garp_repeat = 1\ngarp_delay = \"0s\"");
+        if let Some(priority) = self.rt_priority {
+            let _ = writeln!(out, "rt_priority = {priority}");
+        }
         for (index, instance) in self.instances().iter().enumerate() {
             let _ = writeln!(
                 out,
@@ -109,8 +115,12 @@ impl Layout {
         let _ = writeln!(
             out,
             "global_defs {{\n    router_id {router_id}\n    vrrp_version 3\n    \
-             vrrp_garp_master_repeat 1\n    vrrp_garp_master_delay 0\n}}"
+             vrrp_garp_master_repeat 1\n    vrrp_garp_master_delay 0"
         );
+        if let Some(priority) = self.rt_priority {
+            let _ = writeln!(out, "    vrrp_rt_priority {priority}");
+        }
+        out.push_str("}\n");
         let seconds = self.interval.as_secs_f64();
         for (index, instance) in self.instances().iter().enumerate() {
             let _ = writeln!(
@@ -145,6 +155,7 @@ mod tests {
             ipv6: true,
             interval: Duration::from_millis(100),
             excluded: 2,
+            rt_priority: None,
         };
         assert_eq!(layout.instances().len(), 12);
         let keepvip = layout.keepvip("a", 200);

@@ -49,11 +49,21 @@ impl Drop for Load {
     }
 }
 
-/// The jitter of every advert gap of one master at `interval` over `window`, cores busy, in ms.
-pub fn measure(kind: Kind, bin: &Path, interval: Duration, window: Duration) -> Result<Vec<f64>> {
+/// The jitter of every advert gap of one master at `interval` over `window`, cores busy, in ms;
+/// the daemon's protocol thread SCHED_RR at `rt_priority` when given.
+pub fn measure(
+    kind: Kind,
+    bin: &Path,
+    interval: Duration,
+    window: Duration,
+    rt_priority: Option<u8>,
+) -> Result<Vec<f64>> {
     let lab = Lab::builder("benchjit").hosts(1).build()?;
     let capture = lab.capture("jitter", &VRRP_ONLY)?;
-    let layout = Layout::single(interval);
+    let layout = Layout {
+        rt_priority,
+        ..Layout::single(interval)
+    };
     let master = Peer::start(&lab, kind, bin, 0, "m", 200, &layout)?;
     // Master_Down_Interval, then it advertises.
     std::thread::sleep(interval * 4 + Duration::from_millis(500));

@@ -219,6 +219,7 @@ mod tests {
             ipv6: false,
             interval: Duration::from_millis(100),
             excluded: 0,
+            rt_priority: None,
         };
         let all: Vec<(usize, Advert)> = [0, 100, 200, 300, 400, 500]
             .iter()

@@ -232,6 +232,7 @@ fn load_figures(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
             ipv6,
             interval: Duration::from_millis(millis),
             excluded: 0,
+            rt_priority: None,
         };
         let count = layout.instances().len();
         let what = format!(
@@ -279,25 +280,36 @@ fn load_figures(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
     Ok(figures)
 }
 
-/// Advert interval jitter at 10 ms with every core busy.
+/// The rt_priority / vrrp_rt_priority of the jitter figure's second pair of rows.
+const BENCH_RT_PRIORITY: u8 = 50;
+
+/// Advert interval jitter at 10 ms with every core busy: at the normal priority, then with both
+/// daemons' protocol threads SCHED_RR at the same priority.
 fn jitter_figures(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
-    let mut figure = Figure::new(
-        "advert interval jitter at 10 ms, every core busy with a spinning thread: gap − 10 ms, absolute",
-        "ms",
-    );
-    for kind in KINDS {
-        if INTERRUPTED.load(Ordering::Relaxed) {
-            break;
+    let base = "advert interval jitter at 10 ms, every core busy with a spinning thread: gap − 10 ms, absolute";
+    let mut figures = Vec::new();
+    for realtime in [None, Some(BENCH_RT_PRIORITY)] {
+        let name = match realtime {
+            None => base.to_owned(),
+            Some(p) => format!("{base}; rt_priority / vrrp_rt_priority {p}"),
+        };
+        let mut figure = Figure::new(name, "ms");
+        for kind in KINDS {
+            if INTERRUPTED.load(Ordering::Relaxed) {
+                break;
+            }
+            eprintln!(
+                "{}: jitter at 10 ms under load for {:?}, realtime priority {realtime:?}",
+                kind.name(),
+                plan.load_window
+            );
+            let window = plan.load_window;
+            let gaps = jitter::measure(kind, bin, Duration::from_millis(10), window, realtime)?;
+            push(&mut figure, kind, gaps);
         }
-        eprintln!(
-            "{}: jitter at 10 ms under load for {:?}",
-            kind.name(),
-            plan.load_window
-        );
-        let gaps = jitter::measure(kind, bin, Duration::from_millis(10), plan.load_window)?;
-        push(&mut figure, kind, gaps);
+        figures.push(figure);
     }
-    Ok(vec![figure])
+    Ok(figures)
 }
 
 /// The backup's instructions per received advert (callgrind), 10 instances at 100 ms; none without
@@ -316,6 +328,7 @@ fn profile_figures(bin: &Path, plan: &Plan) -> Result<Vec<Figure>> {
         ipv6: true,
         interval: Duration::from_millis(100),
         excluded: 0,
+        rt_priority: None,
     };
     let mut figure = Figure::new(
         "10 instances at 100 ms (1 interface x 5 VRIDs x IPv4 and IPv6): backup instructions per received advert (callgrind)",
