@@ -130,3 +130,29 @@ fn a_rule_or_route_giving_an_option_twice_is_not_carried() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn a_vip_giving_label_or_scope_twice_keeps_the_last_as_keepalived_does() {
+    let conf = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 1\n    \
+                virtual_ipaddress {\n        \
+                192.0.2.1/24 label eth0:a label eth0:b scope host scope global\n    }\n}\n";
+    let files = files(&[("/etc/keepalived/keepalived.conf", conf.to_owned())]);
+    let path = Path::new("/etc/keepalived/keepalived.conf");
+    let import = import_from(&files, path, &Options::default()).unwrap();
+    assert!(
+        import.toml.contains(
+            "vips = [{ address = \"192.0.2.1/24\", label = \"eth0:b\", scope = \"global\" }]"
+        ),
+        "{}",
+        import.toml
+    );
+    let warnings: Vec<String> = import.warnings.iter().map(ToString::to_string).collect();
+    for key in ["label", "scope"] {
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains(&format!("`{key}` is given twice"))),
+            "{warnings:?}"
+        );
+    }
+}

@@ -98,10 +98,10 @@ fn vip(line: &Stmt, interface: Option<&str>, ctx: &mut Ctx) -> Option<Value> {
             }
             "dev" => {}
             "label" if !address.contains(':') => {
-                entries.push(("label".to_owned(), Value::str(value)))
+                set_vip_option(&mut entries, "label", value, address, &line.loc, ctx);
             }
             "scope" if ["global", "site", "link", "host"].contains(&value.as_str()) => {
-                entries.push(("scope".to_owned(), Value::str(value)));
+                set_vip_option(&mut entries, "scope", value, address, &line.loc, ctx);
             }
             _ => ctx.warn(
                 &line.loc,
@@ -114,6 +114,27 @@ fn vip(line: &Stmt, interface: Option<&str>, ctx: &mut Ctx) -> Option<Value> {
     } else {
         Value::Inline(entries)
     })
+}
+
+/// Sets a VIP's `key`. Given twice on one line, the last one counts, as in keepalived (each
+/// overwrites the one before); TOML refuses a key twice in a table (found by the keepalived_import
+/// fuzz target), so the earlier one is dropped, with a warning.
+fn set_vip_option(
+    entries: &mut Vec<(String, Value)>,
+    key: &str,
+    value: &str,
+    address: &str,
+    loc: &Loc,
+    ctx: &mut Ctx,
+) {
+    if given_twice(entries, key) {
+        ctx.warn(
+            loc,
+            format!("`{address}`: `{key}` is given twice: the last one, `{value}`, is carried"),
+        );
+        entries.retain(|(k, _)| k != key);
+    }
+    entries.push((key.to_owned(), Value::str(value)));
 }
 
 /// `ADDRESS[/LENGTH]` as keepalived reads a VIP: the text to carry (a length that is not a number
